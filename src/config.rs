@@ -1,0 +1,774 @@
+//! Stage 0: configuration.
+//!
+//! Every setting is read once at cold start from the environment, with the names of the
+//! eventbridge-kafka-connector's properties upper-cased and with dots turned into underscores
+//! (`aws.eventbridge.connector.id` → `AWS_EVENTBRIDGE_CONNECTOR_ID`). Parsing produces a typed,
+//! validated [`Config`]; a bad value produces a [`ConfigError`] that names the variable, the
+//! value and the rule it broke, so that the function fails its cold start instead of its first
+//! record.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::batch::PUT_EVENTS_MAX_BYTES;
+use crate::decode::PayloadFormat;
+use crate::path::{DefinitePath, PathError};
+
+/// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
+pub const CONNECTOR_ID: &str = "AWS_EVENTBRIDGE_CONNECTOR_ID";
+/// `aws.eventbridge.eventbus.arn`: the bus every event is put on.
+pub const EVENTBUS_ARN: &str = "AWS_EVENTBRIDGE_EVENTBUS_ARN";
+/// `aws.eventbridge.region`: the region of the EventBridge client.
+pub const REGION: &str = "AWS_EVENTBRIDGE_REGION";
+/// `aws.eventbridge.endpoint.uri`: an EventBridge endpoint override.
+pub const ENDPOINT_URI: &str = "AWS_EVENTBRIDGE_ENDPOINT_URI";
+/// `aws.eventbridge.eventbus.global.endpoint.id`: the global endpoint sent as `EndpointId`.
+pub const GLOBAL_ENDPOINT_ID: &str = "AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID";
+/// `aws.eventbridge.eventbus.resources`: the `Resources` of every event.
+pub const RESOURCES: &str = "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES";
+/// `aws.eventbridge.detail.types`: the detail-type rule.
+pub const DETAIL_TYPES: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES";
+/// `aws.eventbridge.detail.types.mapper.class`, as a name: `default` or `jsonpath`.
+pub const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
+/// `aws.eventbridge.detail.types.jsonpathmapper.fieldref`: the JSONPath of the jsonpath mapper.
+pub const DETAIL_TYPES_FIELDREF: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
+/// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
+pub const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
+/// The converter of record keys: `string`, `json`, `bytes` or `auto`.
+pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
+/// The converter of record values: `string`, `json`, `bytes` or `auto`.
+pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
+/// The byte cap of one PutEvents call.
+pub const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
+/// How many PutEvents calls may be in flight at once.
+pub const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
+/// `aws.eventbridge.retries.max`: retries per entry.
+pub const RETRIES_MAX: &str = "AWS_EVENTBRIDGE_RETRIES_MAX";
+/// `aws.eventbridge.retries.delay`: the first backoff, in milliseconds.
+pub const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
+/// What an undelivered record does to the invocation: `partial` or `fail-invocation`.
+pub const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
+
+/// The detail-type rule used when `AWS_EVENTBRIDGE_DETAIL_TYPES` is unset (the connector's).
+pub const DEFAULT_DETAIL_TYPES: &str = "kafka-connect-${topic}";
+/// Default of `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
+pub const DEFAULT_MAX_INFLIGHT: usize = 8;
+/// Largest accepted `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
+pub const MAX_MAX_INFLIGHT: usize = 100;
+/// Default of `AWS_EVENTBRIDGE_RETRIES_MAX` (the connector's).
+pub const DEFAULT_RETRIES_MAX: u32 = 2;
+/// Largest accepted `AWS_EVENTBRIDGE_RETRIES_MAX` (the connector's rule).
+pub const MAX_RETRIES_MAX: u32 = 10;
+/// Default of `AWS_EVENTBRIDGE_RETRIES_DELAY` in milliseconds (the connector's).
+pub const DEFAULT_RETRIES_DELAY_MS: u64 = 200;
+/// Largest accepted `AWS_EVENTBRIDGE_RETRIES_DELAY` in milliseconds.
+pub const MAX_RETRIES_DELAY_MS: u64 = 60_000;
+
+/// A configuration value that cannot be used; the function does not start.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is unset or blank.
+    #[error("`{var}` must be set: {rule}")]
+    Missing {
+        /// The variable.
+        var: &'static str,
+        /// What it must hold.
+        rule: &'static str,
+    },
+    /// A variable holds a value that breaks its rule.
+    #[error("`{var}`={value:?} is invalid: {rule}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// The value found.
+        value: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(var: &'static str, value: &str, rule: impl Into<String>) -> Self {
+        Self::Invalid {
+            var,
+            value: value.to_owned(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// How the detail-type of an event is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailTypeRule {
+    /// One value; every `${topic}` in it is replaced by the record's topic (a value without the
+    /// placeholder is a static detail-type).
+    Template(String),
+    /// `topic:Type` pairs; a topic that is not listed gets `kafka-connect-<topic>`.
+    PerTopic(HashMap<String, String>),
+    /// The string found at a definite JSONPath into the record value; the bare topic otherwise.
+    JsonPath(DefinitePath),
+}
+
+/// How the `Time` of an event is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeMapper {
+    /// `Time` is left unset: EventBridge stamps the time of the PutEvents call.
+    None,
+    /// `Time` is the record's timestamp when it has one.
+    RecordTimestamp,
+}
+
+/// What the function returns when some records were not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureMode {
+    /// Return them in `batchItemFailures` (needs `ReportBatchItemFailures` on the trigger).
+    Partial,
+    /// Fail the whole invocation (for on-demand event source mappings, which ignore partial
+    /// responses).
+    FailInvocation,
+}
+
+/// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusArn {
+    arn: String,
+    partition_end: usize,
+    region: (usize, usize),
+}
+
+impl BusArn {
+    /// The whole ARN, as sent in each entry's `EventBusName`.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The ARN's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
+    pub fn partition(&self) -> &str {
+        &self.arn[4..self.partition_end]
+    }
+
+    /// The ARN's region.
+    pub fn region(&self) -> &str {
+        &self.arn[self.region.0..self.region.1]
+    }
+
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        const RULE: &str =
+            "must be arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>";
+        let invalid = || ConfigError::invalid(EVENTBUS_ARN, value, RULE);
+        let mut parts = value.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("events"), Some(region), Some(account), Some(rest)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(invalid());
+        };
+        let name = rest.strip_prefix("event-bus/").ok_or_else(invalid)?;
+        let partition_ok = partition == "aws"
+            || partition.strip_prefix("aws-").is_some_and(|p| {
+                !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            });
+        if !partition_ok
+            || !is_region(region)
+            || account.len() != 12
+            || !account.bytes().all(|b| b.is_ascii_digit())
+            || name.is_empty()
+            || name.chars().any(char::is_whitespace)
+        {
+            return Err(invalid());
+        }
+        let partition_end = 4 + partition.len();
+        let region_start = partition_end + ":events:".len();
+        Ok(Self {
+            arn: value.to_owned(),
+            partition_end,
+            region: (region_start, region_start + region.len()),
+        })
+    }
+}
+
+impl fmt::Display for BusArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+/// The function's whole configuration, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AWS_EVENTBRIDGE_CONNECTOR_ID`, trimmed.
+    pub connector_id: String,
+    /// `AWS_EVENTBRIDGE_EVENTBUS_ARN`.
+    pub bus_arn: BusArn,
+    /// `AWS_EVENTBRIDGE_REGION`, or the bus ARN's region.
+    pub region: String,
+    /// `AWS_EVENTBRIDGE_ENDPOINT_URI`, when set.
+    pub endpoint_uri: Option<String>,
+    /// `AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID`, when set.
+    pub global_endpoint_id: Option<String>,
+    /// `AWS_EVENTBRIDGE_EVENTBUS_RESOURCES`, trimmed, blanks dropped.
+    pub resources: Vec<String>,
+    /// `AWS_EVENTBRIDGE_DETAIL_TYPES` / `…_MAPPER` / `…_FIELDREF`.
+    pub detail_type: DetailTypeRule,
+    /// `AWS_EVENTBRIDGE_TIME_MAPPER`.
+    pub time_mapper: TimeMapper,
+    /// `AWS_EVENTBRIDGE_KEY_FORMAT`.
+    pub key_format: PayloadFormat,
+    /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
+    pub value_format: PayloadFormat,
+    /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
+    pub batch_max_bytes: usize,
+    /// `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
+    pub max_inflight: usize,
+    /// `AWS_EVENTBRIDGE_RETRIES_MAX`.
+    pub retries_max: u32,
+    /// `AWS_EVENTBRIDGE_RETRIES_DELAY`.
+    pub retries_delay: Duration,
+    /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
+    pub failure_mode: FailureMode,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable name → its value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // A variable set to blanks counts as unset, as in the connector.
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let connector_id =
+            get(CONNECTOR_ID)
+                .map(|v| v.trim().to_owned())
+                .ok_or(ConfigError::Missing {
+                    var: CONNECTOR_ID,
+                    rule: "a non-blank connector id (the events' Source is kafka-connect.<id>)",
+                })?;
+        let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
+            var: EVENTBUS_ARN,
+            rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>",
+        })?;
+        let bus_arn = BusArn::parse(bus_arn.trim())?;
+        let region = match get(REGION) {
+            Some(r) if is_region(r.trim()) => r.trim().to_owned(),
+            Some(r) => {
+                return Err(ConfigError::invalid(
+                    REGION,
+                    &r,
+                    "must be an AWS region name such as eu-west-1",
+                ));
+            }
+            None => bus_arn.region().to_owned(),
+        };
+        let endpoint_uri = get(ENDPOINT_URI)
+            .map(|v| parse_endpoint(ENDPOINT_URI, &v))
+            .transpose()?;
+        let global_endpoint_id = get(GLOBAL_ENDPOINT_ID)
+            .map(|v| {
+                let v = v.trim();
+                if is_endpoint_id(v) {
+                    Ok(v.to_owned())
+                } else {
+                    Err(ConfigError::invalid(
+                        GLOBAL_ENDPOINT_ID,
+                        v,
+                        "must match ^[A-Za-z0-9-]+\\.[A-Za-z0-9-]+$ (the subdomain of the global endpoint, e.g. abcde.veo)",
+                    ))
+                }
+            })
+            .transpose()?;
+        let resources = get(RESOURCES)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let detail_type = parse_detail_type(
+            get(DETAIL_TYPES),
+            get(DETAIL_TYPES_MAPPER),
+            get(DETAIL_TYPES_FIELDREF),
+        )?;
+        let time_mapper = match get(TIME_MAPPER).as_deref().map(str::trim) {
+            None | Some("none") => TimeMapper::None,
+            Some("record-timestamp") => TimeMapper::RecordTimestamp,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    TIME_MAPPER,
+                    other,
+                    "must be none or record-timestamp",
+                ));
+            }
+        };
+        let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
+        let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
+        let batch_max_bytes = parse_int(
+            BATCH_MAX_BYTES,
+            get(BATCH_MAX_BYTES),
+            PUT_EVENTS_MAX_BYTES,
+            1,
+            PUT_EVENTS_MAX_BYTES,
+        )?;
+        let max_inflight = parse_int(
+            MAX_INFLIGHT,
+            get(MAX_INFLIGHT),
+            DEFAULT_MAX_INFLIGHT,
+            1,
+            MAX_MAX_INFLIGHT,
+        )?;
+        let retries_max = parse_int(
+            RETRIES_MAX,
+            get(RETRIES_MAX),
+            DEFAULT_RETRIES_MAX,
+            0,
+            MAX_RETRIES_MAX,
+        )?;
+        let retries_delay_ms = parse_int(
+            RETRIES_DELAY,
+            get(RETRIES_DELAY),
+            DEFAULT_RETRIES_DELAY_MS,
+            0,
+            MAX_RETRIES_DELAY_MS,
+        )?;
+        let failure_mode = match get(BATCH_FAILURE_MODE).as_deref().map(str::trim) {
+            None | Some("partial") => FailureMode::Partial,
+            Some("fail-invocation") => FailureMode::FailInvocation,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    BATCH_FAILURE_MODE,
+                    other,
+                    "must be partial or fail-invocation",
+                ));
+            }
+        };
+
+        Ok(Self {
+            connector_id,
+            bus_arn,
+            region,
+            endpoint_uri,
+            global_endpoint_id,
+            resources,
+            detail_type,
+            time_mapper,
+            key_format,
+            value_format,
+            batch_max_bytes,
+            max_inflight,
+            retries_max,
+            retries_delay: Duration::from_millis(retries_delay_ms),
+            failure_mode,
+        })
+    }
+
+    /// The `Source` of every event: `kafka-connect.<connector id>`.
+    pub fn source(&self) -> String {
+        format!("kafka-connect.{}", self.connector_id)
+    }
+}
+
+fn parse_detail_type(
+    types: Option<String>,
+    mapper: Option<String>,
+    fieldref: Option<String>,
+) -> Result<DetailTypeRule, ConfigError> {
+    match mapper.as_deref().map(str::trim) {
+        None | Some("default") => {}
+        Some("jsonpath") => {
+            let Some(fieldref) = fieldref else {
+                return Err(ConfigError::Missing {
+                    var: DETAIL_TYPES_FIELDREF,
+                    rule: "a definite JSONPath into the record value when AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER=jsonpath",
+                });
+            };
+            let fieldref = fieldref.trim();
+            return DefinitePath::parse(fieldref)
+                .map(DetailTypeRule::JsonPath)
+                .map_err(|e: PathError| {
+                    ConfigError::invalid(DETAIL_TYPES_FIELDREF, fieldref, e.to_string())
+                });
+        }
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                DETAIL_TYPES_MAPPER,
+                other,
+                "must be default or jsonpath",
+            ));
+        }
+    }
+
+    let raw = types.unwrap_or_else(|| DEFAULT_DETAIL_TYPES.to_owned());
+    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if items.len() == 1 && !items[0].contains(':') {
+        return Ok(DetailTypeRule::Template(items[0].to_owned()));
+    }
+    let mut map = HashMap::with_capacity(items.len());
+    for item in items {
+        let rule = "must be one detail-type (with optional ${topic} placeholders) or a list of topic:detail-type pairs without blanks";
+        let Some((topic, detail_type)) = item.split_once(':') else {
+            return Err(ConfigError::invalid(DETAIL_TYPES, &raw, rule));
+        };
+        if topic.is_empty() || detail_type.is_empty() || item.chars().any(char::is_whitespace) {
+            return Err(ConfigError::invalid(DETAIL_TYPES, &raw, rule));
+        }
+        if map
+            .insert(topic.to_owned(), detail_type.to_owned())
+            .is_some()
+        {
+            return Err(ConfigError::invalid(
+                DETAIL_TYPES,
+                &raw,
+                format!("topic {topic:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(DetailTypeRule::PerTopic(map))
+}
+
+fn parse_format(
+    var: &'static str,
+    value: Option<String>,
+    default: PayloadFormat,
+) -> Result<PayloadFormat, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("string") => Ok(PayloadFormat::String),
+        Some("json") => Ok(PayloadFormat::Json),
+        Some("bytes") => Ok(PayloadFormat::Bytes),
+        Some("auto") => Ok(PayloadFormat::Auto),
+        Some(other) => Err(ConfigError::invalid(
+            var,
+            other,
+            "must be string, json, bytes or auto",
+        )),
+    }
+}
+
+fn parse_int<T>(
+    var: &'static str,
+    value: Option<String>,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match value.trim().parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(ConfigError::invalid(
+            var,
+            &value,
+            format!("must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+fn parse_endpoint(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    let host = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match host {
+        Some(h)
+            if !h.is_empty() && !h.starts_with('/') && !value.chars().any(char::is_whitespace) =>
+        {
+            Ok(value.to_owned())
+        }
+        _ => Err(ConfigError::invalid(
+            var,
+            value,
+            "must be an http:// or https:// URL with a host",
+        )),
+    }
+}
+
+/// `xx-name-N` with any number of name parts: `us-east-1`, `us-gov-west-1`, `eu-south-2`.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+/// `^[A-Za-z0-9-]+\.[A-Za-z0-9-]+$`, the connector's rule for global endpoint ids.
+fn is_endpoint_id(s: &str) -> bool {
+    let ok = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    s.split_once('.').is_some_and(|(a, b)| ok(a) && ok(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:events:us-east-1:123456789012:event-bus/b";
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut all: HashMap<String, String> = [(CONNECTOR_ID, "c1"), (EVENTBUS_ARN, ARN)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in vars {
+            all.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(|name| all.get(name).cloned())
+    }
+
+    fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
+        match result {
+            Err(ConfigError::Invalid { var, .. }) | Err(ConfigError::Missing { var, .. }) => var,
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.source(), "kafka-connect.c1");
+        assert_eq!(c.bus_arn.as_str(), ARN);
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.resources, Vec::<String>::new());
+        assert_eq!(
+            c.detail_type,
+            DetailTypeRule::Template("kafka-connect-${topic}".into())
+        );
+        assert_eq!(c.time_mapper, TimeMapper::None);
+        assert_eq!(c.key_format, PayloadFormat::String);
+        assert_eq!(c.value_format, PayloadFormat::Json);
+        assert_eq!(c.batch_max_bytes, 1_048_576);
+        assert_eq!(c.max_inflight, 8);
+        assert_eq!(c.retries_max, 2);
+        assert_eq!(c.retries_delay, Duration::from_millis(200));
+        assert_eq!(c.failure_mode, FailureMode::Partial);
+        assert_eq!(c.endpoint_uri, None);
+        assert_eq!(c.global_endpoint_id, None);
+    }
+
+    #[test]
+    fn required_variables() {
+        let r = Config::from_lookup(|_| None);
+        assert_eq!(invalid_var(r), CONNECTOR_ID);
+        let r = Config::from_lookup(|n| (n == CONNECTOR_ID).then(|| "  ".to_string()));
+        assert_eq!(invalid_var(r), CONNECTOR_ID);
+        let r = Config::from_lookup(|n| (n == CONNECTOR_ID).then(|| "c".to_string()));
+        assert_eq!(invalid_var(r), EVENTBUS_ARN);
+    }
+
+    #[test]
+    fn bus_arn_rules() {
+        let ok = [
+            "arn:aws:events:eu-central-1:123456789101:event-bus/default",
+            "arn:aws-us-gov:events:us-gov-west-1:123456789101:event-bus/default",
+            "arn:aws-cn:events:cn-north-1:123456789101:event-bus/a/b",
+        ];
+        for arn in ok {
+            let c = parse(&[(EVENTBUS_ARN, arn)]).unwrap();
+            assert_eq!(c.bus_arn.as_str(), arn);
+        }
+        let c = parse(&[(EVENTBUS_ARN, ok[1])]).unwrap();
+        assert_eq!(c.bus_arn.partition(), "aws-us-gov");
+        assert_eq!(c.region, "us-gov-west-1");
+        let bad = [
+            "arn:aws:events:eu-central-1:123456789101:event-bus/",
+            "arn:aws:sqs:eu-central-1:123456789101:event-bus/x",
+            "arn:aws:events:eu-central-1:12345678910:event-bus/x",
+            "arn:aws:events:central:123456789101:event-bus/x",
+            "arn:gcp:events:eu-central-1:123456789101:event-bus/x",
+            "arn:aws:events:eu-central-1:123456789101:rule/x",
+            "something",
+        ];
+        for arn in bad {
+            let err = parse(&[(EVENTBUS_ARN, arn)]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        var: EVENTBUS_ARN,
+                        ..
+                    }
+                ),
+                "{arn}: {err}"
+            );
+            assert!(
+                err.to_string().contains(arn),
+                "message names the value: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn region_override_and_endpoint() {
+        let c = parse(&[
+            (REGION, "eu-west-1"),
+            (ENDPOINT_URI, "http://127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.endpoint_uri.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(invalid_var(parse(&[(REGION, "invalid region")])), REGION);
+        assert_eq!(
+            invalid_var(parse(&[(ENDPOINT_URI, "127.0.0.1:5000")])),
+            ENDPOINT_URI
+        );
+    }
+
+    #[test]
+    fn global_endpoint_id_rules() {
+        let c = parse(&[(GLOBAL_ENDPOINT_ID, "abcde.veo")]).unwrap();
+        assert_eq!(c.global_endpoint_id.as_deref(), Some("abcde.veo"));
+        for bad in ["abcendpoint", "abc.def.xyz", ".x", "a_b.c"] {
+            assert_eq!(
+                invalid_var(parse(&[(GLOBAL_ENDPOINT_ID, bad)])),
+                GLOBAL_ENDPOINT_ID,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn resources_are_trimmed() {
+        let c = parse(&[(RESOURCES, " r1, r2 ,,")]).unwrap();
+        assert_eq!(c.resources, vec!["r1", "r2"]);
+    }
+
+    #[test]
+    fn detail_type_rules() {
+        let c = parse(&[(DETAIL_TYPES, "x-${topic}")]).unwrap();
+        assert_eq!(c.detail_type, DetailTypeRule::Template("x-${topic}".into()));
+        let c = parse(&[(DETAIL_TYPES, "my detail type")]).unwrap();
+        assert_eq!(
+            c.detail_type,
+            DetailTypeRule::Template("my detail type".into())
+        );
+        let c = parse(&[(DETAIL_TYPES, "orders:com.ex.Order.v1, users:com.ex.User.v1")]).unwrap();
+        let DetailTypeRule::PerTopic(map) = c.detail_type else {
+            panic!("map mode")
+        };
+        assert_eq!(map["orders"], "com.ex.Order.v1");
+        assert_eq!(map["users"], "com.ex.User.v1");
+        let c = parse(&[(DETAIL_TYPES, "orders:Order")]).unwrap();
+        assert!(matches!(c.detail_type, DetailTypeRule::PerTopic(_)));
+        // A detail-type may itself hold a colon; only the first one separates the topic.
+        let c = parse(&[(DETAIL_TYPES, "a:b:c")]).unwrap();
+        let DetailTypeRule::PerTopic(map) = c.detail_type else {
+            panic!("map mode")
+        };
+        assert_eq!(map["a"], "b:c");
+        for bad in [
+            "kafka-connect:test,something,else",
+            "a:",
+            ":b",
+            "a:b,a:c",
+            "a b:c,d:e",
+        ] {
+            assert_eq!(
+                invalid_var(parse(&[(DETAIL_TYPES, bad)])),
+                DETAIL_TYPES,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn jsonpath_detail_type() {
+        let c = parse(&[
+            (DETAIL_TYPES_MAPPER, "jsonpath"),
+            (DETAIL_TYPES_FIELDREF, "$.meta.type"),
+        ])
+        .unwrap();
+        assert!(matches!(c.detail_type, DetailTypeRule::JsonPath(_)));
+        assert_eq!(
+            invalid_var(parse(&[(DETAIL_TYPES_MAPPER, "jsonpath")])),
+            DETAIL_TYPES_FIELDREF
+        );
+        for bad in ["$..type", "$.a[*]", "not a path", "$.a[?@.b]"] {
+            let r = parse(&[
+                (DETAIL_TYPES_MAPPER, "jsonpath"),
+                (DETAIL_TYPES_FIELDREF, bad),
+            ]);
+            assert_eq!(invalid_var(r), DETAIL_TYPES_FIELDREF, "{bad}");
+        }
+        assert_eq!(
+            invalid_var(parse(&[(DETAIL_TYPES_MAPPER, "class")])),
+            DETAIL_TYPES_MAPPER
+        );
+    }
+
+    #[test]
+    fn numeric_ranges() {
+        for (var, bad) in [
+            (RETRIES_MAX, "-1"),
+            (RETRIES_MAX, "11"),
+            (RETRIES_MAX, "two"),
+            (MAX_INFLIGHT, "0"),
+            (MAX_INFLIGHT, "101"),
+            (BATCH_MAX_BYTES, "0"),
+            (BATCH_MAX_BYTES, "1048577"),
+            (RETRIES_DELAY, "-5"),
+            (RETRIES_DELAY, "60001"),
+        ] {
+            let err = parse(&[(var, bad)]).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { var: v, .. } if *v == var),
+                "{var}={bad}: {err}"
+            );
+            assert!(
+                err.to_string().contains("must be a whole number from"),
+                "{err}"
+            );
+        }
+        let c = parse(&[
+            (RETRIES_MAX, "10"),
+            (MAX_INFLIGHT, "1"),
+            (BATCH_MAX_BYTES, "262144"),
+            (RETRIES_DELAY, "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.retries_max, c.max_inflight, c.batch_max_bytes),
+            (10, 1, 262_144)
+        );
+        assert_eq!(c.retries_delay, Duration::ZERO);
+    }
+
+    #[test]
+    fn named_choices() {
+        let c = parse(&[
+            (TIME_MAPPER, "record-timestamp"),
+            (KEY_FORMAT, "bytes"),
+            (VALUE_FORMAT, "auto"),
+            (BATCH_FAILURE_MODE, "fail-invocation"),
+        ])
+        .unwrap();
+        assert_eq!(c.time_mapper, TimeMapper::RecordTimestamp);
+        assert_eq!(c.key_format, PayloadFormat::Bytes);
+        assert_eq!(c.value_format, PayloadFormat::Auto);
+        assert_eq!(c.failure_mode, FailureMode::FailInvocation);
+        for var in [TIME_MAPPER, KEY_FORMAT, VALUE_FORMAT, BATCH_FAILURE_MODE] {
+            assert_eq!(invalid_var(parse(&[(var, "nonsense")])), var);
+        }
+    }
+
+    #[test]
+    fn message_names_variable_value_and_rule() {
+        let err = parse(&[(RETRIES_MAX, "11")]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "`AWS_EVENTBRIDGE_RETRIES_MAX`=\"11\" is invalid: must be a whole number from 0 to 10"
+        );
+    }
+}

@@ -1,0 +1,919 @@
+//! Stage 1: decode.
+//!
+//! Reads the event that a Kafka event source mapping (MSK `aws:kafka` or `SelfManagedKafka`)
+//! sends, and turns each record into a [`DecodedRecord`]: coordinates, timestamp, headers, and
+//! key and value decoded from base64 and converted to JSON text by a [`PayloadDecoder`].
+//!
+//! The wire types are lenient on purpose: a record whose fields have unexpected types still
+//! deserializes, so that it can be reported in `batchItemFailures` with a precise reason instead
+//! of failing the whole invocation. Only a record that cannot be identified (no usable offset)
+//! or an event without a `records` map fails the invocation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+/// `eventSource` of an Amazon MSK event source mapping.
+pub const EVENT_SOURCE_MSK: &str = "aws:kafka";
+/// `eventSource` of a self-managed Kafka event source mapping.
+pub const EVENT_SOURCE_SELF_MANAGED: &str = "SelfManagedKafka";
+
+/// The event a Kafka event source mapping invokes the function with.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaEvent {
+    /// `aws:kafka` or `SelfManagedKafka`.
+    #[serde(default)]
+    pub event_source: Option<String>,
+    /// The MSK cluster ARN (MSK only).
+    #[serde(default)]
+    pub event_source_arn: Option<String>,
+    /// The records, by `"<topic>-<partition>"`, in the order the event lists them.
+    #[serde(default)]
+    pub records: Records,
+}
+
+/// The `records` member of the event.
+#[derive(Debug, Default)]
+pub enum Records {
+    /// There is no `records` member.
+    #[default]
+    Missing,
+    /// `records` is not a map; the JSON type found.
+    NotAMap(&'static str),
+    /// The partitions, in the order the event lists them.
+    Partitions(Vec<PartitionRecords>),
+}
+
+/// The records of one `"<topic>-<partition>"` key.
+#[derive(Debug)]
+pub struct PartitionRecords {
+    /// The key, echoed back in `itemIdentifier.partition`.
+    pub key: String,
+    /// The records, in offset order.
+    pub records: Vec<WireRecord>,
+}
+
+/// One record as it arrives. Every field is kept as JSON so that a wrong type becomes a record
+/// error rather than an invocation error; `null` and absent are the same.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WireRecord {
+    /// The topic.
+    pub topic: Option<Value>,
+    /// The partition number.
+    pub partition: Option<Value>,
+    /// The offset.
+    pub offset: Option<Value>,
+    /// Epoch milliseconds.
+    pub timestamp: Option<Value>,
+    /// `CREATE_TIME` or `LOG_APPEND_TIME`.
+    pub timestamp_type: Option<Value>,
+    /// Base64 key; absent for a null key.
+    pub key: Option<Value>,
+    /// Base64 value; null or absent for a tombstone.
+    pub value: Option<Value>,
+    /// `[{"name": [byte, …]}, …]`.
+    pub headers: Option<Value>,
+    /// Present when the event source mapping's schema registry decoded the key.
+    pub key_schema_metadata: Option<IgnoredAny>,
+    /// Present when the event source mapping's schema registry decoded the value.
+    pub value_schema_metadata: Option<IgnoredAny>,
+}
+
+impl<'de> Deserialize<'de> for Records {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecordsVisitor;
+
+        impl<'de> Visitor<'de> for RecordsVisitor {
+            type Value = Records;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of \"<topic>-<partition>\" to arrays of records")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Records, A::Error> {
+                let mut partitions = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(key) = map.next_key::<String>()? {
+                    let records = map.next_value::<Vec<WireRecord>>()?;
+                    partitions.push(PartitionRecords { key, records });
+                }
+                Ok(Records::Partitions(partitions))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Records, E> {
+                Ok(Records::NotAMap("null"))
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Records, E> {
+                Ok(Records::NotAMap("null"))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Records, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Records::NotAMap("an array"))
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Records, E> {
+                Ok(Records::NotAMap("a boolean"))
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Records, E> {
+                Ok(Records::NotAMap("a number"))
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Records, E> {
+                Ok(Records::NotAMap("a number"))
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Records, E> {
+                Ok(Records::NotAMap("a number"))
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Records, E> {
+                Ok(Records::NotAMap("a string"))
+            }
+        }
+
+        deserializer.deserialize_any(RecordsVisitor)
+    }
+}
+
+/// The event itself cannot be processed; the whole invocation fails, so that the event source
+/// mapping retries it, and no record is lost.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    /// `records` is absent or not a map.
+    #[error(
+        "the event has no `records` map ({0}); is the function triggered by a Kafka event source mapping?"
+    )]
+    NoRecords(&'static str),
+    /// `eventSource` names another kind of trigger.
+    #[error("unsupported eventSource {0:?}: expected \"aws:kafka\" or \"SelfManagedKafka\"")]
+    UnsupportedSource(String),
+    /// A record has no usable offset, so it could not be reported in `batchItemFailures`.
+    #[error(
+        "record #{index} of {partition_key:?} has no integer `offset`, so it cannot be reported; failing the whole batch"
+    )]
+    NoOffset {
+        /// The records-map key.
+        partition_key: String,
+        /// The record's position in its partition's array.
+        index: usize,
+    },
+}
+
+/// Identifies a record in the partial batch response and in logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    /// The records-map key, `"<topic>-<partition>"`.
+    pub partition_key: Arc<str>,
+    /// The record's offset.
+    pub offset: i64,
+}
+
+/// The kind of a record's timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampType {
+    /// `CREATE_TIME`.
+    CreateTime,
+    /// `LOG_APPEND_TIME`.
+    LogAppendTime,
+    /// Anything else, or no timestamp.
+    NoTimestampType,
+}
+
+impl TimestampType {
+    /// The Kafka display name the connector puts in the detail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateTime => "CreateTime",
+            Self::LogAppendTime => "LogAppendTime",
+            Self::NoTimestampType => "NoTimestampType",
+        }
+    }
+}
+
+/// Compact, valid JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, as bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the text is empty (never, for valid JSON).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A record, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedRecord {
+    /// The topic.
+    pub topic: String,
+    /// The partition number.
+    pub partition: i64,
+    /// The offset.
+    pub offset: i64,
+    /// Epoch milliseconds; `None` when the record has none (or a negative one).
+    pub timestamp: Option<i64>,
+    /// The timestamp's kind; `NoTimestampType` whenever `timestamp` is `None`.
+    pub timestamp_type: TimestampType,
+    /// Header names and raw values, in record order, duplicates kept.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The key as JSON; `None` for a null key.
+    pub key: Option<JsonText>,
+    /// The value as JSON; `None` for a tombstone.
+    pub value: Option<JsonText>,
+}
+
+/// Why one record could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// A field has the wrong JSON type.
+    #[error("field `{field}` is {found}, expected {expected}")]
+    WrongType {
+        /// The field.
+        field: &'static str,
+        /// The type expected.
+        expected: &'static str,
+        /// The type found.
+        found: &'static str,
+    },
+    /// Neither the record nor its records-map key gives a topic and partition.
+    #[error("the record has no topic or partition")]
+    NoTopic,
+    /// The key or value is not valid base64.
+    #[error("`{field}` is not valid base64")]
+    Base64 {
+        /// `key` or `value`.
+        field: &'static str,
+        /// The decoding error.
+        #[source]
+        source: base64::DecodeError,
+    },
+    /// A header is not `{"name": [byte, …]}` with bytes in -128..=255.
+    #[error("header #{index} is not a name with an array of bytes in -128..=255")]
+    Header {
+        /// The header's position.
+        index: usize,
+    },
+    /// The key or value does not convert with the configured format.
+    #[error("{field} {source}")]
+    Payload {
+        /// `key` or `value`.
+        field: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: PayloadError,
+    },
+}
+
+/// Why key or value bytes do not convert to JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// Not UTF-8 (formats `string` and `json`).
+    #[error("is not valid UTF-8 (format {0})")]
+    Utf8(&'static str),
+    /// Not JSON (format `json`).
+    #[error("is not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+}
+
+/// Converts the bytes of a key or value into the JSON embedded in the event detail.
+///
+/// This is the seam for value formats: the built-in [`PayloadFormat`]s implement it, and a
+/// schema-registry decoder (Avro, Protobuf) can implement it the same way.
+pub trait PayloadDecoder: fmt::Debug + Send + Sync {
+    /// Converts `bytes` (already base64-decoded) to JSON text.
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError>;
+}
+
+/// The built-in key and value formats, after the Kafka Connect converters users know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// A JSON string (`StringConverter`); invalid UTF-8 is a record error.
+    String,
+    /// The JSON itself, as it came (schemaless `JsonConverter`); invalid JSON is a record error.
+    Json,
+    /// A base64 string (`ByteArrayConverter`).
+    Bytes,
+    /// JSON if it parses, else a string if UTF-8, else base64.
+    Auto,
+}
+
+impl PayloadFormat {
+    fn name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Json => "json",
+            Self::Bytes => "bytes",
+            Self::Auto => "auto",
+        }
+    }
+}
+
+impl PayloadDecoder for PayloadFormat {
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
+        match self {
+            Self::String => match String::from_utf8(bytes) {
+                Ok(text) => Ok(json_string(&text)),
+                Err(_) => Err(PayloadError::Utf8(self.name())),
+            },
+            Self::Json => {
+                let text = String::from_utf8(bytes).map_err(|_| PayloadError::Utf8(self.name()))?;
+                json_text(text)
+            }
+            Self::Bytes => Ok(json_string(&BASE64.encode(&bytes))),
+            Self::Auto => match String::from_utf8(bytes) {
+                Ok(text) if serde_json::from_str::<IgnoredAny>(&text).is_ok() => json_text(text),
+                Ok(text) => Ok(json_string(&text)),
+                Err(e) => Ok(json_string(&BASE64.encode(e.as_bytes()))),
+            },
+        }
+    }
+}
+
+/// `text` as a JSON string literal.
+pub fn json_string(text: &str) -> JsonText {
+    let mut out = Vec::with_capacity(text.len() + 2);
+    serde_json::to_writer(&mut out, text).expect("writing a str to a Vec cannot fail");
+    JsonText(String::from_utf8(out).expect("serde_json writes UTF-8"))
+}
+
+/// Validates `text` as JSON and removes the whitespace between its tokens, keeping key order and
+/// the exact text of numbers and strings.
+pub fn json_text(text: String) -> Result<JsonText, PayloadError> {
+    serde_json::from_str::<IgnoredAny>(&text).map_err(PayloadError::Json)?;
+    Ok(JsonText(compact(text)))
+}
+
+/// Removes insignificant whitespace from valid JSON text.
+fn compact(text: String) -> String {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    if !text.as_bytes().iter().any(is_ws) {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    let (mut write, mut in_string, mut escaped) = (0, false, false);
+    for read in 0..bytes.len() {
+        let b = bytes[read];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if is_ws(&b) {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        bytes[write] = b;
+        write += 1;
+    }
+    bytes.truncate(write);
+    String::from_utf8(bytes).expect("removing ASCII whitespace outside strings keeps UTF-8 valid")
+}
+
+/// The key and value decoders of a pipeline.
+#[derive(Debug)]
+pub struct Decoders {
+    /// Converts keys.
+    pub key: Box<dyn PayloadDecoder>,
+    /// Converts values.
+    pub value: Box<dyn PayloadDecoder>,
+}
+
+impl Decoders {
+    /// Decoders for the built-in formats.
+    pub fn new(key: PayloadFormat, value: PayloadFormat) -> Self {
+        Self {
+            key: Box::new(key),
+            value: Box::new(value),
+        }
+    }
+}
+
+/// One record of the event: where it is, and what it decoded to.
+#[derive(Debug)]
+pub struct Decoded {
+    /// Its identity in the partial batch response.
+    pub id: RecordRef,
+    /// Its topic and partition for logs, as far as they are known.
+    pub topic: Option<String>,
+    /// Its partition number for logs, as far as it is known.
+    pub partition: Option<i64>,
+    /// The record, or why it could not be decoded.
+    pub result: Result<DecodedRecord, DecodeError>,
+}
+
+/// Checks the event and decodes every record, in event order.
+pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decoded>, EventError> {
+    if let Some(source) = &event.event_source
+        && source != EVENT_SOURCE_MSK
+        && source != EVENT_SOURCE_SELF_MANAGED
+    {
+        return Err(EventError::UnsupportedSource(source.clone()));
+    }
+    let partitions = match event.records {
+        Records::Missing => return Err(EventError::NoRecords("missing")),
+        Records::NotAMap(found) => return Err(EventError::NoRecords(found)),
+        Records::Partitions(p) => p,
+    };
+    let total = partitions.iter().map(|p| p.records.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    for partition in partitions {
+        let partition_key: Arc<str> = Arc::from(partition.key);
+        let (key_topic, key_partition) = split_partition_key(&partition_key);
+        for (index, record) in partition.records.into_iter().enumerate() {
+            let Some(offset) = record.offset.as_ref().and_then(Value::as_i64) else {
+                return Err(EventError::NoOffset {
+                    partition_key: partition_key.to_string(),
+                    index,
+                });
+            };
+            let id = RecordRef {
+                partition_key: Arc::clone(&partition_key),
+                offset,
+            };
+            let topic = match &record.topic {
+                Some(Value::String(t)) => Some(t.clone()),
+                _ => key_topic.map(str::to_owned),
+            };
+            let partition = match &record.partition {
+                Some(p) => p.as_i64(),
+                None => key_partition,
+            };
+            let result = decode_record(record, topic.clone(), partition, offset, decoders);
+            out.push(Decoded {
+                id,
+                topic,
+                partition,
+                result,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `"<topic>-<partition>"` at the last `-` (topics may contain `-`).
+fn split_partition_key(key: &str) -> (Option<&str>, Option<i64>) {
+    match key.rsplit_once('-') {
+        Some((topic, partition)) if !topic.is_empty() => (Some(topic), partition.parse().ok()),
+        _ => (None, None),
+    }
+}
+
+fn decode_record(
+    record: WireRecord,
+    topic: Option<String>,
+    partition: Option<i64>,
+    offset: i64,
+    decoders: &Decoders,
+) -> Result<DecodedRecord, DecodeError> {
+    if let Some(found) = record.topic.as_ref().filter(|v| !v.is_string()) {
+        return Err(wrong_type("topic", "a string", found));
+    }
+    if let Some(found) = record.partition.as_ref().filter(|v| v.as_i64().is_none()) {
+        return Err(wrong_type("partition", "an integer", found));
+    }
+    let (Some(topic), Some(partition)) = (topic, partition) else {
+        return Err(DecodeError::NoTopic);
+    };
+    let timestamp = match &record.timestamp {
+        None => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| wrong_type("timestamp", "an integer", v))?,
+        ),
+    }
+    .filter(|t| *t >= 0);
+    let timestamp_type = match (&record.timestamp_type, timestamp) {
+        (_, None) => TimestampType::NoTimestampType,
+        (Some(Value::String(t)), _) if t == "CREATE_TIME" => TimestampType::CreateTime,
+        (Some(Value::String(t)), _) if t == "LOG_APPEND_TIME" => TimestampType::LogAppendTime,
+        _ => TimestampType::NoTimestampType,
+    };
+    let timestamp = timestamp.filter(|_| timestamp_type != TimestampType::NoTimestampType);
+    let headers = decode_headers(record.headers)?;
+    let key_decoder = if record.key_schema_metadata.is_some() {
+        &PayloadFormat::Json
+    } else {
+        decoders.key.as_ref()
+    };
+    let value_decoder = if record.value_schema_metadata.is_some() {
+        &PayloadFormat::Json
+    } else {
+        decoders.value.as_ref()
+    };
+    let key = decode_payload("key", record.key, key_decoder)?;
+    let value = decode_payload("value", record.value, value_decoder)?;
+    Ok(DecodedRecord {
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestamp_type,
+        headers,
+        key,
+        value,
+    })
+}
+
+fn decode_payload(
+    field: &'static str,
+    raw: Option<Value>,
+    decoder: &dyn PayloadDecoder,
+) -> Result<Option<JsonText>, DecodeError> {
+    let encoded = match raw {
+        None => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(wrong_type(field, "a base64 string", &other)),
+    };
+    let bytes = BASE64
+        .decode(encoded.as_bytes())
+        .map_err(|source| DecodeError::Base64 { field, source })?;
+    decoder
+        .decode(bytes)
+        .map(Some)
+        .map_err(|source| DecodeError::Payload { field, source })
+}
+
+fn decode_headers(raw: Option<Value>) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
+    let items = match raw {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(wrong_type("headers", "an array", &other)),
+    };
+    let mut headers = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let Value::Object(map) = item else {
+            return Err(DecodeError::Header { index });
+        };
+        for (name, bytes) in map {
+            let Value::Array(bytes) = bytes else {
+                return Err(DecodeError::Header { index });
+            };
+            let bytes = bytes
+                .iter()
+                .map(|b| {
+                    b.as_i64()
+                        .filter(|n| (-128..=255).contains(n))
+                        // -128..=-1 are Java's signed bytes 0x80..=0xFF.
+                        .map(|n| n.to_le_bytes()[0])
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or(DecodeError::Header { index })?;
+            headers.push((name, bytes));
+        }
+    }
+    Ok(headers)
+}
+
+fn wrong_type(field: &'static str, expected: &'static str, found: &Value) -> DecodeError {
+    let found = match found {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    DecodeError::WrongType {
+        field,
+        expected,
+        found,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoders() -> Decoders {
+        Decoders::new(PayloadFormat::String, PayloadFormat::Json)
+    }
+
+    fn event(json: &str) -> KafkaEvent {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn b64(s: &[u8]) -> String {
+        BASE64.encode(s)
+    }
+
+    fn one(record: serde_json::Value) -> Decoded {
+        let ev = serde_json::json!({"eventSource": "aws:kafka", "records": {"t-0": [record]}});
+        let mut out = decode_event(serde_json::from_value(ev).unwrap(), &decoders()).unwrap();
+        assert_eq!(out.len(), 1);
+        out.remove(0)
+    }
+
+    fn fmt(format: PayloadFormat, bytes: &[u8]) -> Result<String, PayloadError> {
+        format.decode(bytes.to_vec()).map(|j| j.as_str().to_owned())
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(
+            fmt(PayloadFormat::String, b"order-1").unwrap(),
+            r#""order-1""#
+        );
+        assert_eq!(
+            fmt(PayloadFormat::String, br#"{"a":1}"#).unwrap(),
+            r#""{\"a\":1}""#
+        );
+        assert!(matches!(
+            fmt(PayloadFormat::String, &[0xff]),
+            Err(PayloadError::Utf8("string"))
+        ));
+        assert_eq!(
+            fmt(PayloadFormat::Json, br#"{"b":1.50,"a":[1e3]}"#).unwrap(),
+            r#"{"b":1.50,"a":[1e3]}"#
+        );
+        assert_eq!(
+            fmt(
+                PayloadFormat::Json,
+                b" {\n  \"a b\" : \"x \\\" y\" ,\t\"c\":[ 1 , 2 ]\r\n} "
+            )
+            .unwrap(),
+            r#"{"a b":"x \" y","c":[1,2]}"#
+        );
+        assert_eq!(
+            fmt(PayloadFormat::Json, b"\"caf\xc3\xa9\"").unwrap(),
+            "\"café\""
+        );
+        assert!(matches!(
+            fmt(PayloadFormat::Json, b"{\"a\":"),
+            Err(PayloadError::Json(_))
+        ));
+        assert!(matches!(
+            fmt(PayloadFormat::Json, b""),
+            Err(PayloadError::Json(_))
+        ));
+        assert!(matches!(
+            fmt(PayloadFormat::Json, b"\"\xff\""),
+            Err(PayloadError::Utf8("json"))
+        ));
+        assert_eq!(fmt(PayloadFormat::Bytes, &[1, 2, 3]).unwrap(), r#""AQID""#);
+        assert_eq!(
+            fmt(PayloadFormat::Auto, br#"{"a":1}"#).unwrap(),
+            r#"{"a":1}"#
+        );
+        assert_eq!(
+            fmt(PayloadFormat::Auto, b"plain text").unwrap(),
+            r#""plain text""#
+        );
+        assert_eq!(
+            fmt(PayloadFormat::Auto, &[0xff, 0x00]).unwrap(),
+            r#""/wA=""#
+        );
+        assert_eq!(
+            fmt(PayloadFormat::String, b"a\x01b").unwrap(),
+            r#""a\u0001b""#
+        );
+    }
+
+    #[test]
+    fn full_record() {
+        let d = one(serde_json::json!({
+            "topic": "orders", "partition": 0, "offset": 5, "timestamp": 1684841916831_i64,
+            "timestampType": "CREATE_TIME", "key": b64(b"order-1"), "value": b64(br#"{"a":1}"#),
+            "headers": [{"h1": [97, 98]}, {"h1": [-61, -87]}, {"h2": [195, 169]}]
+        }));
+        assert_eq!(
+            d.id,
+            RecordRef {
+                partition_key: "t-0".into(),
+                offset: 5
+            }
+        );
+        let r = d.result.unwrap();
+        assert_eq!(r.topic, "orders");
+        assert_eq!(r.timestamp, Some(1684841916831));
+        assert_eq!(r.timestamp_type, TimestampType::CreateTime);
+        assert_eq!(r.key.unwrap().as_str(), r#""order-1""#);
+        assert_eq!(r.value.unwrap().as_str(), r#"{"a":1}"#);
+        assert_eq!(
+            r.headers,
+            vec![
+                ("h1".into(), b"ab".to_vec()),
+                ("h1".into(), "é".as_bytes().to_vec()),
+                ("h2".into(), "é".as_bytes().to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn absent_and_null_fields() {
+        let r = one(serde_json::json!({"topic": "t", "partition": 0, "offset": 1, "timestamp": 5, "timestampType": "LOG_APPEND_TIME"}))
+            .result
+            .unwrap();
+        assert_eq!((r.key, r.value, r.headers.len()), (None, None, 0));
+        assert_eq!(r.timestamp_type, TimestampType::LogAppendTime);
+        let r = one(serde_json::json!({"topic": "t", "partition": 0, "offset": 1, "key": null, "value": null, "headers": null}))
+            .result
+            .unwrap();
+        assert_eq!((r.key, r.value, r.headers.len()), (None, None, 0));
+        assert_eq!(
+            (r.timestamp, r.timestamp_type),
+            (None, TimestampType::NoTimestampType)
+        );
+    }
+
+    #[test]
+    fn timestamp_rules() {
+        let ts = |t: serde_json::Value, ty: &str| {
+            let r = one(serde_json::json!({"topic": "t", "partition": 0, "offset": 1, "timestamp": t, "timestampType": ty}))
+                .result
+                .unwrap();
+            (r.timestamp, r.timestamp_type)
+        };
+        assert_eq!(
+            ts((-1).into(), "CREATE_TIME"),
+            (None, TimestampType::NoTimestampType)
+        );
+        assert_eq!(
+            ts(7.into(), "NO_TIMESTAMP_TYPE"),
+            (None, TimestampType::NoTimestampType)
+        );
+        assert_eq!(
+            ts(7.into(), "CREATE_TIME"),
+            (Some(7), TimestampType::CreateTime)
+        );
+    }
+
+    #[test]
+    fn topic_and_partition_fall_back_to_the_key() {
+        let ev = event(r#"{"records":{"my-topic-7":[{"offset":3}]}}"#);
+        let d = decode_event(ev, &decoders()).unwrap().remove(0);
+        let r = d.result.unwrap();
+        assert_eq!(
+            (r.topic.as_str(), r.partition, r.offset),
+            ("my-topic", 7, 3)
+        );
+    }
+
+    #[test]
+    fn record_errors() {
+        let err = |rec: serde_json::Value| one(rec).result.unwrap_err().to_string();
+        let base = |extra: serde_json::Value| {
+            let mut r = serde_json::json!({"topic": "t", "partition": 0, "offset": 1});
+            r.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            r
+        };
+        assert_eq!(
+            err(base(serde_json::json!({"value": "!!"}))),
+            "`value` is not valid base64"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"value": 5}))),
+            "field `value` is a number, expected a base64 string"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"value": b64(b"{")})))
+                .split(':')
+                .next()
+                .unwrap(),
+            "value is not valid JSON"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"key": b64(&[0xff])}))),
+            "key is not valid UTF-8 (format string)"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"headers": [{"h": [256]}]}))),
+            "header #0 is not a name with an array of bytes in -128..=255"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"headers": [{"h": "x"}]}))),
+            "header #0 is not a name with an array of bytes in -128..=255"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"headers": {}}))),
+            "field `headers` is an object, expected an array"
+        );
+        assert_eq!(
+            err(base(serde_json::json!({"timestamp": "x"}))),
+            "field `timestamp` is a string, expected an integer"
+        );
+        assert_eq!(
+            err(serde_json::json!({"topic": 5, "partition": 0, "offset": 1})),
+            "field `topic` is a number, expected a string"
+        );
+    }
+
+    #[test]
+    fn schema_metadata_decodes_as_json() {
+        let ev = serde_json::json!({"records": {"t-0": [{
+            "topic": "t", "partition": 0, "offset": 1,
+            "key": b64(br#"{"id":1}"#), "keySchemaMetadata": {"dataFormat": "AVRO", "schemaId": "1"},
+            "value": b64(br#"{"a":1}"#), "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "2"}
+        }]}});
+        let decoders = Decoders::new(PayloadFormat::String, PayloadFormat::String);
+        let r = decode_event(serde_json::from_value(ev).unwrap(), &decoders)
+            .unwrap()
+            .remove(0)
+            .result
+            .unwrap();
+        assert_eq!(r.key.unwrap().as_str(), r#"{"id":1}"#);
+        assert_eq!(r.value.unwrap().as_str(), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn event_errors() {
+        let d = decoders();
+        assert_eq!(
+            decode_event(event("{}"), &d).unwrap_err(),
+            EventError::NoRecords("missing")
+        );
+        assert_eq!(
+            decode_event(event(r#"{"records":null}"#), &d).unwrap_err(),
+            EventError::NoRecords("null")
+        );
+        assert_eq!(
+            decode_event(event(r#"{"records":[1]}"#), &d).unwrap_err(),
+            EventError::NoRecords("an array")
+        );
+        assert_eq!(
+            decode_event(event(r#"{"eventSource":"aws:sqs","records":{}}"#), &d).unwrap_err(),
+            EventError::UnsupportedSource("aws:sqs".into())
+        );
+        assert_eq!(
+            decode_event(
+                event(r#"{"records":{"t-0":[{"offset":1},{"offset":"2"}]}}"#),
+                &d
+            )
+            .unwrap_err(),
+            EventError::NoOffset {
+                partition_key: "t-0".into(),
+                index: 1
+            }
+        );
+        assert!(
+            decode_event(
+                event(r#"{"eventSource":"SelfManagedKafka","records":{}}"#),
+                &d
+            )
+            .unwrap()
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn event_order_is_kept() {
+        let ev = event(r#"{"records":{"b-1":[{"offset":9},{"offset":10}],"a-0":[{"offset":1}]}}"#);
+        let ids: Vec<(String, i64)> = decode_event(ev, &decoders())
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.id.partition_key.to_string(), d.id.offset))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![("b-1".into(), 9), ("b-1".into(), 10), ("a-0".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn accepts_the_aws_lambda_events_fixture_shape() {
+        // The same event must deserialize into the aws_lambda_events type and into ours.
+        let json = r#"{"eventSource":"aws:kafka","eventSourceArn":"arn:aws:kafka:us-east-1:123456789012:cluster/c/1",
+            "bootstrapServers":"b-1:9092","records":{"mytopic-0":[{"topic":"mytopic","partition":0,"offset":15,
+            "timestamp":1545084650987,"timestampType":"CREATE_TIME","key":"a2V5","value":"eyJrZXkiOiJ2YWx1ZSJ9",
+            "headers":[{"headerKey":[104,101,97,100,101,114,86,97,108,117,101]}]}]}}"#;
+        let theirs: aws_lambda_events::event::kafka::KafkaEvent =
+            serde_json::from_str(json).unwrap();
+        let ours = decode_event(event(json), &decoders()).unwrap();
+        let their_record = &theirs.records["mytopic-0"][0];
+        let our_record = ours[0].result.as_ref().unwrap();
+        assert_eq!(their_record.offset, our_record.offset);
+        assert_eq!(
+            their_record.topic.as_deref(),
+            Some(our_record.topic.as_str())
+        );
+        assert_eq!(our_record.headers[0].1, b"headerValue");
+        assert_eq!(
+            our_record.value.as_ref().unwrap().as_str(),
+            r#"{"key":"value"}"#
+        );
+    }
+}

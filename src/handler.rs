@@ -1,0 +1,132 @@
+//! The one place where the stages meet: decode → map → batch → send → report.
+//!
+//! [`Pipeline`] is built once at cold start and handles each invocation. It knows nothing of a
+//! particular bus (that is the [`EventBus`] seam) or value format (that is the
+//! [`PayloadDecoder`](crate::decode::PayloadDecoder) seam).
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::batch::{self, BatchLimits};
+use crate::config::{Config, FailureMode};
+use crate::decode::{self, Decoders, KafkaEvent};
+use crate::map::Mapper;
+use crate::report::{self, BatchResponse, Failure, InvocationError, Outcome, RecordInfo};
+use crate::send::{self, CALL_TIMEOUT, Delivery, EventBus, SendPolicy};
+
+/// Time kept free before the invocation deadline: nothing is started that would end later, so
+/// that the response (and its logs) always leave before Lambda stops the function. It covers
+/// building and logging the report of a large batch with room to spare.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// Everything an invocation needs, built once.
+#[derive(Debug)]
+pub struct Pipeline<B> {
+    decoders: Decoders,
+    mapper: Mapper,
+    bus: B,
+    limits: BatchLimits,
+    policy: SendPolicy,
+    failure_mode: FailureMode,
+}
+
+impl<B: EventBus> Pipeline<B> {
+    /// A pipeline for `config` that sends through `bus`.
+    pub fn new(config: &Config, bus: B) -> Self {
+        Self {
+            decoders: Decoders::new(config.key_format, config.value_format),
+            mapper: Mapper::new(config),
+            limits: bus.limits(config.batch_max_bytes),
+            bus,
+            policy: SendPolicy {
+                max_inflight: config.max_inflight,
+                retries_max: config.retries_max,
+                retries_delay: config.retries_delay,
+                call_timeout: CALL_TIMEOUT,
+            },
+            failure_mode: config.failure_mode,
+        }
+    }
+
+    /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
+    pub async fn handle(
+        &self,
+        event: KafkaEvent,
+        deadline: Instant,
+    ) -> Result<BatchResponse, InvocationError> {
+        let started = Instant::now();
+        let decoded = decode::decode_event(event, &self.decoders)?;
+
+        let mut records = Vec::with_capacity(decoded.len());
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(decoded.len());
+        let mut entries = Vec::with_capacity(decoded.len());
+        let mut entry_record = Vec::with_capacity(decoded.len());
+        let mut sizes = Vec::with_capacity(decoded.len());
+        for d in decoded {
+            let index = records.len();
+            records.push(RecordInfo {
+                id: d.id,
+                topic: d.topic,
+                partition: d.partition,
+            });
+            let mapped = d
+                .result
+                .map_err(Failure::Decode)
+                .and_then(|record| self.mapper.map(&record).map_err(Failure::Map));
+            match mapped {
+                Ok(entry) => {
+                    sizes.push((entries.len(), batch::entry_size(&entry)));
+                    entries.push(entry);
+                    entry_record.push(index);
+                    outcomes.push(None);
+                }
+                Err(failure) => outcomes.push(Some(Outcome::Failed(failure))),
+            }
+        }
+
+        let plan = batch::plan(sizes, self.limits);
+        for (entry, size) in plan.oversize {
+            let failure = Failure::Oversize {
+                size,
+                cap: self.limits.max_bytes,
+            };
+            outcomes[entry_record[entry]] = Some(Outcome::Failed(failure));
+        }
+        let batches = plan.batches.len();
+        let sent = send::send_all(&self.bus, &entries, plan.batches, &self.policy, deadline).await;
+        for (entry, delivery) in sent.deliveries {
+            let slot = &mut outcomes[entry_record[entry]];
+            debug_assert!(slot.is_none(), "entry {entry} got a second outcome");
+            *slot = Some(match delivery {
+                Delivery::Delivered => Outcome::Delivered,
+                Delivery::Failed(f) => Outcome::Failed(Failure::Send(f)),
+            });
+        }
+
+        let (response, tally, failures) = report::build(&records, outcomes);
+        tracing::info!(
+            records = tally.records,
+            delivered = tally.delivered,
+            failed = tally.failed,
+            batches,
+            calls = sent.calls,
+            retries = sent.retries,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "Invocation done."
+        );
+        if self.failure_mode == FailureMode::FailInvocation && !failures.is_empty() {
+            return Err(report::undelivered_error(&records, &failures));
+        }
+        Ok(response)
+    }
+}
+
+/// The instant by which a handler must be done: the invocation deadline less
+/// [`DEADLINE_MARGIN`].
+pub fn deadline_from(invocation_deadline: SystemTime) -> Instant {
+    let remaining = invocation_deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+}

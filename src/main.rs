@@ -1,0 +1,34 @@
+//! The Lambda entry point: read the configuration, build the clients once, serve invocations.
+
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline, handler};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env().inspect_err(|error| {
+        tracing::error!(%error, "Invalid configuration; the function cannot start.");
+    })?;
+    let bus = EventBridgeBus::from_config(&config).await;
+    tracing::info!(
+        connector_id = %config.connector_id,
+        bus_arn = %config.bus_arn,
+        region = %config.region,
+        endpoint = config.endpoint_uri.as_deref().unwrap_or("-"),
+        global_endpoint_id = config.global_endpoint_id.as_deref().unwrap_or("-"),
+        batch_max_bytes = config.batch_max_bytes,
+        max_inflight = config.max_inflight,
+        retries_max = config.retries_max,
+        retries_delay_ms = config.retries_delay.as_millis() as u64,
+        "Configuration loaded."
+    );
+    let pipeline = Pipeline::new(&config, bus);
+    let pipeline = &pipeline;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KafkaEvent>| async move {
+            let deadline = handler::deadline_from(event.context.deadline());
+            pipeline.handle(event.payload, deadline).await
+        },
+    ))
+    .await
+}

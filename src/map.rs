@@ -1,0 +1,355 @@
+//! Stage 2: map.
+//!
+//! Turns a [`DecodedRecord`] into an [`EventEntry`] exactly as the eventbridge-kafka-connector
+//! does: `Source` = `kafka-connect.<connector id>`, the configured `Resources`, a detail-type
+//! from the configured rule, an optional `Time`, and the detail
+//! `{"topic","partition","offset","timestamp","timestampType","headers","key","value"}` in that
+//! order, compact. Pure: no I/O.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+use crate::config::{Config, DetailTypeRule, TimeMapper};
+use crate::decode::DecodedRecord;
+
+/// EventBridge rejects a `DetailType` longer than this many characters (PutEventsRequestEntry,
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html>).
+pub const MAX_DETAIL_TYPE_CHARS: usize = 128;
+
+/// The placeholder a detail-type template replaces with the record's topic.
+const TOPIC_PLACEHOLDER: &str = "${topic}";
+
+/// One event, ready to be sized, batched and sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventEntry {
+    /// `Source`.
+    pub source: Arc<str>,
+    /// `DetailType`.
+    pub detail_type: String,
+    /// `Detail`: compact JSON text of an object.
+    pub detail: String,
+    /// `Resources`.
+    pub resources: Arc<[String]>,
+    /// `Time`, in epoch milliseconds; `None` leaves it unset.
+    pub time_ms: Option<i64>,
+}
+
+/// Why a record could not be mapped to an event.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MapError {
+    /// The detail-type rule produced a value EventBridge does not accept.
+    #[error("detail-type of {chars} characters is not 1..={MAX_DETAIL_TYPE_CHARS}")]
+    DetailType {
+        /// Its length in characters.
+        chars: usize,
+    },
+}
+
+/// Maps decoded records to entries; built once from the configuration.
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    source: Arc<str>,
+    resources: Arc<[String]>,
+    detail_type: DetailTypeRule,
+    time: TimeMapper,
+}
+
+impl Mapper {
+    /// A mapper for `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            source: Arc::from(config.source()),
+            resources: Arc::from(config.resources.clone()),
+            detail_type: config.detail_type.clone(),
+            time: config.time_mapper,
+        }
+    }
+
+    /// Maps one record.
+    pub fn map(&self, record: &DecodedRecord) -> Result<EventEntry, MapError> {
+        let detail_type = self.detail_type(record);
+        let chars = detail_type.chars().count();
+        if chars == 0 || chars > MAX_DETAIL_TYPE_CHARS {
+            return Err(MapError::DetailType { chars });
+        }
+        let time_ms = match self.time {
+            TimeMapper::None => None,
+            TimeMapper::RecordTimestamp => record.timestamp,
+        };
+        Ok(EventEntry {
+            source: Arc::clone(&self.source),
+            detail_type,
+            detail: detail(record),
+            resources: Arc::clone(&self.resources),
+            time_ms,
+        })
+    }
+
+    fn detail_type(&self, record: &DecodedRecord) -> String {
+        match &self.detail_type {
+            DetailTypeRule::Template(t) => t.replace(TOPIC_PLACEHOLDER, &record.topic),
+            DetailTypeRule::PerTopic(map) => match map.get(&record.topic) {
+                Some(t) => t.clone(),
+                None => format!("kafka-connect-{}", record.topic),
+            },
+            DetailTypeRule::JsonPath(path) => record
+                .value
+                .as_ref()
+                .and_then(|v| serde_json::from_str::<Value>(v.as_str()).ok())
+                .and_then(|v| match path.find(&v) {
+                    Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| record.topic.clone()),
+        }
+    }
+}
+
+/// The connector's detail document, compact, keys in the connector's order.
+pub fn detail(record: &DecodedRecord) -> String {
+    let payload =
+        record.key.as_ref().map_or(4, |k| k.len()) + record.value.as_ref().map_or(4, |v| v.len());
+    let mut out =
+        Vec::with_capacity(160 + record.topic.len() + payload + 32 * record.headers.len());
+    let write_str = |out: &mut Vec<u8>, s: &str| {
+        serde_json::to_writer(out, s).expect("writing a str to a Vec cannot fail");
+    };
+    out.extend_from_slice(b"{\"topic\":");
+    write_str(&mut out, &record.topic);
+    write!(
+        out,
+        ",\"partition\":{},\"offset\":{},\"timestamp\":",
+        record.partition, record.offset
+    )
+    .expect("writing to a Vec cannot fail");
+    match record.timestamp {
+        Some(t) => write!(out, "{t}").expect("writing to a Vec cannot fail"),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"timestampType\":\"");
+    out.extend_from_slice(record.timestamp_type.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"headers\":[");
+    for (i, (name, value)) in record.headers.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        write_str(&mut out, name);
+        out.push(b':');
+        match std::str::from_utf8(value) {
+            Ok(text) => write_str(&mut out, text),
+            Err(_) => write_str(&mut out, &BASE64.encode(value)),
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"key\":");
+    out.extend_from_slice(
+        record
+            .key
+            .as_ref()
+            .map_or("null", |k| k.as_str())
+            .as_bytes(),
+    );
+    out.extend_from_slice(b",\"value\":");
+    out.extend_from_slice(
+        record
+            .value
+            .as_ref()
+            .map_or("null", |v| v.as_str())
+            .as_bytes(),
+    );
+    out.push(b'}');
+    String::from_utf8(out).expect("the detail is assembled from UTF-8 parts")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{JsonText, PayloadDecoder, PayloadFormat, TimestampType};
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let mut all: HashMap<&str, &str> = [
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "c1"),
+            (
+                "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+                "arn:aws:events:us-east-1:123456789012:event-bus/b",
+            ),
+        ]
+        .into_iter()
+        .collect();
+        all.extend(vars.iter().copied());
+        Config::from_lookup(|n| all.get(n).map(|v| v.to_string())).unwrap()
+    }
+
+    fn json(text: &str) -> JsonText {
+        PayloadFormat::Json
+            .decode(text.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    fn string(text: &str) -> JsonText {
+        PayloadFormat::String
+            .decode(text.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    fn record() -> DecodedRecord {
+        DecodedRecord {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 5,
+            timestamp: Some(1684841916831),
+            timestamp_type: TimestampType::CreateTime,
+            headers: vec![],
+            key: Some(string("order-1")),
+            value: Some(json(r#"{"a":1}"#)),
+        }
+    }
+
+    #[test]
+    fn conformance_detail() {
+        let e = Mapper::new(&config(&[])).map(&record()).unwrap();
+        assert_eq!(
+            e.detail,
+            r#"{"topic":"orders","partition":0,"offset":5,"timestamp":1684841916831,"timestampType":"CreateTime","headers":[],"key":"order-1","value":{"a":1}}"#
+        );
+        assert_eq!(&*e.source, "kafka-connect.c1");
+        assert_eq!(e.detail_type, "kafka-connect-orders");
+        assert!(e.resources.is_empty());
+        assert_eq!(e.time_ms, None);
+    }
+
+    #[test]
+    fn null_key_tombstone_and_no_timestamp() {
+        let mut r = record();
+        r.key = None;
+        r.value = None;
+        r.timestamp = None;
+        r.timestamp_type = TimestampType::NoTimestampType;
+        assert_eq!(
+            detail(&r),
+            r#"{"topic":"orders","partition":0,"offset":5,"timestamp":null,"timestampType":"NoTimestampType","headers":[],"key":null,"value":null}"#
+        );
+        r.timestamp = Some(1);
+        r.timestamp_type = TimestampType::LogAppendTime;
+        assert!(detail(&r).contains(r#""timestamp":1,"timestampType":"LogAppendTime""#));
+    }
+
+    #[test]
+    fn headers_in_order_duplicates_kept_binary_as_base64() {
+        let mut r = record();
+        r.headers = vec![
+            ("traceId".into(), b"abc-123".to_vec()),
+            ("traceId".into(), "café \"q\"".as_bytes().to_vec()),
+            ("bin".into(), vec![0xff, 0x00]),
+            ("".into(), vec![]),
+        ];
+        let d = detail(&r);
+        assert!(
+            d.contains(r#""headers":[{"traceId":"abc-123"},{"traceId":"café \"q\""},{"bin":"/wA="},{"":""}],"#),
+            "{d}"
+        );
+        let parsed: Value = serde_json::from_str(&d).unwrap();
+        assert_eq!(parsed["headers"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn string_and_bytes_values() {
+        let mut r = record();
+        r.value = Some(string(r#"{"a":1}"#));
+        assert!(detail(&r).ends_with(r#""value":"{\"a\":1}"}"#));
+        r.value = Some(PayloadFormat::Bytes.decode(vec![1, 2, 3]).unwrap());
+        assert!(detail(&r).ends_with(r#""value":"AQID"}"#));
+    }
+
+    #[test]
+    fn topic_with_special_characters_is_escaped() {
+        let mut r = record();
+        r.topic = "a\"b\\c".into();
+        let v: Value = serde_json::from_str(&detail(&r)).unwrap();
+        assert_eq!(v["topic"], "a\"b\\c");
+    }
+
+    #[test]
+    fn detail_type_rules() {
+        let dt = |vars: &[(&str, &str)], topic: &str| {
+            let mut r = record();
+            r.topic = topic.into();
+            Mapper::new(&config(vars)).map(&r).map(|e| e.detail_type)
+        };
+        let types = "AWS_EVENTBRIDGE_DETAIL_TYPES";
+        assert_eq!(dt(&[], "orders").unwrap(), "kafka-connect-orders");
+        assert_eq!(dt(&[(types, "${topic}")], "orders").unwrap(), "orders");
+        assert_eq!(
+            dt(&[(types, "x-${topic}-${topic}")], "orders").unwrap(),
+            "x-orders-orders"
+        );
+        assert_eq!(dt(&[(types, "static")], "users").unwrap(), "static");
+        let map = "orders:com.ex.Order.v1, users:com.ex.User.v1";
+        assert_eq!(dt(&[(types, map)], "orders").unwrap(), "com.ex.Order.v1");
+        assert_eq!(dt(&[(types, map)], "other").unwrap(), "kafka-connect-other");
+        assert_eq!(
+            dt(&[(types, "orders:Order")], "users").unwrap(),
+            "kafka-connect-users"
+        );
+        assert_eq!(
+            dt(&[(types, "orders:x-${topic}")], "orders").unwrap(),
+            "x-${topic}"
+        );
+        assert_eq!(
+            dt(&[(types, "${topic}")], "").unwrap_err(),
+            MapError::DetailType { chars: 0 }
+        );
+        let long = "t".repeat(129);
+        assert_eq!(
+            dt(&[(types, "${topic}")], &long).unwrap_err(),
+            MapError::DetailType { chars: 129 }
+        );
+    }
+
+    #[test]
+    fn jsonpath_detail_type() {
+        let cfg = config(&[
+            ("AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER", "jsonpath"),
+            (
+                "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF",
+                "$.meta.type",
+            ),
+        ]);
+        let mapper = Mapper::new(&cfg);
+        let dt = |value: Option<JsonText>| {
+            let mut r = record();
+            r.value = value;
+            mapper.map(&r).unwrap().detail_type
+        };
+        assert_eq!(
+            dt(Some(json(r#"{"meta":{"type":"order.created"}}"#))),
+            "order.created"
+        );
+        assert_eq!(dt(Some(json(r#"{"meta":{}}"#))), "orders");
+        assert_eq!(dt(Some(json(r#"{"meta":{"type":{"a":1}}}"#))), "orders");
+        assert_eq!(dt(Some(json(r#"{"meta":{"type":" "}}"#))), "orders");
+        assert_eq!(dt(Some(json(r#"{"meta":{"type":7}}"#))), "orders");
+        assert_eq!(dt(Some(string("order.created"))), "orders");
+        assert_eq!(dt(None), "orders");
+    }
+
+    #[test]
+    fn resources_and_time() {
+        let cfg = config(&[
+            ("AWS_EVENTBRIDGE_EVENTBUS_RESOURCES", "r1, r2"),
+            ("AWS_EVENTBRIDGE_TIME_MAPPER", "record-timestamp"),
+        ]);
+        let e = Mapper::new(&cfg).map(&record()).unwrap();
+        assert_eq!(&*e.resources, &["r1".to_string(), "r2".to_string()]);
+        assert_eq!(e.time_ms, Some(1684841916831));
+        let mut r = record();
+        r.timestamp = None;
+        assert_eq!(Mapper::new(&cfg).map(&r).unwrap().time_ms, None);
+    }
+}
