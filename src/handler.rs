@@ -122,11 +122,53 @@ impl<B: EventBus> Pipeline<B> {
     }
 }
 
-/// The instant by which a handler must be done: the invocation deadline less
-/// [`DEADLINE_MARGIN`].
-pub fn deadline_from(invocation_deadline: SystemTime) -> Instant {
-    let remaining = invocation_deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+/// Deadlines below this many epoch milliseconds (September 2001) cannot be real: Lambda sends an
+/// epoch deadline, but cargo-lambda's local emulator sends the function timeout itself
+/// (`lambda-runtime-deadline-ms: 600000`), which is then read as a duration.
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
+
+/// The instant by which a handler must be done: the invocation deadline (the runtime API's
+/// `lambda-runtime-deadline-ms`) less [`DEADLINE_MARGIN`].
+pub fn deadline_from(deadline_ms: u64) -> Instant {
+    let remaining = if deadline_ms < PLAUSIBLE_EPOCH_MS {
+        Duration::from_millis(deadline_ms)
+    } else {
+        (SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms))
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
     Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms(t: SystemTime) -> u64 {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn deadline_keeps_the_margin() {
+        let in_ten_s = epoch_ms(SystemTime::now() + Duration::from_secs(10));
+        let left = deadline_from(in_ten_s) - Instant::now();
+        assert!(
+            left <= Duration::from_secs(10) - DEADLINE_MARGIN,
+            "{left:?}"
+        );
+        assert!(left >= Duration::from_secs(9) - DEADLINE_MARGIN, "{left:?}");
+        let past = epoch_ms(SystemTime::now() - Duration::from_secs(1));
+        assert!(deadline_from(past) <= Instant::now());
+    }
+
+    #[test]
+    fn emulator_timeouts_are_read_as_durations() {
+        let left = deadline_from(600_000) - Instant::now();
+        assert!(
+            left > Duration::from_secs(599) - DEADLINE_MARGIN && left <= Duration::from_secs(600),
+            "{left:?}"
+        );
+    }
 }

@@ -26,7 +26,7 @@ async fn main() -> Result<(), Error> {
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<KafkaEvent>| async move {
-            let deadline = handler::deadline_from(event.context.deadline());
+            let deadline = handler::deadline_from(event.context.deadline);
             pipeline.handle(event.payload, deadline).await
         },
     ))

@@ -1,0 +1,268 @@
+//! End to end: the real function binary under cargo-lambda's runtime emulator, invoked with the
+//! sample events of `events/`, putting events on a moto EventBridge bus whose rule forwards them
+//! to an SQS queue. Asserts the exact events that arrive and the response.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Data, Function, Moto, details_by_offset};
+
+const CONNECTOR: (&str, &str) = ("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e");
+
+fn failures(response: &Value) -> Vec<(String, i64)> {
+    response["batchItemFailures"]
+        .as_array()
+        .expect("batchItemFailures is a list")
+        .iter()
+        .map(|f| {
+            let id = &f["itemIdentifier"];
+            (
+                id["partition"].as_str().expect("partition").to_owned(),
+                id["offset"].as_i64().expect("offset"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn msk_sample_arrives_exactly() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("msk").await;
+    let function = Function::start(
+        &moto,
+        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
+    );
+
+    let response = function
+        .invoke(Data::File("events/msk.json"))
+        .expect("invocation succeeds");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+
+    let events = bus.events(3).await;
+    assert_eq!(events.len(), 3);
+    for e in &events {
+        assert_eq!(e["source"], "kafka-connect.e2e");
+        assert_eq!(e["detail-type"], "kafka-connect-orders.v1");
+        assert_eq!(e["resources"], json!([]));
+    }
+    let details = details_by_offset(&events);
+    assert_eq!(
+        details,
+        vec![
+            json!({"topic":"orders.v1","partition":0,"offset":4711,"timestamp":1764240000123_i64,"timestampType":"CreateTime",
+                   "headers":[{"content-type":"application/json"},{"trace":"t-1"}],"key":"order-1001",
+                   "value":{"orderId":"order-1001","total":42.5,"items":["sku-1","sku-2"]}}),
+            json!({"topic":"orders.v1","partition":0,"offset":4712,"timestamp":1764240000456_i64,"timestampType":"CreateTime",
+                   "headers":[],"key":"order-1001","value":null}),
+            json!({"topic":"orders.v1","partition":3,"offset":88,"timestamp":1764240001000_i64,"timestampType":"LogAppendTime",
+                   "headers":[{"note":"café"}],"key":null,"value":{"note":"plain value","lang":"fr"}}),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_managed_sample_with_resources_detail_type_map_and_time() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("selfmanaged").await;
+    let function = Function::start(
+        &moto,
+        &[
+            CONNECTOR,
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
+            (
+                "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES",
+                "arn:aws:kafka:us-east-1:123456789012:cluster/c/1, r2",
+            ),
+            (
+                "AWS_EVENTBRIDGE_DETAIL_TYPES",
+                "mytopic:com.example.Thing.v1,other:Other",
+            ),
+            ("AWS_EVENTBRIDGE_TIME_MAPPER", "record-timestamp"),
+        ],
+    );
+    let response = function
+        .invoke(Data::File("events/self-managed.json"))
+        .expect("invocation succeeds");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let events = bus.events(1).await;
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["source"], "kafka-connect.e2e");
+    assert_eq!(e["detail-type"], "com.example.Thing.v1");
+    assert_eq!(
+        e["resources"],
+        json!(["arn:aws:kafka:us-east-1:123456789012:cluster/c/1", "r2"])
+    );
+    // 1545084650987 ms, at EventBridge's second precision.
+    assert_eq!(e["time"], "2018-12-17T22:10:50Z");
+    assert_eq!(
+        e["detail"],
+        json!({"topic":"mytopic","partition":0,"offset":15,"timestamp":1545084650987_i64,"timestampType":"CreateTime",
+               "headers":[{"headerKey":"headerValue"}],"key":"recordKey","value":{"key":"value"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn multi_partition_batch_of_25() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("clicks").await;
+    let function = Function::start(
+        &moto,
+        &[
+            CONNECTOR,
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
+            ("AWS_EVENTBRIDGE_DETAIL_TYPES", "${topic}"),
+        ],
+    );
+    let response = function
+        .invoke(Data::File("events/multi-partition-25.json"))
+        .expect("invocation succeeds");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let events = bus.events(25).await;
+    assert_eq!(events.len(), 25, "each record arrives once");
+    let mut got: Vec<(i64, i64)> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["detail-type"], "clicks");
+            let d = &e["detail"];
+            assert_eq!(
+                d["value"]["click"].as_i64().unwrap() + 1000,
+                d["offset"].as_i64().unwrap()
+            );
+            assert_eq!(
+                d["headers"][0]["seq"],
+                (d["offset"].as_i64().unwrap() - 1000).to_string()
+            );
+            (
+                d["partition"].as_i64().unwrap(),
+                d["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort_unstable();
+    let mut want: Vec<(i64, i64)> = (0..25).map(|i| (i % 3, 1000 + i)).collect();
+    want.sort_unstable();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tombstones_and_null_keys_are_sent() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("users").await;
+    let function = Function::start(
+        &moto,
+        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
+    );
+    let response = function
+        .invoke(Data::File("events/tombstones.json"))
+        .expect("invocation succeeds");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let details = details_by_offset(&bus.events(3).await);
+    let kv: Vec<(Value, Value)> = details
+        .iter()
+        .map(|d| (d["key"].clone(), d["value"].clone()))
+        .collect();
+    assert_eq!(
+        kv,
+        vec![
+            (json!("user-1"), Value::Null),
+            (Value::Null, json!({"id": "anonymous"})),
+            (Value::Null, Value::Null),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_json_value_is_the_only_record_reported() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("payments").await;
+    let function = Function::start(
+        &moto,
+        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
+    );
+    let response = function
+        .invoke(Data::File("events/mixed-json.json"))
+        .expect("invocation succeeds");
+    assert_eq!(failures(&response), vec![("payments-0".to_owned(), 11)]);
+    let offsets: Vec<Value> = details_by_offset(&bus.events(2).await)
+        .iter()
+        .map(|d| d["offset"].clone())
+        .collect();
+    assert_eq!(offsets, vec![json!(10), json!(12)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversize_record_is_reported_and_its_neighbours_delivered() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("oversize").await;
+    let function = Function::start(
+        &moto,
+        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
+    );
+    let response = function
+        .invoke(Data::File("events/oversize.json"))
+        .expect("invocation succeeds");
+    assert_eq!(failures(&response), vec![("orders.v1-0".to_owned(), 5001)]);
+    let offsets: Vec<Value> = details_by_offset(&bus.events(2).await)
+        .iter()
+        .map(|d| d["offset"].clone())
+        .collect();
+    assert_eq!(offsets, vec![json!(5000), json!(5002)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_invocation_mode_fails_the_invocation_and_names_the_record() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("failmode").await;
+    let function = Function::start(
+        &moto,
+        &[
+            CONNECTOR,
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
+            ("AWS_EVENTBRIDGE_BATCH_FAILURE_MODE", "fail-invocation"),
+        ],
+    );
+    let error = function
+        .invoke(Data::File("events/mixed-json.json"))
+        .expect_err("the invocation fails");
+    assert!(error.contains("RecordsNotDelivered"), "{error}");
+    assert!(
+        error.contains("1 of 3 records were not delivered"),
+        "{error}"
+    );
+    assert!(error.contains("payments-0@11"), "{error}");
+    // The event itself is unusable: a specific invocation error in either mode.
+    let error = function
+        .invoke(Data::Ascii(r#"{"eventSource":"aws:kafka","records":null}"#))
+        .expect_err("fails");
+    assert!(
+        error.contains("InvalidEvent") && error.contains("no `records` map"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_configuration_stops_the_cold_start() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .env_clear()
+        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "c")
+        .env(
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        )
+        .env("AWS_EVENTBRIDGE_RETRIES_MAX", "11")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains(
+            "`AWS_EVENTBRIDGE_RETRIES_MAX`=\"11\" is invalid: must be a whole number from 0 to 10"
+        ),
+        "{text}"
+    );
+}

@@ -1,0 +1,316 @@
+//! Test support: a real moto server, real SDK clients, and the real function binary served by
+//! cargo-lambda's runtime emulator. Every process started here is stopped when its guard drops.
+//!
+//! The tools come from the project venv (`make venv`); `KEL_VENV_BIN` points elsewhere.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_eventbridge::config::{BehaviorVersion, Credentials, Region};
+use serde_json::Value;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+/// The venv's `bin` folder, with moto_server and cargo-lambda.
+pub fn venv_bin() -> PathBuf {
+    let dir = std::env::var_os("KEL_VENV_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin"));
+    assert!(
+        dir.join("moto_server").exists() && dir.join("cargo-lambda").exists(),
+        "moto_server and cargo-lambda not found in {}: run `make venv` first (or set KEL_VENV_BIN)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early with {status}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what} did not listen on {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process that is killed when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A moto server on 127.0.0.1 with its own state.
+pub struct Moto {
+    pub endpoint: String,
+    _process: Guard,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = free_port();
+        let mut child = Command::new(venv_bin().join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        wait_for_port(port, "moto_server", &mut child);
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _process: Guard(child),
+        }
+    }
+
+    fn sdk_config(&self) -> aws_sdk_eventbridge::config::Builder {
+        aws_sdk_eventbridge::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::for_tests())
+            .endpoint_url(&self.endpoint)
+    }
+
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::from_conf(self.sdk_config().build())
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::config::Builder::new()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::for_tests())
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// Creates a bus, a queue, and a rule that sends every `kafka-connect.*` event to the queue.
+    pub async fn bus_to_queue(&self, name: &str) -> BusQueue {
+        let eb = self.eventbridge();
+        let sqs = self.sqs();
+        eb.create_event_bus()
+            .name(name)
+            .send()
+            .await
+            .expect("create bus");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        eb.put_rule()
+            .name(format!("{name}-all"))
+            .event_bus_name(name)
+            .event_pattern(r#"{"source":[{"prefix":"kafka-connect."}]}"#)
+            .send()
+            .await
+            .expect("put rule");
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id("queue")
+            .arn(format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"))
+            .build()
+            .expect("target");
+        eb.put_targets()
+            .rule(format!("{name}-all"))
+            .event_bus_name(name)
+            .targets(target)
+            .send()
+            .await
+            .expect("put targets");
+        BusQueue {
+            bus_arn: format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"),
+            queue_url,
+            sqs,
+        }
+    }
+}
+
+/// A bus whose events land in a queue.
+pub struct BusQueue {
+    pub bus_arn: String,
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl BusQueue {
+    /// Receives (and deletes) events until `expected` have arrived, then waits a little longer to
+    /// catch any extra; returns them all, as delivered (the EventBridge envelope).
+    pub async fn events(&self, expected: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        let start = Instant::now();
+        let mut quiet_since: Option<Instant> = None;
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(if out.len() >= expected { 0 } else { 1 })
+                .send()
+                .await
+                .expect("receive");
+            let messages = received.messages.unwrap_or_default();
+            for m in &messages {
+                out.push(serde_json::from_str(m.body().expect("body")).expect("an event"));
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().expect("handle"))
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+            if out.len() >= expected {
+                if !messages.is_empty() {
+                    quiet_since = None;
+                }
+                let since = *quiet_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_millis(500) {
+                    return out;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            } else if start.elapsed() > Duration::from_secs(30) {
+                panic!(
+                    "only {} of {expected} events arrived within 30 s",
+                    out.len()
+                );
+            }
+        }
+    }
+}
+
+/// The function binary, served by `cargo lambda watch --only-lambda-apis` (the Lambda runtime
+/// API emulator) and invoked with `cargo lambda invoke`.
+pub struct Function {
+    port: u16,
+    _function: Guard,
+    _emulator: Guard,
+}
+
+impl Function {
+    /// Starts the emulator and the binary with `env` (plus dummy credentials pointed at `moto`).
+    pub fn start(moto: &Moto, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut emulator = Command::new(venv_bin().join("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        wait_for_port(port, "cargo lambda watch", &mut emulator);
+        let emulator = Guard(emulator);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let function = command.spawn().expect("the function binary starts");
+        Self {
+            port,
+            _function: Guard(function),
+            _emulator: emulator,
+        }
+    }
+
+    /// Invokes the function with `cargo lambda invoke`: `Ok(response)` or `Err(error text)`.
+    pub fn invoke(&self, data: Data<'_>) -> Result<Value, String> {
+        let mut command = Command::new(venv_bin().join("cargo-lambda"));
+        command
+            .args([
+                "lambda",
+                "invoke",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &self.port.to_string(),
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        match data {
+            Data::File(path) => command.args(["--data-file", path]),
+            Data::Ascii(text) => command.args(["--data-ascii", text]),
+        };
+        command.arg("_");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().expect("cargo lambda invoke runs");
+        let stdout = String::from_utf8_lossy(&stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&stderr).into_owned();
+        if status.success() {
+            Ok(serde_json::from_str(stdout.trim())
+                .unwrap_or_else(|e| panic!("response {stdout:?} is not JSON: {e}")))
+        } else {
+            Err(format!("{stdout}{stderr}"))
+        }
+    }
+}
+
+/// What to invoke the function with.
+#[derive(Debug, Clone, Copy)]
+pub enum Data<'a> {
+    /// A file, relative to the crate root.
+    File(&'a str),
+    /// Inline JSON.
+    Ascii(&'a str),
+}
+
+/// The `detail` objects of `events`, sorted by (topic, partition, offset).
+pub fn details_by_offset(events: &[Value]) -> Vec<Value> {
+    let mut details: Vec<Value> = events.iter().map(|e| e["detail"].clone()).collect();
+    details.sort_by_key(|d| {
+        (
+            d["topic"].as_str().unwrap_or_default().to_owned(),
+            d["partition"].as_i64().unwrap_or_default(),
+            d["offset"].as_i64().unwrap_or_default(),
+        )
+    });
+    details
+}
