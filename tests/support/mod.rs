@@ -55,8 +55,9 @@ pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        // The process may already have exited; either way it is gone afterwards.
+        self.0.kill().ok();
+        self.0.wait().ok();
     }
 }
 
