@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::Region;
 use aws_sdk_eventbridge::config::http::HttpResponse;
@@ -50,20 +50,18 @@ impl EventBridgeBus {
         }
     }
 
-    /// Builds the client from the standard AWS configuration chain (environment, Lambda role,
-    /// `AWS_ENDPOINT_URL`, …) and the function's configuration.
-    pub async fn from_config(config: &Config) -> Self {
-        let shared = aws_config::defaults(BehaviorVersion::latest())
+    /// Builds the client from the shared AWS configuration (see [`load_shared_config`]) and the
+    /// function's configuration: its region, endpoint override and global endpoint. The SDK's
+    /// own retries are turned off.
+    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
+        let mut builder = aws_sdk_eventbridge::config::Builder::from(shared)
             .region(Region::new(config.region.clone()))
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
                     .build(),
-            )
-            .load()
-            .await;
-        let mut builder = aws_sdk_eventbridge::config::Builder::from(&shared);
+            );
         if let Some(uri) = &config.endpoint_uri {
             builder = builder.endpoint_url(uri);
         }
@@ -84,6 +82,12 @@ impl EventBridgeBus {
             .set_time(entry.time_ms.map(DateTime::from_millis))
             .build()
     }
+}
+
+/// Loads the standard AWS configuration chain (environment, Lambda execution role,
+/// `AWS_ENDPOINT_URL`, profiles) once, for every client the function builds.
+pub async fn load_shared_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
 impl EventBus for EventBridgeBus {

@@ -10,15 +10,32 @@ use tokio::time::Instant;
 
 use crate::batch::{self, BatchLimits};
 use crate::config::{Config, FailureMode};
-use crate::decode::{self, Decoders, KafkaEvent};
+use crate::decode::{self, Decoders, EventError, KafkaEvent};
 use crate::map::Mapper;
-use crate::report::{self, BatchResponse, Failure, InvocationError, Outcome, RecordInfo};
+use crate::report::{self, BatchResponse, Failure, InvocationError, Outcome, RecordInfo, Tally};
 use crate::send::{self, CALL_TIMEOUT, Delivery, EventBus, SendPolicy};
 
 /// Time kept free before the invocation deadline: nothing is started that would end later, so
 /// that the response (and its logs) always leave before Lambda stops the function. It covers
 /// building and logging the report of a large batch with room to spare.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// What one invocation did.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The partial batch response.
+    pub response: BatchResponse,
+    /// Records, delivered and failed.
+    pub tally: Tally,
+    /// PutEvents calls made, retries included.
+    pub calls: usize,
+    /// Calls that were retries.
+    pub retries: usize,
+    /// Every record of the event, in event order.
+    pub records: Vec<RecordInfo>,
+    /// The records not delivered (indices into `records`) and why.
+    pub failures: Vec<(usize, Failure)>,
+}
 
 /// Everything an invocation needs, built once.
 #[derive(Debug)]
@@ -55,6 +72,19 @@ impl<B: EventBus> Pipeline<B> {
         event: KafkaEvent,
         deadline: Instant,
     ) -> Result<BatchResponse, InvocationError> {
+        let done = self.run(event, deadline).await?;
+        if self.failure_mode == FailureMode::FailInvocation && !done.failures.is_empty() {
+            return Err(report::undelivered_error(&done.records, &done.failures));
+        }
+        Ok(done.response)
+    }
+
+    /// Processes one invocation and returns everything that happened, whatever the failure mode.
+    pub async fn run(
+        &self,
+        event: KafkaEvent,
+        deadline: Instant,
+    ) -> Result<Invocation, EventError> {
         let started = Instant::now();
         let decoded = decode::decode_event(event, &self.decoders)?;
 
@@ -115,10 +145,14 @@ impl<B: EventBus> Pipeline<B> {
             duration_ms = started.elapsed().as_millis() as u64,
             "Invocation done."
         );
-        if self.failure_mode == FailureMode::FailInvocation && !failures.is_empty() {
-            return Err(report::undelivered_error(&records, &failures));
-        }
-        Ok(response)
+        Ok(Invocation {
+            response,
+            tally,
+            calls: sent.calls,
+            retries: sent.retries,
+            records,
+            failures,
+        })
     }
 }
 

@@ -1,6 +1,8 @@
 //! The Lambda entry point: read the configuration, build the clients once, serve invocations.
 
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline, handler};
+use kafka_eventbridge_lambda::{
+    Config, EventBridgeBus, KafkaEvent, Pipeline, eventbridge, handler,
+};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -9,7 +11,8 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
     })?;
-    let bus = EventBridgeBus::from_config(&config).await;
+    let shared = eventbridge::load_shared_config().await;
+    let bus = EventBridgeBus::from_config(&config, &shared);
     tracing::info!(
         connector_id = %config.connector_id,
         bus_arn = %config.bus_arn,

@@ -1,0 +1,158 @@
+//! The pipeline in-process with the real EventBridge SDK client over real HTTP: against moto,
+//! against a port where nothing listens, and against a server that never answers.
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_eventbridge::config::{Credentials, Region};
+use kafka_eventbridge_lambda::handler::Invocation;
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use serde_json::json;
+use support::Moto;
+use tokio::time::Instant;
+
+async fn shared_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await
+}
+
+async fn pipeline(
+    endpoint: &str,
+    bus_arn: &str,
+    extra: &[(&str, &str)],
+) -> Pipeline<EventBridgeBus> {
+    let mut vars: HashMap<&str, &str> = [
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "lib"),
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint),
+        ("AWS_EVENTBRIDGE_RETRIES_DELAY", "10"),
+    ]
+    .into_iter()
+    .collect();
+    vars.extend(extra.iter().copied());
+    let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("valid config");
+    Pipeline::new(
+        &config,
+        EventBridgeBus::from_config(&config, &shared_config().await),
+    )
+}
+
+fn event(records: usize) -> KafkaEvent {
+    let records: Vec<_> = (0..records)
+        .map(|i| json!({"topic": "t", "partition": 0, "offset": i, "timestamp": 1, "timestampType": "CREATE_TIME",
+                        "value": "eyJhIjoxfQ==", "headers": []}))
+        .collect();
+    serde_json::from_value(json!({"eventSource": "aws:kafka", "records": {"t-0": records}}))
+        .expect("an event")
+}
+
+fn reasons(done: &Invocation) -> Vec<String> {
+    done.failures.iter().map(|(_, f)| f.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivers_in_batches_of_ten_one_call_at_a_time() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("lib").await;
+    let p = pipeline(
+        &moto.endpoint,
+        &bus.bus_arn,
+        &[("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "1")],
+    )
+    .await;
+    let done = p
+        .run(event(25), Instant::now() + Duration::from_secs(30))
+        .await
+        .expect("runs");
+    assert_eq!((done.tally.delivered, done.tally.failed), (25, 0));
+    assert_eq!((done.calls, done.retries), (3, 0));
+    assert_eq!(bus.events(25).await.len(), 25);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_bus_is_a_final_error_and_is_not_retried() {
+    let moto = Moto::start();
+    let missing = "arn:aws:events:us-east-1:123456789012:event-bus/does-not-exist";
+    let p = pipeline(&moto.endpoint, missing, &[]).await;
+    let done = p
+        .run(event(12), Instant::now() + Duration::from_secs(30))
+        .await
+        .expect("runs");
+    assert_eq!(done.tally.failed, 12);
+    assert_eq!(
+        (done.calls, done.retries),
+        (2, 0),
+        "one call per batch, no retry"
+    );
+    let reason = &reasons(&done)[0];
+    assert!(reason.contains("ResourceNotFoundException"), "{reason}");
+    assert_eq!(done.response.batch_item_failures.len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_failures_are_retried_then_reported() {
+    // A port that was free a moment ago: connections are refused.
+    let port = support::free_port();
+    let p = pipeline(
+        &format!("http://127.0.0.1:{port}"),
+        "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        &[("AWS_EVENTBRIDGE_RETRIES_MAX", "3")],
+    )
+    .await;
+    let done = p
+        .run(event(3), Instant::now() + Duration::from_secs(30))
+        .await
+        .expect("runs");
+    assert_eq!(done.tally.failed, 3);
+    assert_eq!(
+        (done.calls, done.retries),
+        (4, 3),
+        "retries.max + 1 attempts, no SDK retries on top"
+    );
+    let reason = &reasons(&done)[0];
+    assert!(
+        reason.starts_with(
+            "gave up after 4 attempts; last: call failed: PutEvents failed: dispatch failure"
+        ),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_cannot_hold_the_invocation_past_its_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // Accept connections and never answer; keep them open for the test's lifetime.
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming() {
+            open.push(stream);
+        }
+    });
+    let p = pipeline(
+        &format!("http://127.0.0.1:{port}"),
+        "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        &[("AWS_EVENTBRIDGE_RETRIES_MAX", "10")],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let done = p.run(event(25), deadline).await.expect("runs");
+    let late = Instant::now().saturating_duration_since(deadline);
+    assert!(
+        late < Duration::from_millis(100),
+        "returned {late:?} after the deadline"
+    );
+    assert_eq!(done.tally.failed, 25);
+    assert!(
+        reasons(&done).iter().all(|r| r.contains("deadline")),
+        "{:?}",
+        reasons(&done)
+    );
+}
