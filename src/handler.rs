@@ -66,6 +66,11 @@ impl<B: EventBus> Pipeline<B> {
         }
     }
 
+    /// The bus events are sent through.
+    pub fn bus(&self) -> &B {
+        &self.bus
+    }
+
     /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
     pub async fn handle(
         &self,
