@@ -1,1 +1,114 @@
-fn main() {}
+//! Decode + map throughput: from the bytes of an event source mapping's event to the entries
+//! that would be sent (parse the event, base64-decode, convert keys and values, build the
+//! detail, size the entry). Throughput is in bytes of event JSON; one core.
+//!
+//! Run with `make bench` or `cargo bench --bench decode_map`.
+
+use std::hint::black_box;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kafka_eventbridge_lambda::batch::entry_size;
+use kafka_eventbridge_lambda::decode::{Decoders, PayloadFormat, decode_event};
+use kafka_eventbridge_lambda::map::Mapper;
+use kafka_eventbridge_lambda::{Config, KafkaEvent};
+use serde_json::json;
+
+/// A JSON order of about `size` bytes, with nested objects, arrays, numbers and text.
+fn value(i: usize, size: usize) -> String {
+    let mut v = json!({
+        "orderId": format!("order-{i:08}"),
+        "customer": {"id": i * 7, "name": "Ada Lovelace", "tier": "gold", "email": "ada@example.com"},
+        "items": [
+            {"sku": "SKU-0001", "qty": 2, "price": 12.5},
+            {"sku": "SKU-0042", "qty": 1, "price": 99.99}
+        ],
+        "total": 124.99,
+        "currency": "EUR",
+        "createdAt": "2026-11-27T12:00:00.000Z",
+        "note": ""
+    })
+    .to_string();
+    let pad = size.saturating_sub(v.len());
+    v = v.replace(
+        "\"note\":\"\"",
+        &format!(
+            "\"note\":\"{}\"",
+            "lorem ipsum ".repeat(pad / 12 + 1)[..pad].to_owned()
+        ),
+    );
+    v
+}
+
+fn event(records: usize, size: usize) -> Vec<u8> {
+    let partitions = 4;
+    let mut map = serde_json::Map::new();
+    for p in 0..partitions {
+        let recs: Vec<_> = (0..records)
+            .filter(|i| i % partitions == p)
+            .map(|i| {
+                json!({"topic": "orders.v1", "partition": p, "offset": i, "timestamp": 1_764_240_000_000_i64 + i as i64,
+                       "timestampType": "CREATE_TIME", "key": BASE64.encode(format!("order-{i:08}")),
+                       "value": BASE64.encode(value(i, size)),
+                       "headers": [{"content-type": b"application/json".to_vec()}, {"trace": b"t-1234".to_vec()}]})
+            })
+            .collect();
+        map.insert(format!("orders.v1-{p}"), json!(recs));
+    }
+    serde_json::to_vec(&json!({"eventSource": "aws:kafka", "records": map})).expect("serializes")
+}
+
+fn config() -> Config {
+    Config::from_lookup(|name| match name {
+        "AWS_EVENTBRIDGE_CONNECTOR_ID" => Some("bench".into()),
+        "AWS_EVENTBRIDGE_EVENTBUS_ARN" => {
+            Some("arn:aws:events:us-east-1:123456789012:event-bus/b".into())
+        }
+        _ => None,
+    })
+    .expect("valid config")
+}
+
+fn decode_and_map(bytes: &[u8], decoders: &Decoders, mapper: &Mapper) -> usize {
+    let event: KafkaEvent = serde_json::from_slice(bytes).expect("an event");
+    decode_event(event, decoders)
+        .expect("decodes")
+        .into_iter()
+        .map(|d| {
+            entry_size(
+                &mapper
+                    .map(&d.result.expect("record decodes"))
+                    .expect("maps"),
+            )
+        })
+        .sum()
+}
+
+fn bench(c: &mut Criterion) {
+    let config = config();
+    let mapper = Mapper::new(&config);
+    let mut group = c.benchmark_group("decode_map");
+    for (records, size, format) in [
+        (1000, 1024, PayloadFormat::Json),
+        (100, 10 * 1024, PayloadFormat::Json),
+        (10, 100 * 1024, PayloadFormat::Json),
+        (1000, 1024, PayloadFormat::String),
+        (1000, 1024, PayloadFormat::Bytes),
+    ] {
+        let bytes = event(records, size);
+        let decoders = Decoders::new(PayloadFormat::String, format);
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let id = BenchmarkId::new(
+            format!("{format:?}").to_lowercase(),
+            format!("{records}x{}KB", size / 1024),
+        );
+        group.bench_with_input(id, &bytes, |b, bytes| {
+            b.iter(|| black_box(decode_and_map(bytes, &decoders, &mapper)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
