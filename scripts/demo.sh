@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs the function locally, end to end, on a local AWS emulator:
+#   moto server (EventBridge + SQS) → a bus with a rule that forwards every kafka-connect.* event
+#   to a queue → the function under `cargo lambda watch` → `cargo lambda invoke` with $EVENT →
+#   prints the function's response and the events that arrived on the bus → stops everything.
+# Usage: make demo [EVENT=events/msk.json]; extra AWS_EVENTBRIDGE_* variables pass through.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+EVENT=${EVENT:-events/msk.json}
+export PATH="$PWD/$VENV/bin:$PATH"
+mkdir -p .demo
+
+free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 600); do
+    (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1; see .demo/*.log" >&2; return 1
+}
+
+MOTO_PORT=$(free_port)
+WATCH_PORT=$(free_port)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_EVENTBRIDGE_CONNECTOR_ID=${AWS_EVENTBRIDGE_CONNECTOR_ID:-demo}
+export AWS_EVENTBRIDGE_EVENTBUS_ARN=${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:events:us-east-1:123456789012:event-bus/kafka-demo}
+
+echo "==> moto server on 127.0.0.1:$MOTO_PORT"
+setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > .demo/moto.log 2>&1 &
+pids+=($!)
+wait_port "$MOTO_PORT"
+
+echo "==> bus kafka-demo, rule source=kafka-connect.* → queue kafka-demo"
+QUEUE_URL=$("$VENV/bin/python" - <<'PY'
+import boto3
+ev, sqs = boto3.client("events"), boto3.client("sqs")
+ev.create_event_bus(Name="kafka-demo")
+url = sqs.create_queue(QueueName="kafka-demo")["QueueUrl"]
+ev.put_rule(Name="all-kafka", EventBusName="kafka-demo", EventPattern='{"source":[{"prefix":"kafka-connect."}]}')
+ev.put_targets(Rule="all-kafka", EventBusName="kafka-demo",
+               Targets=[{"Id": "queue", "Arn": "arn:aws:sqs:us-east-1:123456789012:kafka-demo"}])
+print(url)
+PY
+)
+
+echo "==> cargo lambda watch on 127.0.0.1:$WATCH_PORT (the first invocation compiles the function)"
+setsid cargo lambda watch -A 127.0.0.1 -P "$WATCH_PORT" > .demo/watch.log 2>&1 &
+pids+=($!)
+wait_port "$WATCH_PORT"
+
+echo "==> cargo lambda invoke --data-file $EVENT"
+response=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --data-file "$EVENT" kafka-eventbridge-lambda) || {
+  echo "the invocation failed; function log:"; tail -20 .demo/watch.log; exit 1; }
+echo "Response: $response"
+
+echo "==> events that arrived on the bus (via the rule's SQS target)"
+QUEUE_URL="$QUEUE_URL" "$VENV/bin/python" - <<'PY'
+import boto3, json, os, time
+sqs = boto3.client("sqs")
+seen, quiet = 0, 0
+while quiet < 2:
+    got = sqs.receive_message(QueueUrl=os.environ["QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    quiet = quiet + 1 if not got else 0
+    for m in got:
+        seen += 1
+        print(json.dumps(json.loads(m["Body"]), indent=2, ensure_ascii=False))
+        sqs.delete_message(QueueUrl=os.environ["QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
+print(f"{seen} event(s) arrived.")
+PY
+echo "==> function log (.demo/watch.log)"
+grep -E "INFO|WARN|ERROR" .demo/watch.log | sed 's/^/    /' | tail -20
