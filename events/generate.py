@@ -27,6 +27,11 @@ def signed(data):
     return [b - 256 if b > 127 else b for b in data]
 
 
+def compact(value):
+    """JSON text without whitespace between tokens, as the function embeds and offloads it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def record(topic, partition, offset, key=None, value=None, headers=(), ts=1764240000000,
            ts_type="CREATE_TIME", omit_key=False):
     r = {"topic": topic, "partition": partition, "offset": offset, "timestamp": ts,
@@ -57,35 +62,34 @@ def write(name, ev):
 
 
 def main():
-    order = lambda i, total: json.dumps({"orderId": f"order-{i}", "total": total, "items": ["sku-1", "sku-2"]},
-                                         separators=(",", ":"))
+    order = lambda i, total: compact({"orderId": f"order-{i}", "total": total, "items": ["sku-1", "sku-2"]})
     # MSK: a JSON order with headers, a tombstone, and a record without key (LogAppendTime) whose
     # header is "café" in signed bytes.
     write("msk.json", event([
         record("orders.v1", 0, 4711, "order-1001", order(1001, 42.5), [("content-type", "application/json"), ("trace", "t-1")], 1764240000123),
         record("orders.v1", 0, 4712, "order-1001", None, [], 1764240000456),
-        record("orders.v1", 3, 88, None, json.dumps({"note": "plain value", "lang": "fr"}), [("note", "café")], 1764240001000, "LOG_APPEND_TIME", omit_key=True),
+        record("orders.v1", 3, 88, None, compact({"note": "plain value", "lang": "fr"}), [("note", "café")], 1764240001000, "LOG_APPEND_TIME", omit_key=True),
     ]))
     write("self-managed.json", event([
-        record("mytopic", 0, 15, "recordKey", json.dumps({"key": "value"}), [("headerKey", "headerValue")], 1545084650987),
+        record("mytopic", 0, 15, "recordKey", compact({"key": "value"}), [("headerKey", "headerValue")], 1545084650987),
     ], source="SelfManagedKafka"))
     write("tombstones.json", event([
         record("users", 1, 100, "user-1", None, []),
-        record("users", 1, 101, None, json.dumps({"id": "anonymous"}), [], omit_key=True),
+        record("users", 1, 101, None, compact({"id": "anonymous"}), [], omit_key=True),
         record("users", 1, 102, None, None, [], omit_key=True),
     ]))
     write("mixed-json.json", event([
-        record("payments", 0, 10, "p-10", json.dumps({"amount": 10})),
+        record("payments", 0, 10, "p-10", compact({"amount": 10})),
         record("payments", 0, 11, "p-11", '{"amount": 11,'),
-        record("payments", 0, 12, "p-12", json.dumps({"amount": 12})),
+        record("payments", 0, 12, "p-12", compact({"amount": 12})),
     ]))
     recs = []
     for i in range(25):
         p = i % 3
-        recs.append(record("clicks", p, 1000 + i, f"user-{i}", json.dumps({"click": i, "page": f"/p/{i}"}),
+        recs.append(record("clicks", p, 1000 + i, f"user-{i}", compact({"click": i, "page": f"/p/{i}"}),
                            [("seq", str(i))], 1764240000000 + i))
     write("multi-partition-25.json", event(recs))
-    big = json.dumps({"blob": "x" * (1024 * 1024 + 100)})
+    big = compact({"blob": "x" * (1024 * 1024 + 100)})
     write("oversize.json", event([
         record("orders.v1", 0, 5000, "small-1", order(1, 1.0)),
         record("orders.v1", 0, 5001, "huge", big),

@@ -50,6 +50,23 @@ pub const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
 /// What an undelivered record does to the invocation: `partial` or `fail-invocation`.
 pub const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
 
+/// `aws.eventbridge.offloading.default.s3.bucket`: enables the S3 claim check.
+pub const OFFLOAD_BUCKET: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET";
+/// `aws.eventbridge.offloading.default.fieldref`: the part of the event to offload.
+pub const OFFLOAD_FIELDREF: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF";
+/// `aws.eventbridge.offloading.default.s3.endpoint.uri`: an S3 endpoint override.
+pub const OFFLOAD_S3_ENDPOINT_URI: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI";
+/// Offload only events whose entry size exceeds this many bytes (0: every matching event).
+pub const OFFLOAD_THRESHOLD: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES";
+/// A prefix for the keys of offloaded objects.
+pub const OFFLOAD_KEY_PREFIX: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX";
+
+/// The default offloaded part: the whole record value (the connector's default).
+pub const DEFAULT_OFFLOAD_FIELDREF: &str = "$.detail.value";
+/// Longest accepted key prefix: S3 keys are at most 1,024 bytes and a UUID takes 36 of them
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html>).
+pub const MAX_OFFLOAD_KEY_PREFIX_BYTES: usize = 1024 - 36;
+
 /// The detail-type rule used when `AWS_EVENTBRIDGE_DETAIL_TYPES` is unset (the connector's).
 pub const DEFAULT_DETAIL_TYPES: &str = "kafka-connect-${topic}";
 /// Default of `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
@@ -66,7 +83,7 @@ pub const DEFAULT_RETRIES_DELAY_MS: u64 = 200;
 pub const MAX_RETRIES_DELAY_MS: u64 = 60_000;
 
 /// A configuration value that cannot be used; the function does not start.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     /// A required variable is unset or blank.
     #[error("`{var}` must be set: {rule}")]
@@ -127,6 +144,29 @@ pub enum FailureMode {
     /// Fail the whole invocation (for on-demand event source mappings, which ignore partial
     /// responses).
     FailInvocation,
+}
+
+/// The S3 claim check: which part of an event goes to S3, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffloadConfig {
+    /// The bucket.
+    pub bucket: String,
+    /// The configured path (reported in each event's `datarefJsonPath`), at or under
+    /// `$.detail.value`.
+    pub fieldref: DefinitePath,
+    /// The S3 endpoint override (path-style addressing when set).
+    pub s3_endpoint_uri: Option<String>,
+    /// Offload only entries larger than this; 0 offloads every match.
+    pub threshold_bytes: usize,
+    /// Prepended to each object key.
+    pub key_prefix: String,
+}
+
+impl OffloadConfig {
+    /// The path's steps inside the record value (after `$.detail.value`).
+    pub fn value_steps(&self) -> &[crate::path::Step] {
+        &self.fieldref.steps()[2..]
+    }
 }
 
 /// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>`.
@@ -231,6 +271,8 @@ pub struct Config {
     pub retries_delay: Duration,
     /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
     pub failure_mode: FailureMode,
+    /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
+    pub offload: Option<OffloadConfig>,
 }
 
 impl Config {
@@ -351,6 +393,8 @@ impl Config {
             }
         };
 
+        let offload = parse_offload(&get)?;
+
         Ok(Self {
             connector_id,
             bus_arn,
@@ -367,6 +411,7 @@ impl Config {
             retries_max,
             retries_delay: Duration::from_millis(retries_delay_ms),
             failure_mode,
+            offload,
         })
     }
 
@@ -432,6 +477,71 @@ fn parse_detail_type(
         }
     }
     Ok(DetailTypeRule::PerTopic(map))
+}
+
+fn parse_offload(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<OffloadConfig>, ConfigError> {
+    let Some(bucket) = get(OFFLOAD_BUCKET) else {
+        return Ok(None);
+    };
+    let bucket = bucket.trim().to_owned();
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !bucket_ok {
+        return Err(ConfigError::invalid(
+            OFFLOAD_BUCKET,
+            &bucket,
+            "must be an S3 bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
+        ));
+    }
+    let fieldref_text =
+        get(OFFLOAD_FIELDREF).unwrap_or_else(|| DEFAULT_OFFLOAD_FIELDREF.to_owned());
+    let fieldref_text = fieldref_text.trim();
+    let fieldref = DefinitePath::parse(fieldref_text)
+        .map_err(|e| ConfigError::invalid(OFFLOAD_FIELDREF, fieldref_text, e.to_string()))?;
+    let under_value = matches!(
+        fieldref.steps(),
+        [crate::path::Step::Member(d), crate::path::Step::Member(v), ..] if d == "detail" && v == "value"
+    );
+    if !under_value {
+        return Err(ConfigError::invalid(
+            OFFLOAD_FIELDREF,
+            fieldref_text,
+            "must lie at or under $.detail.value (the record value)",
+        ));
+    }
+    let s3_endpoint_uri = get(OFFLOAD_S3_ENDPOINT_URI)
+        .map(|v| parse_endpoint(OFFLOAD_S3_ENDPOINT_URI, &v))
+        .transpose()?;
+    let threshold_bytes = parse_int(
+        OFFLOAD_THRESHOLD,
+        get(OFFLOAD_THRESHOLD),
+        0,
+        0,
+        PUT_EVENTS_MAX_BYTES,
+    )?;
+    let key_prefix = get(OFFLOAD_KEY_PREFIX)
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_default();
+    if key_prefix.len() > MAX_OFFLOAD_KEY_PREFIX_BYTES {
+        return Err(ConfigError::invalid(
+            OFFLOAD_KEY_PREFIX,
+            &key_prefix,
+            format!("must be at most {MAX_OFFLOAD_KEY_PREFIX_BYTES} bytes"),
+        ));
+    }
+    Ok(Some(OffloadConfig {
+        bucket,
+        fieldref,
+        s3_endpoint_uri,
+        threshold_bytes,
+        key_prefix,
+    }))
 }
 
 fn parse_format(
@@ -761,6 +871,134 @@ mod tests {
         for var in [TIME_MAPPER, KEY_FORMAT, VALUE_FORMAT, BATCH_FAILURE_MODE] {
             assert_eq!(invalid_var(parse(&[(var, "nonsense")])), var);
         }
+    }
+
+    #[test]
+    fn offloading_is_off_without_a_bucket() {
+        assert_eq!(
+            parse(&[(OFFLOAD_FIELDREF, "$.detail.value.x")])
+                .unwrap()
+                .offload,
+            None
+        );
+    }
+
+    #[test]
+    fn offloading_defaults() {
+        let o = parse(&[(OFFLOAD_BUCKET, "my-bucket")])
+            .unwrap()
+            .offload
+            .unwrap();
+        assert_eq!(o.bucket, "my-bucket");
+        assert_eq!(o.fieldref.as_str(), "$.detail.value");
+        assert!(o.value_steps().is_empty());
+        assert_eq!(
+            (
+                o.threshold_bytes,
+                o.key_prefix.as_str(),
+                o.s3_endpoint_uri.as_deref()
+            ),
+            (0, "", None)
+        );
+        let o = parse(&[
+            (OFFLOAD_BUCKET, "test"),
+            (OFFLOAD_FIELDREF, "$.detail.value.message"),
+            (OFFLOAD_S3_ENDPOINT_URI, "http://127.0.0.1:9000"),
+            (OFFLOAD_THRESHOLD, "262144"),
+            (OFFLOAD_KEY_PREFIX, "kafka/"),
+        ])
+        .unwrap()
+        .offload
+        .unwrap();
+        assert_eq!(
+            o.value_steps(),
+            &[crate::path::Step::Member("message".into())]
+        );
+        assert_eq!(o.s3_endpoint_uri.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            (o.threshold_bytes, o.key_prefix.as_str()),
+            (262_144, "kafka/")
+        );
+    }
+
+    #[test]
+    fn offload_bucket_rules() {
+        for ok in ["test", "a.b-c", "123", &"a".repeat(63)] {
+            assert!(parse(&[(OFFLOAD_BUCKET, ok)]).is_ok(), "{ok}");
+        }
+        for bad in ["s3", "s 3", "-s3", "s3-", "Upper", "a_b", &"a".repeat(64)] {
+            let err = parse(&[(OFFLOAD_BUCKET, bad)]).unwrap_err();
+            assert_eq!(invalid_var(Err(err.clone())), OFFLOAD_BUCKET, "{bad}");
+            assert!(
+                err.to_string().contains("must be an S3 bucket name"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn offload_fieldref_rules() {
+        let fieldref = |f: &str| parse(&[(OFFLOAD_BUCKET, "test"), (OFFLOAD_FIELDREF, f)]);
+        for ok in [
+            "$.detail.value",
+            "$.detail.value.test",
+            "$.detail.value.orderItems",
+            "$.detail.value.a[0]",
+            "$.detail.value.non-existing-key",
+        ] {
+            assert!(fieldref(ok).is_ok(), "{ok}");
+        }
+        for (bad, rule) in [
+            ("$", "must lie at or under $.detail.value"),
+            ("$.detail", "must lie at or under $.detail.value"),
+            ("$.other", "must lie at or under $.detail.value"),
+            ("$.detail.valueX", "must lie at or under $.detail.value"),
+            ("$.detail.value[*]", "must be a definite JSONPath"),
+            (
+                "$.detail.value.orderItems[*]",
+                "must be a definite JSONPath",
+            ),
+            ("$..value", "must be a definite JSONPath"),
+            ("$.detail.value[?@.a]", "must be a definite JSONPath"),
+            ("$.detail.value[0:1]", "must be a definite JSONPath"),
+            ("$.detail.value['a','b']", "must be a definite JSONPath"),
+            ("$.detail..", "not a valid JSONPath"),
+            ("detail.value", "not a valid JSONPath"),
+        ] {
+            let err = fieldref(bad).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    ConfigError::Invalid {
+                        var: OFFLOAD_FIELDREF,
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
+            assert!(err.to_string().contains(rule), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn offload_threshold_and_prefix_rules() {
+        let with = |k: &'static str, v: &str| parse(&[(OFFLOAD_BUCKET, "test"), (k, v)]);
+        assert_eq!(
+            invalid_var(with(OFFLOAD_THRESHOLD, "-1")),
+            OFFLOAD_THRESHOLD
+        );
+        assert_eq!(
+            invalid_var(with(OFFLOAD_THRESHOLD, "1048577")),
+            OFFLOAD_THRESHOLD
+        );
+        assert_eq!(
+            invalid_var(with(OFFLOAD_KEY_PREFIX, &"p".repeat(989))),
+            OFFLOAD_KEY_PREFIX
+        );
+        assert_eq!(
+            invalid_var(with(OFFLOAD_S3_ENDPOINT_URI, "localhost:9000")),
+            OFFLOAD_S3_ENDPOINT_URI
+        );
     }
 
     #[test]

@@ -1,17 +1,19 @@
-//! The one place where the stages meet: decode → map → batch → send → report.
+//! The one place where the stages meet: decode → map → offload → batch → send → report.
 //!
 //! [`Pipeline`] is built once at cold start and handles each invocation. It knows nothing of a
-//! particular bus (that is the [`EventBus`] seam) or value format (that is the
-//! [`PayloadDecoder`](crate::decode::PayloadDecoder) seam).
+//! particular bus (that is the [`EventBus`] seam), object store (the [`BlobStore`] seam) or value
+//! format (the [`PayloadDecoder`](crate::decode::PayloadDecoder) seam).
 
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
+use uuid::Uuid;
 
 use crate::batch::{self, BatchLimits};
 use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoders, EventError, KafkaEvent};
 use crate::map::Mapper;
+use crate::offload::{self, BlobStore, Offloader, Upload};
 use crate::report::{self, BatchResponse, Failure, InvocationError, Outcome, RecordInfo, Tally};
 use crate::send::{self, CALL_TIMEOUT, Delivery, EventBus, SendPolicy};
 
@@ -39,23 +41,59 @@ pub struct Invocation {
 
 /// Everything an invocation needs, built once.
 #[derive(Debug)]
-pub struct Pipeline<B> {
+pub struct Pipeline<B, S = NoStore> {
     decoders: Decoders,
     mapper: Mapper,
     bus: B,
+    offload: Option<(Offloader, S)>,
     limits: BatchLimits,
     policy: SendPolicy,
     failure_mode: FailureMode,
 }
 
-impl<B: EventBus> Pipeline<B> {
-    /// A pipeline for `config` that sends through `bus`.
+/// The object store of a pipeline built without one: every upload fails (finally), so a record
+/// that would need offloading is reported rather than sent without its payload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoStore;
+
+/// The error of [`NoStore`].
+#[derive(Debug, thiserror::Error)]
+#[error("no object store is configured for offloading")]
+pub struct NoStoreError;
+
+impl BlobStore for NoStore {
+    type Error = NoStoreError;
+
+    async fn put(&self, _upload: &Upload) -> Result<(), NoStoreError> {
+        Err(NoStoreError)
+    }
+
+    fn is_retryable(&self, _error: &NoStoreError) -> bool {
+        false
+    }
+}
+
+impl<B: EventBus> Pipeline<B, NoStore> {
+    /// A pipeline for `config` that sends through `bus`, with no object store.
     pub fn new(config: &Config, bus: B) -> Self {
+        Pipeline::with_store(config, bus, NoStore)
+    }
+}
+
+impl<B: EventBus, S: BlobStore> Pipeline<B, S> {
+    /// A pipeline for `config` that sends through `bus` and, when `config` enables offloading,
+    /// offloads to `store`.
+    pub fn with_store(config: &Config, bus: B, store: S) -> Self {
+        let offload = config
+            .offload
+            .clone()
+            .map(|o| (Offloader::new(o, config.bus_arn.partition()), store));
         Self {
             decoders: Decoders::new(config.key_format, config.value_format),
             mapper: Mapper::new(config),
             limits: bus.limits(config.batch_max_bytes),
             bus,
+            offload,
             policy: SendPolicy {
                 max_inflight: config.max_inflight,
                 retries_max: config.retries_max,
@@ -97,7 +135,8 @@ impl<B: EventBus> Pipeline<B> {
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(decoded.len());
         let mut entries = Vec::with_capacity(decoded.len());
         let mut entry_record = Vec::with_capacity(decoded.len());
-        let mut sizes = Vec::with_capacity(decoded.len());
+        let mut uploads = Vec::new();
+        let mut upload_entry = Vec::new();
         for d in decoded {
             let index = records.len();
             records.push(RecordInfo {
@@ -105,21 +144,69 @@ impl<B: EventBus> Pipeline<B> {
                 topic: d.topic,
                 partition: d.partition,
             });
-            let mapped = d
-                .result
-                .map_err(Failure::Decode)
-                .and_then(|record| self.mapper.map(&record).map_err(Failure::Map));
-            match mapped {
-                Ok(entry) => {
-                    sizes.push((entries.len(), batch::entry_size(&entry)));
-                    entries.push(entry);
-                    entry_record.push(index);
-                    outcomes.push(None);
+            let record = match d.result {
+                Ok(record) => record,
+                Err(e) => {
+                    outcomes.push(Some(Outcome::Failed(Failure::Decode(e))));
+                    continue;
                 }
-                Err(failure) => outcomes.push(Some(Outcome::Failed(failure))),
+            };
+            let mut entry = match self.mapper.map(&record) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    outcomes.push(Some(Outcome::Failed(Failure::Map(e))));
+                    continue;
+                }
+            };
+            if let Some((offloader, _)) = &self.offload
+                && offloader.applies_to(batch::entry_size(&entry))
+                && let Some((detail, upload)) = offloader.plan(&record, &Uuid::new_v4().to_string())
+            {
+                entry.detail = detail;
+                upload_entry.push(entries.len());
+                uploads.push(upload);
+            }
+            entries.push(entry);
+            entry_record.push(index);
+            outcomes.push(None);
+        }
+
+        // Objects first: an event is only sent once its object exists.
+        let mut not_sendable = vec![false; entries.len()];
+        if let Some((offloader, store)) = &self.offload
+            && !uploads.is_empty()
+        {
+            let results = offload::upload_all(store, &uploads, &self.policy, deadline).await;
+            for ((upload, result), &entry) in uploads.iter().zip(results).zip(&upload_entry) {
+                let record = &records[entry_record[entry]];
+                match result {
+                    Ok(()) => tracing::debug!(
+                        bucket = offloader.bucket(),
+                        key = %upload.key,
+                        bytes = upload.body.len(),
+                        topic = record.topic.as_deref().unwrap_or("?"),
+                        partition = record.partition,
+                        offset = record.id.offset,
+                        "Offloaded part of an event to S3."
+                    ),
+                    Err(failure) => {
+                        not_sendable[entry] = true;
+                        let failure = Failure::Offload {
+                            bucket: offloader.bucket().to_owned(),
+                            key: upload.key.clone(),
+                            failure,
+                        };
+                        outcomes[entry_record[entry]] = Some(Outcome::Failed(failure));
+                    }
+                }
             }
         }
 
+        let sizes = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !not_sendable[*i])
+            .map(|(i, e)| (i, batch::entry_size(e)));
         let plan = batch::plan(sizes, self.limits);
         for (entry, size) in plan.oversize {
             let failure = Failure::Oversize {
@@ -144,6 +231,7 @@ impl<B: EventBus> Pipeline<B> {
             records = tally.records,
             delivered = tally.delivered,
             failed = tally.failed,
+            offloaded = uploads.len(),
             batches,
             calls = sent.calls,
             retries = sent.retries,

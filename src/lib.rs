@@ -5,9 +5,10 @@
 //! `batchItemFailures`.
 //!
 //! The data flows through one module per stage:
-//! [`config`] → [`decode`] → [`map`] → [`batch`] → [`send`] → [`report`], joined in
-//! [`handler`]. [`eventbridge`] is the EventBridge implementation of the send stage's
-//! [`send::EventBus`] seam.
+//! [`config`] → [`decode`] → [`map`] → [`offload`] → [`batch`] → [`send`] → [`report`],
+//! joined in [`handler`]. [`eventbridge`] is the EventBridge implementation of the send stage's
+//! [`send::EventBus`] seam, and [`s3`] the S3 implementation of the offload stage's
+//! [`offload::BlobStore`] seam.
 
 pub mod batch;
 pub mod config;
@@ -15,8 +16,10 @@ pub mod decode;
 pub mod eventbridge;
 pub mod handler;
 pub mod map;
+pub mod offload;
 pub mod path;
 pub mod report;
+pub mod s3;
 pub mod send;
 
 pub use config::{Config, ConfigError};

@@ -1,5 +1,8 @@
 //! The Lambda entry point: read the configuration, build the clients once, serve invocations.
 
+use kafka_eventbridge_lambda::offload::BlobStore;
+use kafka_eventbridge_lambda::s3::S3Store;
+use kafka_eventbridge_lambda::send::EventBus;
 use kafka_eventbridge_lambda::{
     Config, EventBridgeBus, KafkaEvent, Pipeline, eventbridge, handler,
 };
@@ -25,7 +28,24 @@ async fn main() -> Result<(), Error> {
         retries_delay_ms = config.retries_delay.as_millis() as u64,
         "Configuration loaded."
     );
-    let pipeline = Pipeline::new(&config, bus);
+    match &config.offload {
+        Some(offload) => {
+            tracing::info!(
+                bucket = %offload.bucket,
+                fieldref = %offload.fieldref,
+                threshold_bytes = offload.threshold_bytes,
+                key_prefix = %offload.key_prefix,
+                s3_endpoint = offload.s3_endpoint_uri.as_deref().unwrap_or("-"),
+                "S3 offloading is on."
+            );
+            let store = S3Store::from_config(&config, offload, &shared);
+            serve(Pipeline::with_store(&config, bus, store)).await
+        }
+        None => serve(Pipeline::new(&config, bus)).await,
+    }
+}
+
+async fn serve<B: EventBus, S: BlobStore>(pipeline: Pipeline<B, S>) -> Result<(), Error> {
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<KafkaEvent>| async move {

@@ -109,12 +109,46 @@ impl Mapper {
     }
 }
 
+/// What the detail says of the record value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuePart<'a> {
+    /// `"value"` is the record value (JSON `null` for a tombstone).
+    Whole,
+    /// `"value"` is this JSON text (the value with an offloaded part removed).
+    Remaining(&'a str),
+    /// There is no `"value"` member (the whole value was offloaded).
+    Omitted,
+}
+
+/// Where an offloaded part of the detail went: appended as `"dataref"` and `"datarefJsonPath"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataRef<'a> {
+    /// `arn:<partition>:s3:::<bucket>/<key>`.
+    pub arn: &'a str,
+    /// The JSONPath of the offloaded part, as configured.
+    pub json_path: &'a str,
+}
+
 /// The connector's detail document, compact, keys in the connector's order.
 pub fn detail(record: &DecodedRecord) -> String {
-    let payload =
-        record.key.as_ref().map_or(4, |k| k.len()) + record.value.as_ref().map_or(4, |v| v.len());
+    detail_with(record, ValuePart::Whole, None)
+}
+
+/// The detail document with the value replaced or left out, and a claim-check reference
+/// appended after the other members.
+pub fn detail_with(
+    record: &DecodedRecord,
+    value: ValuePart<'_>,
+    data_ref: Option<DataRef<'_>>,
+) -> String {
+    let value_text = match value {
+        ValuePart::Whole => Some(record.value.as_ref().map_or("null", |v| v.as_str())),
+        ValuePart::Remaining(text) => Some(text),
+        ValuePart::Omitted => None,
+    };
+    let payload = record.key.as_ref().map_or(4, |k| k.len()) + value_text.map_or(0, str::len);
     let mut out =
-        Vec::with_capacity(160 + record.topic.len() + payload + 32 * record.headers.len());
+        Vec::with_capacity(192 + record.topic.len() + payload + 32 * record.headers.len());
     let write_str = |out: &mut Vec<u8>, s: &str| {
         serde_json::to_writer(out, s).expect("writing a str to a Vec cannot fail");
     };
@@ -154,14 +188,16 @@ pub fn detail(record: &DecodedRecord) -> String {
             .map_or("null", |k| k.as_str())
             .as_bytes(),
     );
-    out.extend_from_slice(b",\"value\":");
-    out.extend_from_slice(
-        record
-            .value
-            .as_ref()
-            .map_or("null", |v| v.as_str())
-            .as_bytes(),
-    );
+    if let Some(value) = value_text {
+        out.extend_from_slice(b",\"value\":");
+        out.extend_from_slice(value.as_bytes());
+    }
+    if let Some(r) = data_ref {
+        out.extend_from_slice(b",\"dataref\":");
+        write_str(&mut out, r.arn);
+        out.extend_from_slice(b",\"datarefJsonPath\":");
+        write_str(&mut out, r.json_path);
+    }
     out.push(b'}');
     String::from_utf8(out).expect("the detail is assembled from UTF-8 parts")
 }
@@ -256,6 +292,26 @@ mod tests {
         );
         let parsed: Value = serde_json::from_str(&d).unwrap();
         assert_eq!(parsed["headers"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn offloaded_details_keep_order_and_append_the_reference() {
+        let r = record();
+        let data_ref = DataRef {
+            arn: "arn:aws:s3:::b/k",
+            json_path: "$.detail.value",
+        };
+        assert_eq!(
+            detail_with(&r, ValuePart::Omitted, Some(data_ref)),
+            r#"{"topic":"orders","partition":0,"offset":5,"timestamp":1684841916831,"timestampType":"CreateTime","headers":[],"key":"order-1","dataref":"arn:aws:s3:::b/k","datarefJsonPath":"$.detail.value"}"#
+        );
+        let data_ref = DataRef {
+            arn: "arn:aws:s3:::b/k",
+            json_path: "$.detail.value.a",
+        };
+        assert!(detail_with(&r, ValuePart::Remaining("{}"), Some(data_ref))
+            .ends_with(r#""key":"order-1","value":{},"dataref":"arn:aws:s3:::b/k","datarefJsonPath":"$.detail.value.a"}"#));
+        assert_eq!(detail_with(&r, ValuePart::Whole, None), detail(&r));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::decode::{DecodeError, EventError, RecordRef};
 use crate::map::MapError;
+use crate::offload::UploadFailure;
 use crate::send::SendFailure;
 
 /// How many failed records an invocation error names.
@@ -57,6 +58,15 @@ pub enum Failure {
         /// The configured cap.
         cap: usize,
     },
+    /// Offloading part of the event to S3 failed, so the event was not sent.
+    Offload {
+        /// The bucket.
+        bucket: String,
+        /// The object key.
+        key: String,
+        /// What went wrong.
+        failure: UploadFailure,
+    },
     /// Sending failed.
     Send(SendFailure),
 }
@@ -71,6 +81,13 @@ impl fmt::Display for Failure {
                     f,
                     "entry exceeds PutEvents size limit ({size} > {cap} bytes)"
                 )
+            }
+            Self::Offload {
+                bucket,
+                key,
+                failure,
+            } => {
+                write!(f, "not sent: offloading to s3://{bucket}/{key}: {failure}")
             }
             Self::Send(e) => write!(f, "{e}"),
         }

@@ -285,23 +285,19 @@ async fn send_batch<B: EventBus>(
         let last = last_failure
             .take()
             .expect("a retry always follows a recorded failure");
-        if attempts > policy.retries_max {
-            let failure = SendFailure::Exhausted {
-                attempts,
-                last: Box::new(last),
-            };
-            run.fail_all(&retry, &failure);
-            return run;
-        }
-        let delay = backoff(policy.retries_delay, attempts);
-        if Instant::now() + delay + MIN_CALL_TIME > deadline {
-            let failure = SendFailure::Deadline {
-                attempts,
-                last: Some(Box::new(last)),
-            };
-            run.fail_all(&retry, &failure);
-            return run;
-        }
+        let delay = match next_attempt(attempts, policy, deadline) {
+            NextAttempt::After(delay) => delay,
+            NextAttempt::Exhausted => {
+                let last = Box::new(last);
+                run.fail_all(&retry, &SendFailure::Exhausted { attempts, last });
+                return run;
+            }
+            NextAttempt::NoTime => {
+                let last = Some(Box::new(last));
+                run.fail_all(&retry, &SendFailure::Deadline { attempts, last });
+                return run;
+            }
+        };
         tracing::debug!(entries = retry.len(), attempt = attempts, delay_ms = delay.as_millis() as u64, reason = %last, "Retrying PutEvents entries.");
         last_failure = Some(last);
         tokio::time::sleep(delay).await;
@@ -316,6 +312,31 @@ impl BatchRun {
                 .iter()
                 .map(|&i| (i, Delivery::Failed(failure.clone()))),
         );
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextAttempt {
+    /// Sleep this long, then try again.
+    After(Duration),
+    /// The retry budget is spent.
+    Exhausted,
+    /// The backoff and a call would not end before the deadline.
+    NoTime,
+}
+
+/// Decides, after `attempts` failed attempts, whether and when to try again: within
+/// `retries_max` retries, never starting a sleep after which no call fits before `deadline`.
+pub fn next_attempt(attempts: u32, policy: &SendPolicy, deadline: Instant) -> NextAttempt {
+    if attempts > policy.retries_max {
+        return NextAttempt::Exhausted;
+    }
+    let delay = backoff(policy.retries_delay, attempts);
+    if Instant::now() + delay + MIN_CALL_TIME > deadline {
+        NextAttempt::NoTime
+    } else {
+        NextAttempt::After(delay)
     }
 }
 

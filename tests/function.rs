@@ -2,6 +2,8 @@
 //! sample events of `events/`, putting events on a moto EventBridge bus whose rule forwards them
 //! to an SQS queue. Asserts the exact events that arrive and the response.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
 mod support;
 
 use serde_json::{Value, json};

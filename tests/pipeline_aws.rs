@@ -1,6 +1,8 @@
 //! The pipeline in-process with the real EventBridge SDK client over real HTTP: against moto,
 //! against a port where nothing listens, and against a server that never answers.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
 mod support;
 
 use std::collections::HashMap;

@@ -2,6 +2,8 @@
 //! one outcome (delivered, or reported in `batchItemFailures`), no call exceeds 10 entries or
 //! the byte cap, and no entry is sent more than `retries.max + 1` times.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;

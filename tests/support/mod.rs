@@ -105,6 +105,47 @@ impl Moto {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::for_tests())
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub async fn create_bucket(&self, name: &str) {
+        self.s3()
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .expect("create bucket");
+    }
+
+    /// The body and content type of `s3://bucket/key`.
+    pub async fn object(&self, bucket: &str, key: &str) -> (Vec<u8>, Option<String>) {
+        let out = self
+            .s3()
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"));
+        let content_type = out.content_type.clone();
+        let body = out
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .to_vec();
+        (body, content_type)
+    }
+
     /// Creates a bus, a queue, and a rule that sends every `kafka-connect.*` event to the queue.
     pub async fn bus_to_queue(&self, name: &str) -> BusQueue {
         let eb = self.eventbridge();
@@ -160,6 +201,15 @@ impl BusQueue {
     /// Receives (and deletes) events until `expected` have arrived, then waits a little longer to
     /// catch any extra; returns them all, as delivered (the EventBridge envelope).
     pub async fn events(&self, expected: usize) -> Vec<Value> {
+        self.raw_events(expected)
+            .await
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("an event"))
+            .collect()
+    }
+
+    /// As [`Self::events`], as the JSON text delivered (member order as EventBridge keeps it).
+    pub async fn raw_events(&self, expected: usize) -> Vec<String> {
         let mut out = Vec::new();
         let start = Instant::now();
         let mut quiet_since: Option<Instant> = None;
@@ -175,7 +225,7 @@ impl BusQueue {
                 .expect("receive");
             let messages = received.messages.unwrap_or_default();
             for m in &messages {
-                out.push(serde_json::from_str(m.body().expect("body")).expect("an event"));
+                out.push(m.body().expect("body").to_owned());
                 self.sqs
                     .delete_message()
                     .queue_url(&self.queue_url)

@@ -1,0 +1,124 @@
+//! Amazon S3 behind the [`BlobStore`] seam: `PutObject` with the `aws-sdk-s3` client, built once
+//! at cold start with the SDK's own retries turned off (the offload stage owns retries). The S3
+//! endpoint override is separate from EventBridge's and switches to path-style addressing.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Region;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_s3::operation::put_object::PutObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::config::{Config, OffloadConfig};
+use crate::eventbridge::CONNECT_TIMEOUT;
+use crate::offload::{BlobStore, Upload};
+
+/// A PutObject call that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("PutObject to bucket {bucket:?} failed")]
+pub struct PutObjectCallError {
+    bucket: String,
+    #[source]
+    source: Box<SdkError<PutObjectError, HttpResponse>>,
+}
+
+/// One S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    /// A store that puts objects in `bucket` through `client`.
+    pub fn new(client: Client, bucket: String) -> Self {
+        Self { client, bucket }
+    }
+
+    /// Builds the client from the shared AWS configuration and the offload configuration.
+    pub fn from_config(config: &Config, offload: &OffloadConfig, shared: &SdkConfig) -> Self {
+        let mut builder = aws_sdk_s3::config::Builder::from(shared)
+            .region(Region::new(config.region.clone()))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build(),
+            );
+        if let Some(uri) = &offload.s3_endpoint_uri {
+            builder = builder.endpoint_url(uri).force_path_style(true);
+        }
+        Self::new(Client::from_conf(builder.build()), offload.bucket.clone())
+    }
+}
+
+impl BlobStore for S3Store {
+    type Error = PutObjectCallError;
+
+    async fn put(&self, upload: &Upload) -> Result<(), PutObjectCallError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&upload.key)
+            .content_type(upload.content_type)
+            .body(ByteStream::from(upload.body.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| PutObjectCallError {
+                bucket: self.bucket.clone(),
+                source: Box::new(e),
+            })
+    }
+
+    fn is_retryable(&self, error: &PutObjectCallError) -> bool {
+        is_retryable(&error.source)
+    }
+}
+
+/// Whether a failed PutObject may succeed when tried again: timeouts, connection failures,
+/// throttling (`SlowDown`, 503) and server errors may; other client errors (a missing bucket,
+/// access denied) may not.
+pub fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
+    let retryable_status = |status: u16| status == 429 || status >= 500;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ResponseError(e) => retryable_status(e.raw().status().as_u16()),
+        SdkError::ServiceError(e) => {
+            retryable_status(e.raw().status().as_u16())
+                || matches!(
+                    e.err().code(),
+                    Some("SlowDown" | "RequestTimeout" | "InternalError")
+                )
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(status: u16, code: &str) -> SdkError<PutObjectError, HttpResponse> {
+        let meta = ErrorMetadata::builder().code(code).message("m").build();
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::service_error(PutObjectError::generic(meta), raw)
+    }
+
+    #[test]
+    fn classification() {
+        assert!(is_retryable(&service_error(503, "SlowDown")));
+        assert!(is_retryable(&service_error(500, "InternalError")));
+        assert!(is_retryable(&service_error(400, "RequestTimeout")));
+        assert!(!is_retryable(&service_error(404, "NoSuchBucket")));
+        assert!(!is_retryable(&service_error(403, "AccessDenied")));
+        let timeout: SdkError<PutObjectError, HttpResponse> = SdkError::timeout_error("slow");
+        assert!(is_retryable(&timeout));
+    }
+}
