@@ -5,6 +5,7 @@ VENV ?= .venv
 PY ?= python3
 CARGO ?= cargo
 EVENT ?= events/msk.json
+OFFLOAD ?=
 
 .PHONY: help venv demo test check fmt clippy bench clean
 
@@ -18,8 +19,8 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed ## Create the Python venv with moto and cargo-lambda
 
-demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=events/….json
-	VENV=$(VENV) EVENT=$(EVENT) scripts/demo.sh
+demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1
+	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) scripts/demo.sh
 
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check

@@ -3,11 +3,14 @@
 #   moto server (EventBridge + SQS) → a bus with a rule that forwards every kafka-connect.* event
 #   to a queue → the function under `cargo lambda watch` → `cargo lambda invoke` with $EVENT →
 #   prints the function's response and the events that arrived on the bus → stops everything.
-# Usage: make demo [EVENT=events/msk.json]; extra AWS_EVENTBRIDGE_* variables pass through.
+# Usage: make demo [EVENT=events/msk.json] [OFFLOAD=1]; extra AWS_EVENTBRIDGE_* variables pass
+# through. OFFLOAD=1 turns on the S3 claim check (bucket kafka-demo-offload on moto) and lists the
+# objects it wrote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 EVENT=${EVENT:-events/msk.json}
+OFFLOAD=${OFFLOAD:-}
 export PATH="$PWD/$VENV/bin:$PATH"
 mkdir -p .demo
 
@@ -33,6 +36,11 @@ export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_P
 export AWS_EVENTBRIDGE_CONNECTOR_ID=${AWS_EVENTBRIDGE_CONNECTOR_ID:-demo}
 export AWS_EVENTBRIDGE_EVENTBUS_ARN=${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:events:us-east-1:123456789012:event-bus/kafka-demo}
 
+if [ -n "$OFFLOAD" ]; then
+  export AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET=${AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET:-kafka-demo-offload}
+  export AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI="http://127.0.0.1:$MOTO_PORT"
+fi
+
 echo "==> moto server on 127.0.0.1:$MOTO_PORT"
 setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > .demo/moto.log 2>&1 &
 pids+=($!)
@@ -41,7 +49,11 @@ wait_port "$MOTO_PORT"
 echo "==> bus kafka-demo, rule source=kafka-connect.* → queue kafka-demo"
 QUEUE_URL=$("$VENV/bin/python" - <<'PY'
 import boto3
+import os
 ev, sqs = boto3.client("events"), boto3.client("sqs")
+bucket = os.environ.get("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET")
+if bucket:
+    boto3.client("s3").create_bucket(Bucket=bucket)
 ev.create_event_bus(Name="kafka-demo")
 url = sqs.create_queue(QueueName="kafka-demo")["QueueUrl"]
 ev.put_rule(Name="all-kafka", EventBusName="kafka-demo", EventPattern='{"source":[{"prefix":"kafka-connect."}]}')
@@ -75,5 +87,18 @@ while quiet < 2:
         sqs.delete_message(QueueUrl=os.environ["QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
 print(f"{seen} event(s) arrived.")
 PY
+if [ -n "$OFFLOAD" ]; then
+  echo "==> objects in s3://$AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET"
+  "$VENV/bin/python" - <<'PY'
+import boto3, os
+s3 = boto3.client("s3")
+bucket = os.environ["AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET"]
+for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+    head = s3.get_object(Bucket=bucket, Key=o["Key"])
+    body = head["Body"].read()
+    preview = body[:80].decode("utf-8", "replace") + ("…" if len(body) > 80 else "")
+    print(f"  {o['Key']}  {o['Size']} bytes  {head.get('ContentType')}  {preview}")
+PY
+fi
 echo "==> function log (.demo/watch.log)"
 grep -E "INFO|WARN|ERROR" .demo/watch.log | sed 's/^/    /' | tail -20
