@@ -2,26 +2,22 @@
 //! `aws-sdk-eventbridge` client, built once at cold start with the SDK's own retries turned off
 //! (the send stage owns retries, so an entry is never sent more often than configured).
 
-use std::time::Duration;
-
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::Region;
 use aws_sdk_eventbridge::config::http::HttpResponse;
 use aws_sdk_eventbridge::config::retry::RetryConfig;
 use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
-use aws_sdk_eventbridge::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_eventbridge::error::SdkError;
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::primitives::DateTime;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
+use crate::aws::CONNECT_TIMEOUT;
 use crate::batch::{BatchLimits, MAX_ENTRIES_PER_PUT, PUT_EVENTS_MAX_BYTES};
 use crate::config::Config;
 use crate::map::EventEntry;
 use crate::send::{EntryStatus, EventBus};
-
-/// How long establishing a connection may take before the call fails (retryably).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Per-entry error codes worth sending again
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html>).
@@ -130,31 +126,17 @@ impl EventBus for EventBridgeBus {
     }
 }
 
-/// Whether a failed PutEvents call may succeed when sent again: timeouts, connection failures,
-/// throttling and server errors may; construction failures and other client errors (4xx) may
-/// not.
-pub fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
-    match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ResponseError(e) => is_retryable_status(e.raw().status().as_u16()),
-        SdkError::ServiceError(e) => {
-            is_retryable_status(e.raw().status().as_u16())
-                || matches!(
-                    e.err().code(),
-                    Some(
-                        "ThrottlingException"
-                            | "InternalFailure"
-                            | "InternalException"
-                            | "ServiceUnavailable"
-                    )
-                )
-        }
-        _ => false,
-    }
-}
+/// Call-level error codes of PutEvents worth sending again (besides HTTP 429 and 5xx).
+pub const RETRYABLE_CALL_CODES: [&str; 4] = [
+    "ThrottlingException",
+    "InternalFailure",
+    "InternalException",
+    "ServiceUnavailable",
+];
 
-fn is_retryable_status(status: u16) -> bool {
-    status == 429 || status >= 500
+/// Whether a failed PutEvents call may succeed when sent again.
+pub fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
+    crate::aws::is_retryable(error, &RETRYABLE_CALL_CODES)
 }
 
 #[cfg(test)]

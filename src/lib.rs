@@ -10,6 +10,7 @@
 //! [`send::EventBus`] seam, and [`s3`] the S3 implementation of the offload stage's
 //! [`offload::BlobStore`] seam.
 
+pub mod aws;
 pub mod batch;
 pub mod config;
 pub mod decode;

@@ -24,8 +24,8 @@ use tokio::time::Instant;
 use crate::config::OffloadConfig;
 use crate::decode::DecodedRecord;
 use crate::map::{DataRef, ValuePart, detail_with};
-use crate::path::Step;
-use crate::send::{MIN_CALL_TIME, NextAttempt, SendPolicy, next_attempt};
+use crate::path::{Step, resolve_index};
+use crate::send::{Chain, MIN_CALL_TIME, NextAttempt, SendPolicy, next_attempt};
 
 /// `Content-Type` of an offloaded object or array (also numbers and booleans: their text is
 /// JSON).
@@ -95,14 +95,8 @@ fn child<'a>(container: &'a str, step: &Step) -> Option<Child<'a>> {
         _ => return None,
     };
     let Step::Index(i) = step else { return None };
-    let index = if *i < 0 {
-        items
-            .len()
-            .checked_sub(usize::try_from(i.unsigned_abs()).ok()?)?
-    } else {
-        usize::try_from(*i).ok()?
-    };
-    (index < items.len()).then(|| span(container, &items, index, false))
+    let index = resolve_index(*i, items.len())?;
+    Some(span(container, &items, index, false))
 }
 
 /// The removal span of item `index` in compact container text: from the start of the item (its
@@ -267,24 +261,13 @@ pub enum UploadFailure {
 
 impl fmt::Display for UploadFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let chain = |f: &mut fmt::Formatter<'_>, e: &(dyn StdError + 'static)| {
-            write!(f, "{e}")?;
-            let mut source = e.source();
-            while let Some(s) = source {
-                write!(f, ": {s}")?;
-                source = s.source();
-            }
-            Ok(())
-        };
         match self {
-            Self::Failed(e) => {
-                f.write_str("S3 upload failed: ")?;
-                chain(f, e.as_ref())
-            }
-            Self::Exhausted { attempts, last } => {
-                write!(f, "S3 upload gave up after {attempts} attempts; last: ")?;
-                chain(f, last.as_ref())
-            }
+            Self::Failed(e) => write!(f, "S3 upload failed: {}", Chain(e.as_ref())),
+            Self::Exhausted { attempts, last } => write!(
+                f,
+                "S3 upload gave up after {attempts} attempts; last: {}",
+                Chain(last.as_ref())
+            ),
             Self::Deadline { attempts } => write!(
                 f,
                 "S3 upload not completed after {attempts} attempts: no time left before the invocation deadline"

@@ -112,18 +112,20 @@ pub fn find_steps<'v>(steps: &[Step], root: &'v Value) -> Option<&'v Value> {
         .iter()
         .try_fold(root, |node, step| match (step, node) {
             (Step::Member(name), Value::Object(map)) => map.get(name),
-            (Step::Index(i), Value::Array(items)) => {
-                let i = if *i < 0 {
-                    items
-                        .len()
-                        .checked_sub(usize::try_from(i.unsigned_abs()).ok()?)?
-                } else {
-                    usize::try_from(*i).ok()?
-                };
-                items.get(i)
-            }
+            (Step::Index(i), Value::Array(items)) => items.get(resolve_index(*i, items.len())?),
             _ => None,
         })
+}
+
+/// The position that index `i` selects in an array of `len` items (negative counts from the
+/// end), if it is inside the array.
+pub fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    let index = if i < 0 {
+        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)?
+    } else {
+        usize::try_from(i).ok()?
+    };
+    (index < len).then_some(index)
 }
 
 impl fmt::Display for DefinitePath {

@@ -8,12 +8,12 @@ use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
+use crate::aws::CONNECT_TIMEOUT;
 use crate::config::{Config, OffloadConfig};
-use crate::eventbridge::CONNECT_TIMEOUT;
 use crate::offload::{BlobStore, Upload};
 
 /// A PutObject call that failed.
@@ -79,23 +79,13 @@ impl BlobStore for S3Store {
     }
 }
 
-/// Whether a failed PutObject may succeed when tried again: timeouts, connection failures,
-/// throttling (`SlowDown`, 503) and server errors may; other client errors (a missing bucket,
-/// access denied) may not.
+/// PutObject error codes worth trying again (besides HTTP 429 and 5xx, which `SlowDown` is).
+pub const RETRYABLE_CODES: [&str; 3] = ["SlowDown", "RequestTimeout", "InternalError"];
+
+/// Whether a failed PutObject may succeed when tried again: throttling, server errors,
+/// timeouts and lost connections may; a missing bucket or denied access may not.
 pub fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
-    let retryable_status = |status: u16| status == 429 || status >= 500;
-    match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ResponseError(e) => retryable_status(e.raw().status().as_u16()),
-        SdkError::ServiceError(e) => {
-            retryable_status(e.raw().status().as_u16())
-                || matches!(
-                    e.err().code(),
-                    Some("SlowDown" | "RequestTimeout" | "InternalError")
-                )
-        }
-        _ => false,
-    }
+    crate::aws::is_retryable(error, &RETRYABLE_CODES)
 }
 
 #[cfg(test)]

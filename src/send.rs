@@ -114,15 +114,7 @@ impl fmt::Display for SendFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Rejected { code, message } => write!(f, "rejected by the bus: {code}: {message}"),
-            Self::Call(error) => {
-                write!(f, "call failed: {error}")?;
-                let mut source = error.source();
-                while let Some(s) = source {
-                    write!(f, ": {s}")?;
-                    source = s.source();
-                }
-                Ok(())
-            }
+            Self::Call(error) => write!(f, "call failed: {}", Chain(error.as_ref())),
             Self::Exhausted { attempts, last } => {
                 write!(f, "gave up after {attempts} attempts; last: {last}")
             }
@@ -142,6 +134,22 @@ impl fmt::Display for SendFailure {
             Self::Timeout(after) => write!(f, "call timed out after {} ms", after.as_millis()),
             Self::NoResult => f.write_str("the response had no result for this entry"),
         }
+    }
+}
+
+/// Displays an error with its sources: `outer: cause: root cause`.
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
 }
 
