@@ -109,6 +109,11 @@ impl<B: EventBus, S: BlobStore> Pipeline<B, S> {
         &self.bus
     }
 
+    /// The object store, when offloading is on.
+    pub fn store(&self) -> Option<&S> {
+        self.offload.as_ref().map(|(_, store)| store)
+    }
+
     /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
     pub async fn handle(
         &self,
@@ -194,6 +199,7 @@ impl<B: EventBus, S: BlobStore> Pipeline<B, S> {
                         let failure = Failure::Offload {
                             bucket: offloader.bucket().to_owned(),
                             key: upload.key.clone(),
+                            bytes: upload.body.len(),
                             failure,
                         };
                         outcomes[entry_record[entry]] = Some(Outcome::Failed(failure));

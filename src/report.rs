@@ -64,6 +64,8 @@ pub enum Failure {
         bucket: String,
         /// The object key.
         key: String,
+        /// The object's size.
+        bytes: usize,
         /// What went wrong.
         failure: UploadFailure,
     },
@@ -85,10 +87,12 @@ impl fmt::Display for Failure {
             Self::Offload {
                 bucket,
                 key,
+                bytes,
                 failure,
-            } => {
-                write!(f, "not sent: offloading to s3://{bucket}/{key}: {failure}")
-            }
+            } => write!(
+                f,
+                "not sent: offloading {bytes} bytes to s3://{bucket}/{key}: {failure}"
+            ),
             Self::Send(e) => write!(f, "{e}"),
         }
     }

@@ -1,6 +1,7 @@
 //! Property: for arbitrary record sets, limits and per-call outcomes, every record gets exactly
 //! one outcome (delivered, or reported in `batchItemFailures`), no call exceeds 10 entries or
-//! the byte cap, and no entry is sent more than `retries.max + 1` times.
+//! the byte cap, no entry is sent more than `retries.max + 1` times, and, with offloading on and
+//! arbitrary upload failures, no event is sent before its S3 object exists.
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use kafka_eventbridge_lambda::batch::{BatchLimits, MAX_ENTRIES_PER_PUT, entry_size};
 use kafka_eventbridge_lambda::map::EventEntry;
+use kafka_eventbridge_lambda::offload::{BlobStore, Upload};
 use kafka_eventbridge_lambda::send::{EntryStatus, EventBus};
 use kafka_eventbridge_lambda::{Config, KafkaEvent, Pipeline};
 use proptest::prelude::*;
@@ -48,6 +50,7 @@ struct State {
     sends: HashMap<Id, u32>,
     accepted: HashSet<Id>,
     calls: Vec<(usize, usize)>,
+    sent_datarefs: Vec<String>,
 }
 
 struct FakeBus {
@@ -78,6 +81,13 @@ impl EventBus for FakeBus {
                 .push((entries.len(), entries.iter().map(|e| entry_size(e)).sum()));
             for e in entries {
                 *state.sends.entry(id_of(e)).or_default() += 1;
+                let detail: Value = serde_json::from_str(&e.detail).expect("detail is JSON");
+                if let Some(arn) = detail["dataref"].as_str() {
+                    let key = arn
+                        .strip_prefix("arn:aws:s3:::bucket/")
+                        .expect("an S3 ARN in the bucket");
+                    state.sent_datarefs.push(key.to_owned());
+                }
             }
             state.script.pop_front().unwrap_or(Call::AcceptAll)
         };
@@ -109,6 +119,32 @@ impl EventBus for FakeBus {
                 }
             })
             .collect())
+    }
+
+    fn is_retryable(&self, error: &Failure) -> bool {
+        error.retryable
+    }
+}
+
+/// An object store that fails the uploads a script says to fail, and keeps what it stored.
+#[derive(Default)]
+struct FakeStore {
+    script: Mutex<VecDeque<Option<bool>>>,
+    stored: Mutex<HashSet<String>>,
+}
+
+impl BlobStore for FakeStore {
+    type Error = Failure;
+
+    async fn put(&self, upload: &Upload) -> Result<(), Failure> {
+        // None: store it; Some(retryable): fail.
+        match self.script.lock().expect("lock").pop_front().flatten() {
+            Some(retryable) => Err(Failure { retryable }),
+            None => {
+                self.stored.lock().expect("lock").insert(upload.key.clone());
+                Ok(())
+            }
+        }
     }
 
     fn is_retryable(&self, error: &Failure) -> bool {
@@ -180,9 +216,12 @@ proptest! {
         cap in 400_usize..4000,
         retries_max in 0_u32..4,
         max_inflight in 1_usize..5,
+        offload in proptest::option::of(0_usize..3000),
+        uploads in proptest::collection::vec(proptest::option::of(any::<bool>()), 0..20),
     ) {
         let (cap_s, retries_s, inflight_s) = (cap.to_string(), retries_max.to_string(), max_inflight.to_string());
-        let vars: HashMap<&str, &str> = [
+        let threshold_s = offload.map(|t| t.to_string()).unwrap_or_default();
+        let mut vars: HashMap<&str, &str> = [
             ("AWS_EVENTBRIDGE_CONNECTOR_ID", "prop"),
             ("AWS_EVENTBRIDGE_EVENTBUS_ARN", "arn:aws:events:us-east-1:123456789012:event-bus/b"),
             ("AWS_EVENTBRIDGE_BATCH_MAX_BYTES", cap_s.as_str()),
@@ -191,9 +230,15 @@ proptest! {
         ]
         .into_iter()
         .collect();
+        if offload.is_some() {
+            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET", "bucket");
+            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF", "$.detail.value.pad");
+            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", threshold_s.as_str());
+        }
         let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("config");
         let bus = FakeBus { state: Mutex::new(State { script: script.into(), ..State::default() }) };
-        let pipeline = Pipeline::new(&config, bus);
+        let store = FakeStore { script: Mutex::new(uploads.into()), ..FakeStore::default() };
+        let pipeline = Pipeline::with_store(&config, bus, store);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -236,9 +281,14 @@ proptest! {
             prop_assert!((1..=MAX_ENTRIES_PER_PUT).contains(&entries), "a call of {} entries", entries);
             prop_assert!(bytes <= cap, "a call of {} bytes over the cap {}", bytes, cap);
         }
+        // An event that references an object is only ever sent once the object exists.
+        let stored = pipeline.store().map(|s| s.stored.lock().expect("lock").clone()).unwrap_or_default();
+        for key in &state.sent_datarefs {
+            prop_assert!(stored.contains(key), "an event was sent without its object {}", key);
+        }
     }
 }
 
-fn pipeline_state(pipeline: &Pipeline<FakeBus>) -> std::sync::MutexGuard<'_, State> {
+fn pipeline_state(pipeline: &Pipeline<FakeBus, FakeStore>) -> std::sync::MutexGuard<'_, State> {
     pipeline.bus().state.lock().expect("lock")
 }
