@@ -47,6 +47,8 @@ pub const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
 pub const RETRIES_MAX: &str = "AWS_EVENTBRIDGE_RETRIES_MAX";
 /// `aws.eventbridge.retries.delay`: the first backoff, in milliseconds.
 pub const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
+/// How long one PutEvents or PutObject call may take, in milliseconds.
+pub const CALL_TIMEOUT_MS: &str = "AWS_EVENTBRIDGE_CALL_TIMEOUT_MS";
 /// What an undelivered record does to the invocation: `partial` or `fail-invocation`.
 pub const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
 
@@ -81,6 +83,10 @@ pub const MAX_RETRIES_MAX: u32 = 10;
 pub const DEFAULT_RETRIES_DELAY_MS: u64 = 200;
 /// Largest accepted `AWS_EVENTBRIDGE_RETRIES_DELAY` in milliseconds.
 pub const MAX_RETRIES_DELAY_MS: u64 = 60_000;
+/// Default of `AWS_EVENTBRIDGE_CALL_TIMEOUT_MS`: the connector waits 5 s per call as well.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 5_000;
+/// Accepted range of `AWS_EVENTBRIDGE_CALL_TIMEOUT_MS`.
+pub const CALL_TIMEOUT_RANGE_MS: (u64, u64) = (50, 60_000);
 
 /// A configuration value that cannot be used; the function does not start.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -269,6 +275,9 @@ pub struct Config {
     pub retries_max: u32,
     /// `AWS_EVENTBRIDGE_RETRIES_DELAY`.
     pub retries_delay: Duration,
+    /// `AWS_EVENTBRIDGE_CALL_TIMEOUT_MS`: a call that has not answered by then is abandoned and
+    /// counts as a retryable failure.
+    pub call_timeout: Duration,
     /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
     pub failure_mode: FailureMode,
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
@@ -381,6 +390,13 @@ impl Config {
             0,
             MAX_RETRIES_DELAY_MS,
         )?;
+        let call_timeout_ms = parse_int(
+            CALL_TIMEOUT_MS,
+            get(CALL_TIMEOUT_MS),
+            DEFAULT_CALL_TIMEOUT_MS,
+            CALL_TIMEOUT_RANGE_MS.0,
+            CALL_TIMEOUT_RANGE_MS.1,
+        )?;
         let failure_mode = match get(BATCH_FAILURE_MODE).as_deref().map(str::trim) {
             None | Some("partial") => FailureMode::Partial,
             Some("fail-invocation") => FailureMode::FailInvocation,
@@ -410,6 +426,7 @@ impl Config {
             max_inflight,
             retries_max,
             retries_delay: Duration::from_millis(retries_delay_ms),
+            call_timeout: Duration::from_millis(call_timeout_ms),
             failure_mode,
             offload,
         })
@@ -664,6 +681,7 @@ mod tests {
         assert_eq!(c.retries_max, 2);
         assert_eq!(c.retries_delay, Duration::from_millis(200));
         assert_eq!(c.failure_mode, FailureMode::Partial);
+        assert_eq!(c.call_timeout, Duration::from_secs(5));
         assert_eq!(c.endpoint_uri, None);
         assert_eq!(c.global_endpoint_id, None);
     }
@@ -830,6 +848,8 @@ mod tests {
             (BATCH_MAX_BYTES, "1048577"),
             (RETRIES_DELAY, "-5"),
             (RETRIES_DELAY, "60001"),
+            (CALL_TIMEOUT_MS, "49"),
+            (CALL_TIMEOUT_MS, "60001"),
         ] {
             let err = parse(&[(var, bad)]).unwrap_err();
             assert!(

@@ -15,7 +15,7 @@ use crate::decode::{self, Decoders, EventError, KafkaEvent};
 use crate::map::Mapper;
 use crate::offload::{self, BlobStore, Offloader, Upload};
 use crate::report::{self, BatchResponse, Failure, InvocationError, Outcome, RecordInfo, Tally};
-use crate::send::{self, CALL_TIMEOUT, Delivery, EventBus, SendPolicy};
+use crate::send::{self, Delivery, EventBus, SendPolicy};
 
 /// Time kept free before the invocation deadline: nothing is started that would end later, so
 /// that the response (and its logs) always leave before Lambda stops the function. It covers
@@ -98,7 +98,7 @@ impl<B: EventBus, S: BlobStore> Pipeline<B, S> {
                 max_inflight: config.max_inflight,
                 retries_max: config.retries_max,
                 retries_delay: config.retries_delay,
-                call_timeout: CALL_TIMEOUT,
+                call_timeout: config.call_timeout,
             },
             failure_mode: config.failure_mode,
         }

@@ -18,10 +18,6 @@ use tokio::time::Instant;
 use crate::batch::BatchLimits;
 use crate::map::EventEntry;
 
-/// A PutEvents call that has not answered after this long is abandoned and counted as a
-/// retryable failure (the connector waits 5 s as well).
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A call is only started when at least this much time is left before the deadline; less would
 /// mostly produce timeouts.
 pub const MIN_CALL_TIME: Duration = Duration::from_millis(100);
@@ -437,7 +433,7 @@ mod tests {
             max_inflight: 1,
             retries_max,
             retries_delay: Duration::from_millis(1),
-            call_timeout: CALL_TIMEOUT,
+            call_timeout: Duration::from_secs(5),
         }
     }
 

@@ -1,0 +1,292 @@
+//! Reliability under faults: the pipeline in-process with the real SDK clients over real HTTP,
+//! against a fault-injecting PutEvents/PutObject server, over many seeded schedules of faults,
+//! record sets and settings. For every schedule:
+//! - every record is accepted by the server or listed in `batchItemFailures` (duplicates from a
+//!   lost acknowledgement are allowed; losses are not);
+//! - no record whose acceptance was acknowledged to the client is reported failed;
+//! - no entry is sent more than `retries.max + 1` times; no call carries more than 10 entries
+//!   or more bytes than the cap;
+//! - no offloaded event is accepted before its S3 object exists.
+//!
+//! `FAULT_SCHEDULES=N` runs N schedules (default 1000), `FAULT_SEED=S` replays one.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+#[path = "faults/server.rs"]
+mod server;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_eventbridge::config::{Credentials, Region};
+use base64::Engine as _;
+use kafka_eventbridge_lambda::s3::S3Store;
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use serde_json::{Value, json};
+use server::{Fault, FaultServer, Id, Schedule};
+use tokio::time::Instant;
+
+const CALL_TIMEOUT_MS: u64 = 300;
+
+#[derive(Debug)]
+enum Payload {
+    Json(usize),
+    Invalid,
+    Tombstone,
+}
+
+struct Case {
+    records: Vec<(u8, Payload)>,
+    vars: HashMap<&'static str, String>,
+    cap: usize,
+    retries_max: u32,
+}
+
+fn pick_fault(rng: &mut fastrand::Rng, s3: bool) -> Fault {
+    let roll = rng.u32(0..1000);
+    if s3 {
+        return match roll {
+            0..750 => Fault::Ok,
+            750..830 => Fault::Status500,
+            830..910 => Fault::Status503,
+            910..960 => Fault::Reset,
+            960..990 => Fault::Latency(rng.u64(1..20)),
+            990..995 => Fault::Hang,
+            _ => Fault::AcceptThenTimeout,
+        };
+    }
+    match roll {
+        0..600 => Fault::Ok,
+        600..720 => Fault::Partial,
+        720..770 => Fault::Status500,
+        770..820 => Fault::Status503,
+        820..880 => Fault::Throttled,
+        880..960 => Fault::Latency(rng.u64(1..20)),
+        960..990 => Fault::Reset,
+        990..995 => Fault::Hang,
+        _ => Fault::AcceptThenTimeout,
+    }
+}
+
+fn case(seed: u64, endpoint: &str) -> (Case, Schedule) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let count = match rng.u32(0..100) {
+        0..80 => rng.usize(1..100),
+        80..95 => rng.usize(100..500),
+        _ => rng.usize(500..=2000),
+    };
+    let partitions = rng.u8(1..=4);
+    let records = (0..count)
+        .map(|_| {
+            let payload = match rng.u32(0..100) {
+                0..5 => Payload::Invalid,
+                5..10 => Payload::Tombstone,
+                _ => Payload::Json(if rng.u32(0..20) == 0 {
+                    rng.usize(5_000..40_000)
+                } else {
+                    rng.usize(0..2_000)
+                }),
+            };
+            (rng.u8(0..partitions), payload)
+        })
+        .collect();
+    let cap = [1_048_576, 262_144, 20_000, 8_000][rng.usize(0..4)];
+    let retries_max = rng.u32(0..=4);
+    let mut vars: HashMap<&'static str, String> = HashMap::new();
+    vars.insert("AWS_EVENTBRIDGE_CONNECTOR_ID", "faults".into());
+    vars.insert(
+        "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+        "arn:aws:events:us-east-1:123456789012:event-bus/b".into(),
+    );
+    vars.insert("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint.into());
+    vars.insert("AWS_EVENTBRIDGE_BATCH_MAX_BYTES", cap.to_string());
+    vars.insert("AWS_EVENTBRIDGE_RETRIES_MAX", retries_max.to_string());
+    vars.insert("AWS_EVENTBRIDGE_RETRIES_DELAY", rng.u64(0..5).to_string());
+    vars.insert(
+        "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS",
+        rng.usize(1..=16).to_string(),
+    );
+    vars.insert(
+        "AWS_EVENTBRIDGE_CALL_TIMEOUT_MS",
+        CALL_TIMEOUT_MS.to_string(),
+    );
+    if rng.u32(0..10) < 3 {
+        vars.insert(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "faultbucket".into(),
+        );
+        vars.insert(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            endpoint.into(),
+        );
+        vars.insert(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
+            ["0", "500", "4000"][rng.usize(0..3)].into(),
+        );
+    }
+    let put_events = (0..600).map(|_| pick_fault(&mut rng, false)).collect();
+    let put_object = (0..600).map(|_| pick_fault(&mut rng, true)).collect();
+    let schedule = Schedule {
+        rng: fastrand::Rng::with_seed(seed ^ 0x5eed),
+        put_events,
+        put_object,
+        hang_for: Duration::from_millis(CALL_TIMEOUT_MS * 2),
+    };
+    (
+        Case {
+            records,
+            vars,
+            cap,
+            retries_max,
+        },
+        schedule,
+    )
+}
+
+fn event(records: &[(u8, Payload)]) -> KafkaEvent {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut partitions = serde_json::Map::new();
+    for (offset, (partition, payload)) in records.iter().enumerate() {
+        let value = match payload {
+            Payload::Json(n) => json!(b64(
+                &json!({"offset": offset, "pad": "x".repeat(*n)}).to_string()
+            )),
+            Payload::Invalid => json!(b64("{\"broken\":")),
+            Payload::Tombstone => Value::Null,
+        };
+        let record = json!({"topic": "t", "partition": partition, "offset": offset, "timestamp": 1,
+                            "timestampType": "CREATE_TIME", "key": b64("k"), "value": value, "headers": []});
+        partitions
+            .entry(format!("t-{partition}"))
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(record);
+    }
+    serde_json::from_value(json!({"eventSource": "aws:kafka", "records": partitions})).unwrap()
+}
+
+/// Runs one schedule; `Err` says which invariant broke.
+async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize, String> {
+    // The endpoint is only known once the server runs; the schedule does not depend on it.
+    let server = FaultServer::start(case(seed, "http://unused").1).await;
+    let (case, _) = case(seed, &server.endpoint);
+    let config = Config::from_lookup(|n| case.vars.get(n).cloned()).map_err(|e| e.to_string())?;
+    let bus = EventBridgeBus::from_config(&config, shared);
+    let store = config
+        .offload
+        .as_ref()
+        .map(|o| S3Store::from_config(&config, o, shared));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = match store {
+        Some(store) => {
+            Pipeline::with_store(&config, bus, store)
+                .run(event(&case.records), deadline)
+                .await
+        }
+        None => {
+            Pipeline::new(&config, bus)
+                .run(event(&case.records), deadline)
+                .await
+        }
+    }
+    .map_err(|e| format!("the invocation failed: {e}"))?;
+
+    let reported: HashSet<Id> = done
+        .response
+        .batch_item_failures
+        .iter()
+        .map(|f| {
+            (
+                f.item_identifier.partition.clone(),
+                f.item_identifier.offset,
+            )
+        })
+        .collect();
+    let truth = server.truth();
+    for (offset, (partition, payload)) in case.records.iter().enumerate() {
+        let id: Id = (format!("t-{partition}"), offset as i64);
+        let accepted = truth.accepted.contains(&id);
+        let failed = reported.contains(&id);
+        if !accepted && !failed {
+            return Err(format!(
+                "record {id:?} was lost: neither accepted nor reported"
+            ));
+        }
+        if failed && truth.acknowledged.contains(&id) {
+            return Err(format!(
+                "record {id:?} was acknowledged as accepted but reported failed"
+            ));
+        }
+        let sends = truth.sends.get(&id).copied().unwrap_or(0);
+        if sends > case.retries_max + 1 {
+            return Err(format!(
+                "record {id:?} was sent {sends} times (retries.max = {})",
+                case.retries_max
+            ));
+        }
+        if matches!(payload, Payload::Invalid) && (sends > 0 || !failed) {
+            return Err(format!("invalid record {id:?} was sent or not reported"));
+        }
+    }
+    for &(entries, bytes) in &truth.calls {
+        if !(1..=10).contains(&entries) || bytes > case.cap {
+            return Err(format!(
+                "a call of {entries} entries and {bytes} bytes (cap {})",
+                case.cap
+            ));
+        }
+    }
+    if let Some(id) = truth.accepted_without_object.first() {
+        return Err(format!(
+            "record {id:?}'s event was accepted before its S3 object existed"
+        ));
+    }
+    Ok(case.records.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_record_is_lost_under_seeded_fault_schedules() {
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await;
+    let seeds: Vec<u64> = match std::env::var("FAULT_SEED") {
+        Ok(seed) => vec![seed.parse().expect("FAULT_SEED is a number")],
+        Err(_) => {
+            let n: u64 = std::env::var("FAULT_SCHEDULES")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1000);
+            let base: u64 = std::env::var("FAULT_SEED_BASE")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (base..base + n).collect()
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut records = 0;
+    // Several schedules at a time: they are I/O-bound.
+    for chunk in seeds.chunks(32) {
+        let runs = chunk.iter().map(|&seed| {
+            let shared = &shared;
+            async move { (seed, run_schedule(seed, shared).await) }
+        });
+        for (seed, result) in futures_util::future::join_all(runs).await {
+            match result {
+                Ok(n) => records += n,
+                Err(why) => panic!(
+                    "schedule seed={seed} broke an invariant: {why}\nreplay: FAULT_SEED={seed} cargo test --test fault_schedules"
+                ),
+            }
+        }
+    }
+    println!(
+        "{} schedules, {records} records checked in {:.1?}",
+        seeds.len(),
+        started.elapsed()
+    );
+}
