@@ -292,7 +292,18 @@ pub enum PayloadError {
     /// Not JSON (format `json`).
     #[error("is not valid JSON: {0}")]
     Json(#[source] serde_json::Error),
+    /// JSON nested deeper than this function parses.
+    #[error("is JSON nested deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+    /// JSON with an integer EventBridge does not accept.
+    #[error("is JSON with an integer outside EventBridge's 64-bit range")]
+    IntegerRange,
 }
+
+/// The deepest JSON nesting accepted in a key or value: serde_json's recursion limit, which
+/// keeps a hostile value from exhausting the stack. (EventBridge itself accepts up to 1,100
+/// levels in a detail.)
+pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Converts the bytes of a key or value into the JSON embedded in the event detail.
 ///
@@ -355,17 +366,26 @@ pub fn json_string(text: &str) -> JsonText {
     JsonText(String::from_utf8(out).expect("serde_json writes UTF-8"))
 }
 
-/// Validates `text` as JSON and removes the whitespace between its tokens, keeping key order and
-/// the exact text of numbers and strings.
+/// Validates `text` as JSON that EventBridge accepts and removes the whitespace between its
+/// tokens, keeping key order and the exact text of numbers and strings.
 pub fn json_text(text: String) -> Result<JsonText, PayloadError> {
-    serde_json::from_str::<IgnoredAny>(&text).map_err(PayloadError::Json)?;
-    Ok(JsonText(compact(text)))
+    serde_json::from_str::<IgnoredAny>(&text).map_err(|e| {
+        // serde_json reports its depth limit as a syntax error; say what it is.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            PayloadError::TooDeep
+        } else {
+            PayloadError::Json(e)
+        }
+    })?;
+    compact(text)
 }
 
-/// Removes insignificant whitespace from valid JSON text. Strings are skipped with a
-/// vectorised search for their closing quote, so text that is already compact costs one fast
-/// scan and no copy.
-fn compact(text: String) -> String {
+/// Removes insignificant whitespace from valid JSON text, and rejects integers outside the
+/// signed 64-bit range, which PutEvents refuses
+/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>). Strings
+/// are skipped with a vectorised search for their closing quote, so text that is already compact
+/// costs one fast scan and no copy.
+fn compact(text: String) -> Result<JsonText, PayloadError> {
     let is_ws = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
     let bytes = text.as_bytes();
     let n = bytes.len();
@@ -385,6 +405,17 @@ fn compact(text: String) -> String {
                     }
                 }
             }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < n && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let number = &text[start..i];
+                let integer = !number.contains(['.', 'e', 'E']);
+                if integer && number.parse::<i64>().is_err() {
+                    return Err(PayloadError::IntegerRange);
+                }
+            }
             b if is_ws(b) => {
                 let out = out.get_or_insert_with(|| Vec::with_capacity(n));
                 out.extend_from_slice(&bytes[copied_to..i]);
@@ -396,14 +427,14 @@ fn compact(text: String) -> String {
             _ => i += 1,
         }
     }
-    match out {
+    Ok(JsonText(match out {
         None => text,
         Some(mut out) => {
             out.extend_from_slice(&bytes[copied_to..]);
             String::from_utf8(out)
                 .expect("removing ASCII whitespace outside strings keeps UTF-8 valid")
         }
-    }
+    }))
 }
 
 /// The key and value decoders of a pipeline.

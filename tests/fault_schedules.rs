@@ -290,3 +290,58 @@ async fn no_record_is_lost_under_seeded_fault_schedules() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
+    // Every call answers after 10 s, far past the invocation's remaining time.
+    let schedule = Schedule {
+        rng: fastrand::Rng::with_seed(1),
+        put_events: vec![Fault::Latency(10_000); 1000],
+        put_object: vec![Fault::Latency(10_000); 1000],
+        hang_for: Duration::from_secs(10),
+    };
+    let server = FaultServer::start(schedule).await;
+    let vars: HashMap<&str, String> = [
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "deadline".to_owned()),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/b".to_owned(),
+        ),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
+        ("AWS_EVENTBRIDGE_RETRIES_MAX", "10".to_owned()),
+        ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "2".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await;
+    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let records: Vec<(u8, Payload)> = (0..300_u32)
+        .map(|i| ((i % 3) as u8, Payload::Json(100)))
+        .collect();
+
+    // The runtime API's deadline: now + 3 s, in epoch milliseconds.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let started = Instant::now();
+    let deadline = kafka_eventbridge_lambda::handler::deadline_from(now_ms + 3_000);
+    let done = pipeline.run(event(&records), deadline).await.unwrap();
+    let took = started.elapsed();
+
+    assert!(
+        took <= Duration::from_secs(3) - Duration::from_millis(250),
+        "returned after {took:?}, too close to the 3 s deadline"
+    );
+    assert_eq!(
+        done.tally.failed, 300,
+        "every undelivered record is reported"
+    );
+    assert_eq!(done.response.batch_item_failures.len(), 300);
+    println!("returned after {took:?} with {} calls", done.calls);
+}

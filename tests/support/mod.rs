@@ -257,6 +257,7 @@ impl BusQueue {
 /// API emulator) and invoked with `cargo lambda invoke`.
 pub struct Function {
     port: u16,
+    log: PathBuf,
     _function: Guard,
     _emulator: Guard,
 }
@@ -296,18 +297,29 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .env("AWS_ENDPOINT_URL", &moto.endpoint);
+        let log_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+        std::fs::create_dir_all(&log_dir).expect("log folder");
+        let log = log_dir.join(format!("function-{port}.log"));
+        let file = std::fs::File::create(&log).expect("log file");
+        command
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file);
         for (k, v) in env {
             command.env(k, v);
         }
         let function = command.spawn().expect("the function binary starts");
         Self {
             port,
+            log,
             _function: Guard(function),
             _emulator: emulator,
         }
+    }
+
+    /// Everything the function wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).expect("the function's log")
     }
 
     /// Invokes the function with `cargo lambda invoke`: `Ok(response)` or `Err(error text)`.

@@ -1,0 +1,90 @@
+//! Keys, values and headers never reach the logs: the real binary, at the default level and at
+//! DEBUG (the function's and the AWS SDK's), handles a batch whose keys, values and headers
+//! carry a marker (delivered, failing and offloaded records alike), and no log line holds it.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod support;
+
+use base64::Engine as _;
+use serde_json::json;
+use support::{Data, Function, Moto};
+
+const MARKER: &str = "S3CR3T-MARKER-7f3a";
+
+fn event_with_marker() -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let header = |s: &str| s.bytes().collect::<Vec<u8>>();
+    let records = json!({"secrets-0": [
+        {"topic": "secrets", "partition": 0, "offset": 1, "timestamp": 1, "timestampType": "CREATE_TIME",
+         "key": b64(&format!("key-{MARKER}")), "value": b64(&json!({"password": MARKER}).to_string()),
+         "headers": [{"authorization": header(&format!("Bearer {MARKER}"))}]},
+        // Invalid JSON that holds the marker: the record fails, its reason must not quote it.
+        {"topic": "secrets", "partition": 0, "offset": 2, "timestamp": 1, "timestampType": "CREATE_TIME",
+         "key": b64(MARKER), "value": b64(&format!("{{\"password\": \"{MARKER}\", ")), "headers": []},
+        // Not base64.
+        {"topic": "secrets", "partition": 0, "offset": 3, "timestamp": 1, "timestampType": "CREATE_TIME",
+         "key": MARKER, "value": MARKER, "headers": []},
+        // Invalid UTF-8 around the marker, under the string key format.
+        {"topic": "secrets", "partition": 0, "offset": 4, "timestamp": 1, "timestampType": "CREATE_TIME",
+         "key": base64::engine::general_purpose::STANDARD.encode([MARKER.as_bytes(), &[0xff]].concat()),
+         "value": b64(&json!({"big": MARKER.repeat(100)}).to_string()), "headers": []}
+    ]});
+    json!({"eventSource": "aws:kafka", "records": records}).to_string()
+}
+
+async fn check(level: Option<&str>) {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("logs").await;
+    moto.create_bucket("logs-offload").await;
+    let mut env = vec![
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "logs"),
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "logs-offload",
+        ),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            moto.endpoint.as_str(),
+        ),
+        ("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", "1000"),
+    ];
+    if let Some(level) = level {
+        env.push(("AWS_LAMBDA_LOG_LEVEL", level));
+    }
+    let function = Function::start(&moto, &env);
+    let event = event_with_marker();
+    let response = function
+        .invoke(Data::Ascii(&event))
+        .expect("invocation succeeds");
+    assert_eq!(
+        response["batchItemFailures"].as_array().unwrap().len(),
+        3,
+        "{response}"
+    );
+    assert_eq!(bus.events(1).await.len(), 1);
+    // Let the function finish writing.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = function.log();
+    assert!(
+        log.contains("Invocation done."),
+        "the log is captured: {log}"
+    );
+    if level == Some("DEBUG") {
+        assert!(log.contains("DEBUG"), "DEBUG lines are on");
+    }
+    for line in log.lines() {
+        assert!(!line.contains(MARKER), "a log line leaks a payload: {line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_payload_in_logs_at_the_default_level() {
+    check(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_payload_in_logs_at_debug() {
+    check(Some("DEBUG")).await;
+}
