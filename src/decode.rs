@@ -300,10 +300,10 @@ pub enum PayloadError {
     IntegerRange,
 }
 
-/// The deepest JSON nesting accepted in a key or value: serde_json's recursion limit, which
-/// keeps a hostile value from exhausting the stack. (EventBridge itself accepts up to 1,100
-/// levels in a detail.)
-pub const MAX_JSON_DEPTH: usize = 128;
+/// The deepest JSON nesting accepted in a key or value. PutEvents processes a detail nested up to
+/// 1,100 levels (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>),
+/// and the detail object is one level itself.
+pub const MAX_JSON_DEPTH: usize = 1_099;
 
 /// Converts the bytes of a key or value into the JSON embedded in the event detail.
 ///
@@ -369,19 +369,14 @@ pub fn json_string(text: &str) -> JsonText {
 /// Validates `text` as JSON that EventBridge accepts and removes the whitespace between its
 /// tokens, keeping key order and the exact text of numbers and strings.
 pub fn json_text(text: String) -> Result<JsonText, PayloadError> {
-    serde_json::from_str::<IgnoredAny>(&text).map_err(|e| {
-        // serde_json reports its depth limit as a syntax error; say what it is.
-        if e.to_string().starts_with("recursion limit exceeded") {
-            PayloadError::TooDeep
-        } else {
-            PayloadError::Json(e)
-        }
-    })?;
+    // Validation into IgnoredAny is iterative in serde_json, so deep nesting cannot exhaust the
+    // stack here; `compact` enforces the depth limit.
+    serde_json::from_str::<IgnoredAny>(&text).map_err(PayloadError::Json)?;
     compact(text)
 }
 
-/// Removes insignificant whitespace from valid JSON text, and rejects integers outside the
-/// signed 64-bit range, which PutEvents refuses
+/// Removes insignificant whitespace from valid JSON text, and rejects what PutEvents refuses:
+/// nesting deeper than [`MAX_JSON_DEPTH`] and integers outside the signed 64-bit range
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>). Strings
 /// are skipped with a vectorised search for their closing quote, so text that is already compact
 /// costs one fast scan and no copy.
@@ -390,9 +385,20 @@ fn compact(text: String) -> Result<JsonText, PayloadError> {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut out: Option<Vec<u8>> = None;
-    let (mut i, mut copied_to) = (0, 0);
+    let (mut i, mut copied_to, mut depth) = (0, 0, 0_usize);
     while i < n {
         match bytes[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(PayloadError::TooDeep);
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
             b'"' => {
                 i += 1;
                 // Valid JSON: every string closes; an escape always has a following byte.
@@ -734,6 +740,45 @@ mod tests {
             fmt(PayloadFormat::String, b"a\x01b").unwrap(),
             r#""a\u0001b""#
         );
+    }
+
+    #[test]
+    fn eventbridge_json_limits() {
+        let max =
+            br#"{"a":[9223372036854775807,-9223372036854775808,1e400,1.5,18446744073709551616.0]}"#;
+        assert!(fmt(PayloadFormat::Json, max).is_ok());
+        assert!(matches!(
+            fmt(PayloadFormat::Json, b"9223372036854775808"),
+            Err(PayloadError::IntegerRange)
+        ));
+        assert!(matches!(
+            fmt(PayloadFormat::Json, br#"{"n":-9223372036854775809}"#),
+            Err(PayloadError::IntegerRange)
+        ));
+        assert!(
+            fmt(PayloadFormat::Json, br#"{"s":"99999999999999999999"}"#).is_ok(),
+            "digits in strings are text"
+        );
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n)).into_bytes();
+        assert!(fmt(PayloadFormat::Json, &deep(MAX_JSON_DEPTH)).is_ok());
+        assert!(matches!(
+            fmt(PayloadFormat::Json, &deep(MAX_JSON_DEPTH + 1)),
+            Err(PayloadError::TooDeep)
+        ));
+        assert!(matches!(
+            fmt(PayloadFormat::Json, &deep(3_000_000)),
+            Err(PayloadError::TooDeep)
+        ));
+        let in_strings = format!(
+            "{}\"[[{{\"{}",
+            "{\"a\":".repeat(MAX_JSON_DEPTH),
+            "}".repeat(MAX_JSON_DEPTH)
+        );
+        assert!(
+            fmt(PayloadFormat::Json, in_strings.as_bytes()).is_ok(),
+            "brackets in strings do not nest"
+        );
+        assert!(fmt(PayloadFormat::Json, br#"{"a" : "b c"}"#).unwrap() == r#"{"a":"b c"}"#);
     }
 
     #[test]

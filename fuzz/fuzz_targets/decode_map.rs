@@ -1,0 +1,63 @@
+//! Fuzzes event decoding and mapping: arbitrary bytes as the event a Kafka event source mapping
+//! sends, through every key/value format, detail-type rule and the claim-check split. Nothing
+//! may panic, and every detail and every cut value must be valid JSON.
+#![no_main]
+
+use kafka_eventbridge_lambda::Config;
+use kafka_eventbridge_lambda::batch::entry_size;
+use kafka_eventbridge_lambda::decode::{Decoders, KafkaEvent, PayloadFormat, decode_event};
+use kafka_eventbridge_lambda::map::Mapper;
+use kafka_eventbridge_lambda::offload::Offloader;
+use libfuzzer_sys::fuzz_target;
+use serde::de::IgnoredAny;
+
+const FORMATS: [PayloadFormat; 4] = [
+    PayloadFormat::String,
+    PayloadFormat::Json,
+    PayloadFormat::Bytes,
+    PayloadFormat::Auto,
+];
+
+fn config(selector: u8) -> Config {
+    let detail_types = ["kafka-connect-${topic}", "a:A,b:B", "static", "${topic}-${topic}"];
+    Config::from_lookup(|name| match name {
+        "AWS_EVENTBRIDGE_CONNECTOR_ID" => Some("fuzz".into()),
+        "AWS_EVENTBRIDGE_EVENTBUS_ARN" => Some("arn:aws:events:us-east-1:123456789012:event-bus/b".into()),
+        "AWS_EVENTBRIDGE_DETAIL_TYPES" => Some(detail_types[usize::from(selector % 4)].into()),
+        "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER" if selector & 0x10 != 0 => Some("jsonpath".into()),
+        "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF" => Some("$.type".into()),
+        "AWS_EVENTBRIDGE_TIME_MAPPER" if selector & 0x20 != 0 => Some("record-timestamp".into()),
+        "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET" => Some("bucket".into()),
+        "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF" if selector & 0x40 != 0 => Some("$.detail.value.a[0]".into()),
+        _ => None,
+    })
+    .expect("a valid configuration")
+}
+
+fn valid_json(text: &str) -> bool {
+    match serde_json::from_str::<IgnoredAny>(text) {
+        Ok(_) => true,
+        // A value at the nesting limit makes a detail one level deeper than serde's own limit.
+        Err(e) => e.to_string().starts_with("recursion limit exceeded"),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, event)) = data.split_first() else { return };
+    let Ok(event) = serde_json::from_slice::<KafkaEvent>(event) else { return };
+    let config = config(selector);
+    let decoders = Decoders::new(FORMATS[usize::from(selector >> 2) % 4], FORMATS[usize::from(selector) % 4]);
+    let mapper = Mapper::new(&config);
+    let offloader = Offloader::new(config.offload.clone().expect("offloading is configured"), "aws");
+    let Ok(records) = decode_event(event, &decoders) else { return };
+    for record in records {
+        let Ok(record) = record.result else { continue };
+        let Ok(entry) = mapper.map(&record) else { continue };
+        assert!(valid_json(&entry.detail), "the detail is not JSON");
+        assert!(entry_size(&entry) >= entry.detail.len());
+        if let Some((detail, upload)) = offloader.plan(&record, "key") {
+            assert!(valid_json(&detail), "the offloaded detail is not JSON");
+            assert!(!upload.body.is_empty() || upload.content_type.starts_with("text/"));
+        }
+    }
+});
