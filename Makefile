@@ -7,7 +7,10 @@ CARGO ?= cargo
 EVENT ?= events/msk.json
 OFFLOAD ?=
 
-.PHONY: help venv demo test check fmt clippy bench clean
+FUZZ_SECONDS ?= 600
+SOAK_SCHEDULES ?= 20000
+
+.PHONY: help venv demo test check fmt clippy bench soak fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +39,15 @@ clippy:
 
 bench: ## Run the benchmarks (criterion): decode + map throughput
 	$(CARGO) bench --bench decode_map
+
+soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)
+	FAULT_SCHEDULES=$(SOAK_SCHEDULES) FAULT_SEED_BASE=$$(date +%s) $(CARGO) test --test fault_schedules -- --nocapture
+
+fuzz: ## Fuzz event decoding + mapping with cargo-fuzz for FUZZ_SECONDS (default 600)
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	mkdir -p fuzz/corpus/decode_map
+	# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none decode_map corpus/decode_map seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
 
 clean: ## Remove build output and the venv
 	$(CARGO) clean
