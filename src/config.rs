@@ -63,6 +63,21 @@ pub const OFFLOAD_THRESHOLD: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOL
 /// A prefix for the keys of offloaded objects.
 pub const OFFLOAD_KEY_PREFIX: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX";
 
+/// `aws.eventbridge.iam.role.arn`: a role to assume for EventBridge and S3.
+pub const IAM_ROLE_ARN: &str = "AWS_EVENTBRIDGE_IAM_ROLE_ARN";
+/// `aws.eventbridge.iam.external.id`: the `ExternalId` sent when assuming the role.
+pub const IAM_EXTERNAL_ID: &str = "AWS_EVENTBRIDGE_IAM_EXTERNAL_ID";
+/// `aws.eventbridge.iam.profile.name`: a named profile of the shared AWS config files.
+pub const IAM_PROFILE_NAME: &str = "AWS_EVENTBRIDGE_IAM_PROFILE_NAME";
+/// Standard variables that would override a profile, so they exclude `IAM_PROFILE_NAME` (the
+/// connector's rule).
+pub const PROFILE_CONFLICTS: [&str; 4] = [
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
 /// The default offloaded part: the whole record value (the connector's default).
 pub const DEFAULT_OFFLOAD_FIELDREF: &str = "$.detail.value";
 /// Longest accepted key prefix: S3 keys are at most 1,024 bytes and a UUID takes 36 of them
@@ -175,6 +190,17 @@ impl OffloadConfig {
     }
 }
 
+/// Where the function's AWS credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CredentialsConfig {
+    /// `AWS_EVENTBRIDGE_IAM_PROFILE_NAME`: the profile of the base credentials.
+    pub profile_name: Option<String>,
+    /// `AWS_EVENTBRIDGE_IAM_ROLE_ARN`: a role assumed with the base credentials.
+    pub role_arn: Option<String>,
+    /// `AWS_EVENTBRIDGE_IAM_EXTERNAL_ID`: sent as `ExternalId` when assuming the role.
+    pub external_id: Option<String>,
+}
+
 /// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusArn {
@@ -282,6 +308,8 @@ pub struct Config {
     pub failure_mode: FailureMode,
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
     pub offload: Option<OffloadConfig>,
+    /// `AWS_EVENTBRIDGE_IAM_*`: where credentials come from.
+    pub credentials: CredentialsConfig,
 }
 
 impl Config {
@@ -410,6 +438,7 @@ impl Config {
         };
 
         let offload = parse_offload(&get)?;
+        let credentials = parse_credentials(&get)?;
 
         Ok(Self {
             connector_id,
@@ -429,6 +458,7 @@ impl Config {
             call_timeout: Duration::from_millis(call_timeout_ms),
             failure_mode,
             offload,
+            credentials,
         })
     }
 
@@ -494,6 +524,84 @@ fn parse_detail_type(
         }
     }
     Ok(DetailTypeRule::PerTopic(map))
+}
+
+fn parse_credentials(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<CredentialsConfig, ConfigError> {
+    let role_arn = get(IAM_ROLE_ARN).map(|v| v.trim().to_owned());
+    if let Some(arn) = &role_arn
+        && !is_role_arn(arn)
+    {
+        return Err(ConfigError::invalid(
+            IAM_ROLE_ARN,
+            arn,
+            "must be arn:<partition>:iam::<12-digit account>:role/<name>",
+        ));
+    }
+    let external_id = get(IAM_EXTERNAL_ID).map(|v| v.trim().to_owned());
+    if let Some(id) = &external_id {
+        if role_arn.is_none() {
+            return Err(ConfigError::invalid(
+                IAM_EXTERNAL_ID,
+                id,
+                "is only used with AWS_EVENTBRIDGE_IAM_ROLE_ARN, which is unset",
+            ));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
+        if !(2..=1224).contains(&id.len()) || !id.chars().all(allowed) {
+            return Err(ConfigError::invalid(
+                IAM_EXTERNAL_ID,
+                id,
+                "must be 2 to 1224 characters of A-Z a-z 0-9 and _+=,.@:/-",
+            ));
+        }
+    }
+    let profile_name = get(IAM_PROFILE_NAME).map(|v| v.trim().to_owned());
+    if let Some(profile) = &profile_name {
+        let set: Vec<&str> = PROFILE_CONFLICTS
+            .into_iter()
+            .filter(|v| get(v).is_some())
+            .collect();
+        if !set.is_empty() {
+            return Err(ConfigError::invalid(
+                IAM_PROFILE_NAME,
+                profile,
+                format!(
+                    "cannot take effect while {} set; unset them to use the profile",
+                    set.join(", ") + if set.len() == 1 { " is" } else { " are" }
+                ),
+            ));
+        }
+    }
+    Ok(CredentialsConfig {
+        profile_name,
+        role_arn,
+        external_id,
+    })
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<name>`, in any partition.
+fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) => {
+            partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource
+                    .strip_prefix("role/")
+                    .is_some_and(|name| !name.is_empty())
+        }
+        _ => false,
+    }
 }
 
 fn parse_offload(
@@ -1018,6 +1126,73 @@ mod tests {
         assert_eq!(
             invalid_var(with(OFFLOAD_S3_ENDPOINT_URI, "localhost:9000")),
             OFFLOAD_S3_ENDPOINT_URI
+        );
+    }
+
+    #[test]
+    fn credentials_rules() {
+        assert_eq!(
+            parse(&[]).unwrap().credentials,
+            CredentialsConfig::default()
+        );
+        for arn in [
+            "arn:aws:iam::123456789101:role/x",
+            "arn:aws-us-gov:iam::123456789101:role/path/x",
+            "arn:aws-cn:iam::123456789101:role/x",
+        ] {
+            let c = parse(&[(IAM_ROLE_ARN, arn), (IAM_EXTERNAL_ID, "ext-id_1")])
+                .unwrap()
+                .credentials;
+            assert_eq!(c.role_arn.as_deref(), Some(arn));
+            assert_eq!(c.external_id.as_deref(), Some("ext-id_1"));
+        }
+        for bad in [
+            "arn:aws:iam::12345:role/x",
+            "arn:aws:iam::123456789101:user/x",
+            "arn:aws:iam::123456789101:role/",
+            "role",
+        ] {
+            assert_eq!(
+                invalid_var(parse(&[(IAM_ROLE_ARN, bad)])),
+                IAM_ROLE_ARN,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            invalid_var(parse(&[(IAM_EXTERNAL_ID, "abc")])),
+            IAM_EXTERNAL_ID,
+            "needs a role"
+        );
+        let role = (IAM_ROLE_ARN, "arn:aws:iam::123456789101:role/x");
+        assert_eq!(
+            invalid_var(parse(&[role, (IAM_EXTERNAL_ID, "a")])),
+            IAM_EXTERNAL_ID,
+            "too short"
+        );
+        assert_eq!(
+            invalid_var(parse(&[role, (IAM_EXTERNAL_ID, "a b")])),
+            IAM_EXTERNAL_ID
+        );
+    }
+
+    #[test]
+    fn a_profile_is_rejected_when_standard_credentials_are_set() {
+        let c = parse(&[(IAM_PROFILE_NAME, "dev")]).unwrap().credentials;
+        assert_eq!(c.profile_name.as_deref(), Some("dev"));
+        let err = parse(&[
+            (IAM_PROFILE_NAME, "dev"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_PROFILE", "x"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`AWS_EVENTBRIDGE_IAM_PROFILE_NAME`=\"dev\" is invalid: cannot take effect while AWS_PROFILE, AWS_ACCESS_KEY_ID are set; unset them to use the profile"
+        );
+        let err = parse(&[(IAM_PROFILE_NAME, "dev"), ("AWS_SESSION_TOKEN", "t")]).unwrap_err();
+        assert!(
+            err.to_string().contains("while AWS_SESSION_TOKEN is set"),
+            "{err}"
         );
     }
 

@@ -2,7 +2,7 @@
 //! `aws-sdk-eventbridge` client, built once at cold start with the SDK's own retries turned off
 //! (the send stage owns retries, so an entry is never sent more often than configured).
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::Region;
 use aws_sdk_eventbridge::config::http::HttpResponse;
@@ -46,7 +46,8 @@ impl EventBridgeBus {
         }
     }
 
-    /// Builds the client from the shared AWS configuration (see [`load_shared_config`]) and the
+    /// Builds the client from the shared AWS configuration
+    /// (see [`load_shared_config`](crate::aws::load_shared_config)) and the
     /// function's configuration: its region, endpoint override and global endpoint. The SDK's
     /// own retries are turned off.
     pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
@@ -78,12 +79,6 @@ impl EventBridgeBus {
             .set_time(entry.time_ms.map(DateTime::from_millis))
             .build()
     }
-}
-
-/// Loads the standard AWS configuration chain (environment, Lambda execution role,
-/// `AWS_ENDPOINT_URL`, profiles) once, for every client the function builds.
-pub async fn load_shared_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
 impl EventBus for EventBridgeBus {

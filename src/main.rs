@@ -3,9 +3,7 @@
 use kafka_eventbridge_lambda::offload::BlobStore;
 use kafka_eventbridge_lambda::s3::S3Store;
 use kafka_eventbridge_lambda::send::EventBus;
-use kafka_eventbridge_lambda::{
-    Config, EventBridgeBus, KafkaEvent, Pipeline, eventbridge, handler,
-};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline, aws, handler};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -14,7 +12,13 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
     })?;
-    let shared = eventbridge::load_shared_config().await;
+    let shared = aws::load_shared_config(&config).await;
+    aws::check_credentials(&config, &shared)
+        .await
+        .inspect_err(|error| {
+            let error = kafka_eventbridge_lambda::send::Chain(error);
+            tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
+        })?;
     let bus = EventBridgeBus::from_config(&config, &shared);
     tracing::info!(
         connector_id = %config.connector_id,

@@ -265,6 +265,17 @@ pub struct Function {
 impl Function {
     /// Starts the emulator and the binary with `env` (plus dummy credentials pointed at `moto`).
     pub fn start(moto: &Moto, env: &[(&str, &str)]) -> Self {
+        let mut all = vec![
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ];
+        all.extend_from_slice(env);
+        Self::start_with_env(&all)
+    }
+
+    /// Starts the emulator and the binary with exactly `env` (and the runtime API variables).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut emulator = Command::new(venv_bin().join("cargo-lambda"))
             .args([
@@ -294,10 +305,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL", &moto.endpoint);
+            .env("AWS_EC2_METADATA_DISABLED", "true");
         let log_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
         std::fs::create_dir_all(&log_dir).expect("log folder");
         let log = log_dir.join(format!("function-{port}.log"));

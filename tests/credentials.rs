@@ -1,0 +1,310 @@
+//! Credentials and endpoints with the real SDK over real HTTP: assuming a role (the STS call
+//! carries RoleArn, RoleSessionName and ExternalId, and the role's keys sign PutEvents), a named
+//! profile from config files, global endpoints signed with SigV4a, and a cold start that fails
+//! clearly when no credentials can be resolved.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_eventbridge::config::{Credentials, Region};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use kafka_eventbridge_lambda::aws::{assume_role, check_credentials};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use serde_json::json;
+use support::{Data, Function, Moto};
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+/// One request as the stub saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+const STS_RESPONSE: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<AssumeRoleResult><Credentials><AccessKeyId>ASIAROLEKEY</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>
+<SessionToken>role-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/x/s</Arn></AssumedRoleUser>
+</AssumeRoleResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>"#;
+
+/// A stub that answers STS AssumeRole and PutEvents, and records every request.
+async fn stub() -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let log = Arc::clone(&log);
+                    async move {
+                        let headers = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().to_owned(),
+                                    v.to_str().unwrap_or_default().to_owned(),
+                                )
+                            })
+                            .collect::<HashMap<_, _>>();
+                        let body = String::from_utf8_lossy(
+                            &req.into_body().collect().await.unwrap().to_bytes(),
+                        )
+                        .into_owned();
+                        let is_sts = body.contains("Action=AssumeRole");
+                        log.lock().unwrap().push(Seen { headers, body });
+                        let response = if is_sts {
+                            Response::builder()
+                                .header("content-type", "text/xml")
+                                .body(Full::new(Bytes::from(STS_RESPONSE)))
+                        } else {
+                            Response::builder()
+                                .header("content-type", "application/x-amz-json-1.1")
+                                .body(Full::new(Bytes::from(
+                                    r#"{"FailedEntryCount":0,"Entries":[{"EventId":"1"}]}"#,
+                                )))
+                        };
+                        Ok::<_, std::convert::Infallible>(response.unwrap())
+                    }
+                });
+                http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                    .ok();
+            });
+        }
+    });
+    (endpoint, seen)
+}
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    let mut all: HashMap<&str, &str> = [
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "orders connector"),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        ),
+    ]
+    .into_iter()
+    .collect();
+    all.extend(vars.iter().copied());
+    Config::from_lookup(|n| all.get(n).map(|v| v.to_string())).unwrap()
+}
+
+async fn base_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDBASE",
+            "base-secret",
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+fn one_record() -> KafkaEvent {
+    serde_json::from_value(
+        json!({"records": {"t-0": [{"topic": "t", "partition": 0, "offset": 1, "value": "e30="}]}}),
+    )
+    .unwrap()
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.replace("%3A", ":").replace("%2F", "/")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assumed_role_signs_the_calls_and_the_sts_call_carries_the_external_id() {
+    let (endpoint, seen) = stub().await;
+    let role = "arn:aws:iam::123456789012:role/eventbridge-writer";
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_IAM_ROLE_ARN", role),
+        ("AWS_EVENTBRIDGE_IAM_EXTERNAL_ID", "ext-42"),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", &endpoint),
+    ]);
+    let shared = assume_role(&config, base_config(&endpoint).await).await;
+    check_credentials(&config, &shared).await.unwrap();
+    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    for _ in 0..3 {
+        let done = pipeline
+            .run(
+                one_record(),
+                Instant::now() + std::time::Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.tally.delivered, 1);
+    }
+
+    let seen = seen.lock().unwrap().clone();
+    let sts: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.body.contains("Action=AssumeRole"))
+        .collect();
+    // One for the cold-start check, one for the client's identity cache; later calls reuse it.
+    assert_eq!(sts.len(), 2, "the role's credentials are cached");
+    let params = form(&sts[0].body);
+    assert_eq!(params["RoleArn"], role);
+    assert_eq!(
+        params["RoleSessionName"], "orders-connector",
+        "the connector id, made a valid session name"
+    );
+    assert_eq!(
+        params["ExternalId"], "ext-42",
+        "sent as ExternalId (the connector sends it as the session name)"
+    );
+    assert!(
+        sts[0].headers["authorization"].contains("Credential=AKIDBASE/"),
+        "STS is called with the base credentials"
+    );
+    let put = seen
+        .iter()
+        .find(|s| {
+            s.headers
+                .get("x-amz-target")
+                .is_some_and(|t| t.ends_with("PutEvents"))
+        })
+        .unwrap();
+    assert!(
+        put.headers["authorization"].contains("Credential=ASIAROLEKEY/"),
+        "PutEvents is signed by the role"
+    );
+    assert_eq!(put.headers["x-amz-security-token"], "role-token");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assuming_a_role_against_moto_sts_works() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("assumed").await;
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
+        (
+            "AWS_EVENTBRIDGE_IAM_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/writer",
+        ),
+        ("AWS_EVENTBRIDGE_IAM_EXTERNAL_ID", "ext-42"),
+    ]);
+    let shared = assume_role(&config, base_config(&moto.endpoint).await).await;
+    check_credentials(&config, &shared).await.unwrap();
+    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let done = pipeline
+        .run(
+            one_record(),
+            Instant::now() + std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.tally.delivered, 1);
+    assert_eq!(bus.events(1).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_global_endpoint_id_is_sent_and_signed_with_sigv4a() {
+    let (endpoint, seen) = stub().await;
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID", "abcde.veo"),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", &endpoint),
+    ]);
+    let shared = base_config(&endpoint).await;
+    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let done = pipeline
+        .run(
+            one_record(),
+            Instant::now() + std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.tally.delivered, 1);
+    let seen = seen.lock().unwrap().clone();
+    let put = &seen[0];
+    let body: serde_json::Value = serde_json::from_str(&put.body).unwrap();
+    assert_eq!(body["EndpointId"], "abcde.veo");
+    assert!(
+        put.headers["authorization"].starts_with("AWS4-ECDSA-P256-SHA256 "),
+        "SigV4a: {}",
+        put.headers["authorization"]
+    );
+    assert!(
+        put.headers.contains_key("x-amz-region-set"),
+        "SigV4a names its region set"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_profile_is_used_and_a_missing_one_stops_the_cold_start() {
+    let (endpoint, seen) = stub().await;
+    let dir = std::env::temp_dir().join(format!("kel-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config"),
+        "[default]\nregion = us-east-1\n[profile p2]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s\n[p2]\naws_access_key_id = AKIDPROFILE2\naws_secret_access_key = s2\n",
+    )
+    .unwrap();
+    let config_file = dir.join("config").to_string_lossy().into_owned();
+    let credentials_file = dir.join("credentials").to_string_lossy().into_owned();
+    let env = |profile: &'static str| {
+        vec![
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "profiles"),
+            (
+                "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+                "arn:aws:events:us-east-1:123456789012:event-bus/b",
+            ),
+            ("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint.as_str()),
+            ("AWS_EVENTBRIDGE_IAM_PROFILE_NAME", profile),
+            ("AWS_CONFIG_FILE", config_file.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials_file.as_str()),
+        ]
+    };
+    let function = Function::start_with_env(&env("p2"));
+    let response = function
+        .invoke(Data::File("events/self-managed.json"))
+        .expect("invocation succeeds");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen[0].headers["authorization"].contains("Credential=AKIDPROFILE2/"),
+        "{:?}",
+        seen[0].headers
+    );
+
+    // A profile that does not exist: the cold start fails and says why.
+    let missing = Function::start_with_env(&env("nope"));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let log = missing.log();
+    assert!(
+        log.contains("No usable AWS credentials; the function cannot start."),
+        "{log}"
+    );
+    assert!(
+        log.contains("profile AWS_EVENTBRIDGE_IAM_PROFILE_NAME=nope"),
+        "{log}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
