@@ -7,10 +7,11 @@ CARGO ?= cargo
 EVENT ?= events/msk.json
 OFFLOAD ?=
 
+ARCH ?= arm64
 FUZZ_SECONDS ?= 600
 SOAK_SCHEDULES ?= 20000
 
-.PHONY: help venv demo test check fmt clippy bench soak fuzz clean
+.PHONY: help venv venv-build demo test check fmt clippy lint build bench soak fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -21,6 +22,12 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed ## Create the Python venv with moto and cargo-lambda
+
+$(VENV)/.build-installed: $(VENV)/.installed requirements-build.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+venv-build: $(VENV)/.build-installed ## Add zig (cross builds) and the SAM CLI + cfn-lint to the venv
 
 demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1
 	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) scripts/demo.sh
@@ -36,6 +43,18 @@ fmt:
 
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
+
+lint: venv-build ## Check template.yaml offline: sam validate --lint, then SAM transform + cfn-lint
+	cd . && AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region us-east-1
+	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/python scripts/lint_template.py template.yaml
+
+build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 (default) or x86_64
+	rustup target list --installed | grep -q '^$(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu' \
+		|| rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu
+	PATH=$(abspath $(VENV))/bin:$$PATH cargo lambda build --release --$(if $(filter arm64,$(ARCH)),arm64,x86-64) --output-format zip
+	mkdir -p dist
+	cp target/lambda/kafka-eventbridge-lambda/bootstrap.zip dist/kafka-eventbridge-lambda-$(ARCH).zip
+	ls -l dist/kafka-eventbridge-lambda-$(ARCH).zip
 
 bench: ## Run the benchmarks (criterion): decode + map throughput
 	$(CARGO) bench --bench decode_map
