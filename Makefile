@@ -56,8 +56,9 @@ build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 
 	cp target/lambda/kafka-eventbridge-lambda/bootstrap.zip dist/kafka-eventbridge-lambda-$(ARCH).zip
 	ls -l dist/kafka-eventbridge-lambda-$(ARCH).zip
 
-bench: ## Run the benchmarks (criterion): decode + map throughput
-	$(CARGO) bench --bench decode_map
+bench: ## Run the benchmarks: decode + map (criterion), send phase, cold start, peak RSS
+	$(CARGO) bench --bench decode_map -- --noplot 2>&1 | grep -E '^decode_map/|thrpt:'
+	$(CARGO) bench --bench send
 
 soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)
 	FAULT_SCHEDULES=$(SOAK_SCHEDULES) FAULT_SEED_BASE=$$(date +%s) $(CARGO) test --test fault_schedules -- --nocapture

@@ -132,6 +132,7 @@ fn case(seed: u64, endpoint: &str) -> (Case, Schedule) {
         put_events,
         put_object,
         hang_for: Duration::from_millis(CALL_TIMEOUT_MS * 2),
+        throttle_percent: 0,
     };
     (
         Case {
@@ -299,6 +300,7 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
         put_events: vec![Fault::Latency(10_000); 1000],
         put_object: vec![Fault::Latency(10_000); 1000],
         hang_for: Duration::from_secs(10),
+        throttle_percent: 0,
     };
     let server = FaultServer::start(schedule).await;
     let vars: HashMap<&str, String> = [

@@ -70,6 +70,9 @@ pub struct Schedule {
     pub put_events: Vec<Fault>,
     pub put_object: Vec<Fault>,
     pub hang_for: Duration,
+    /// Of the entries of an `Ok` or `Latency` call, this percentage is throttled
+    /// (`ThrottlingException` per entry) instead of accepted.
+    pub throttle_percent: u8,
 }
 
 struct Shared {
@@ -231,20 +234,28 @@ async fn put_events(shared: &Shared, body: &[u8]) -> Reply {
     };
     let all_ok = |ack: bool| {
         let mut truth = shared.truth.lock().expect("lock");
-        for d in &details {
-            accept(&mut truth, d);
-            if ack {
-                truth.acknowledged.insert(id_of(d));
-            }
-        }
+        let mut schedule = shared.schedule.lock().expect("lock");
+        let mut failed = 0;
         let results: Vec<Value> = details
             .iter()
             .enumerate()
-            .map(|(i, _)| json!({"EventId": format!("id-{i}")}))
+            .map(|(i, d)| {
+                if schedule.throttle_percent > 0
+                    && schedule.rng.u8(0..100) < schedule.throttle_percent
+                {
+                    failed += 1;
+                    return json!({"ErrorCode": "ThrottlingException", "ErrorMessage": "Rate exceeded"});
+                }
+                accept(&mut truth, d);
+                if ack {
+                    truth.acknowledged.insert(id_of(d));
+                }
+                json!({"EventId": format!("id-{i}")})
+            })
             .collect();
         json_response(
             StatusCode::OK,
-            json!({"FailedEntryCount": 0, "Entries": results}),
+            json!({"FailedEntryCount": failed, "Entries": results}),
         )
     };
     match fault {

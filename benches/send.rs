@@ -1,0 +1,289 @@
+//! Send phase and start-up, measured with the real SDK clients over real HTTP against a local
+//! stub endpoint (the fault-injecting server of the tests, configured to accept everything after
+//! a fixed latency), and the real binary against a stub Lambda runtime API.
+//!
+//! - One invocation of 10,000 × 1 KB records per in-flight limit (1, 4, 8, 16, 32), with a
+//!   per-call latency of `SEND_LATENCY_MS` (default 20): wall time against the ideal
+//!   `ceil(calls / in-flight) × latency`; then the same with 10 % of entries throttled.
+//! - Cold start: from exec to the binary's first `/next` poll of the runtime API, with the
+//!   EventBridge and S3 clients built (median of 20 runs).
+//! - Peak RSS while handling a 6 MB event.
+//!
+//! Run with `make bench` or `cargo bench --bench send`.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark that cannot unwrap has failed"
+)]
+
+#[path = "../tests/faults/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_eventbridge::config::{Credentials, Region};
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use serde_json::{Value, json};
+use server::{Fault, FaultServer, Schedule};
+use tokio::net::TcpListener;
+
+const RECORDS: usize = 10_000;
+
+fn event_json(records: usize, value_bytes: usize) -> Value {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut partitions = serde_json::Map::new();
+    for i in 0..records {
+        let p = i % 4;
+        let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
+        let record = json!({"topic": "bench", "partition": p, "offset": i, "timestamp": 1, "timestampType": "CREATE_TIME",
+                            "key": b64(&format!("k-{i}")), "value": b64(&value), "headers": []});
+        partitions
+            .entry(format!("bench-{p}"))
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(record);
+    }
+    json!({"eventSource": "aws:kafka", "records": partitions})
+}
+
+async fn send_phase(
+    latency_ms: u64,
+    inflight: usize,
+    throttle_tenth: bool,
+) -> (Duration, usize, usize) {
+    let fault = Fault::Latency(latency_ms);
+    let schedule = Schedule {
+        rng: fastrand::Rng::with_seed(7),
+        put_events: vec![fault; 10 * RECORDS],
+        put_object: vec![],
+        hang_for: Duration::from_secs(1),
+        throttle_percent: if throttle_tenth { 10 } else { 0 },
+    };
+    let server = FaultServer::start(schedule).await;
+    let vars: HashMap<&str, String> = [
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench".to_owned()),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/b".to_owned(),
+        ),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
+        (
+            "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS",
+            inflight.to_string(),
+        ),
+        ("AWS_EVENTBRIDGE_RETRIES_MAX", "10".to_owned()),
+        ("AWS_EVENTBRIDGE_RETRIES_DELAY", "20".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await;
+    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let event: KafkaEvent = serde_json::from_value(event_json(RECORDS, 1024)).unwrap();
+    let started = Instant::now();
+    let done = pipeline
+        .run(
+            event,
+            tokio::time::Instant::now() + Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
+    (took, done.calls, done.retries)
+}
+
+/// A stub Lambda runtime API: hands out one event, notes when `/next` was first polled and
+/// when the response came back.
+async fn runtime_api(event: Bytes) -> (String, Arc<Mutex<(Option<Instant>, Option<Instant>)>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let seen = Arc::new(Mutex::new((None, None)));
+    let state = Arc::clone(&seen);
+    tokio::spawn(async move {
+        let served = Arc::new(Mutex::new(false));
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (state, served, event) = (Arc::clone(&state), Arc::clone(&served), event.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let (state, served, event) =
+                        (Arc::clone(&state), Arc::clone(&served), event.clone());
+                    async move {
+                        let path = req.uri().path().to_owned();
+                        req.into_body().collect().await.ok();
+                        if path.ends_with("/invocation/next") {
+                            state.lock().unwrap().0.get_or_insert_with(Instant::now);
+                            let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
+                            if !first {
+                                std::future::pending::<()>().await;
+                            }
+                            let deadline = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .unwrap()
+                                .as_millis()
+                                + 60_000;
+                            return Ok::<_, std::convert::Infallible>(
+                                Response::builder()
+                                    .header("lambda-runtime-aws-request-id", "bench-1")
+                                    .header("lambda-runtime-deadline-ms", deadline.to_string())
+                                    .header(
+                                        "lambda-runtime-invoked-function-arn",
+                                        "arn:aws:lambda:us-east-1:123456789012:function:f",
+                                    )
+                                    .body(Full::new(event))
+                                    .unwrap(),
+                            );
+                        }
+                        if path.ends_with("/response") || path.ends_with("/error") {
+                            state.lock().unwrap().1.get_or_insert_with(Instant::now);
+                        }
+                        Ok(Response::builder()
+                            .status(202)
+                            .body(Full::new(Bytes::new()))
+                            .unwrap())
+                    }
+                });
+                http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                    .ok();
+            });
+        }
+    });
+    (address, seen)
+}
+
+/// Starts the binary; returns (time to the first `/next`, peak RSS in KiB after the response).
+async fn start_binary(event: Bytes, endpoint: &str) -> (Duration, u64) {
+    let (address, seen) = runtime_api(event).await;
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_LAMBDA_LOG_LEVEL", "ERROR")
+        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench")
+        .env(
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        )
+        .env("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint)
+        .env(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "bench-bucket",
+        )
+        .env(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            endpoint,
+        )
+        .env(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
+            "1048576",
+        )
+        .spawn()
+        .unwrap();
+    let first_poll = loop {
+        if let Some(t) = seen.lock().unwrap().0 {
+            break t - started;
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    };
+    while seen.lock().unwrap().1.is_none() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let peak_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    child.kill().ok();
+    child.wait().ok();
+    (first_poll, peak_kib)
+}
+
+fn main() {
+    // `cargo test --all-targets` runs benches once as tests; keep that quick.
+    let quick = std::env::args().all(|a| a != "--bench");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let latency_ms: u64 = std::env::var("SEND_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    runtime.block_on(async {
+        let server = FaultServer::start(Schedule {
+            rng: fastrand::Rng::with_seed(1),
+            put_events: vec![],
+            put_object: vec![],
+            hang_for: Duration::from_secs(1),
+            throttle_percent: 0,
+        })
+        .await;
+        if quick {
+            let (t, _) = start_binary(Bytes::from(event_json(10, 100).to_string()), &server.endpoint).await;
+            println!("send bench (test mode): the binary starts in {t:?}");
+            return;
+        }
+
+        println!("\nSend phase: 1 invocation, {RECORDS} x 1 KB records, {latency_ms} ms per PutEvents call");
+        println!("| in-flight | calls | retries | wall time | ideal | ratio |");
+        println!("|---|---|---|---|---|---|");
+        for throttle in [false, true] {
+            for inflight in [1, 4, 8, 16, 32] {
+                let (took, calls, retries) = send_phase(latency_ms, inflight, throttle).await;
+                let ideal = Duration::from_millis(calls.div_ceil(inflight) as u64 * latency_ms);
+                let label = if throttle { format!("{inflight} (10 % throttled)") } else { inflight.to_string() };
+                println!(
+                    "| {label} | {calls} | {retries} | {:.2} s | {:.2} s | {:.2} |",
+                    took.as_secs_f64(),
+                    ideal.as_secs_f64(),
+                    took.as_secs_f64() / ideal.as_secs_f64()
+                );
+            }
+        }
+
+        let mut starts = Vec::new();
+        for _ in 0..20 {
+            starts.push(start_binary(Bytes::from(event_json(1, 100).to_string()), &server.endpoint).await.0);
+        }
+        starts.sort();
+        println!("\nCold start (exec → first /next poll, both SDK clients built): median {:.1} ms, min {:.1} ms, max {:.1} ms",
+            starts[10].as_secs_f64() * 1000.0, starts[0].as_secs_f64() * 1000.0, starts[19].as_secs_f64() * 1000.0);
+
+        let six_mb = event_json(4_000, 1_100).to_string();
+        let size = six_mb.len();
+        let (_, peak_kib) = start_binary(Bytes::from(six_mb), &server.endpoint).await;
+        println!(
+            "Peak RSS handling a {:.1} MB event: {:.1} MB (target ≤ 3 × event + 30 MB = {:.1} MB)",
+            size as f64 / 1e6,
+            peak_kib as f64 * 1024.0 / 1e6,
+            3.0 * size as f64 / 1e6 + 30.0
+        );
+    });
+}
