@@ -12,26 +12,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use support::{Data, Function, Moto};
-
-fn failures(response: &Value) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = response["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["itemIdentifier"]["partition"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                f["itemIdentifier"]["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
+use support::{Data, Function, Moto, failures};
 
 fn big_inputs(dir: &Path) -> Vec<(String, Value)> {
     std::fs::create_dir_all(dir).unwrap();

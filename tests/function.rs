@@ -7,24 +7,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Data, Function, Moto, details_by_offset};
+use support::{Data, Function, Moto, details_by_offset, failures};
 
 const CONNECTOR: (&str, &str) = ("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e");
-
-fn failures(response: &Value) -> Vec<(String, i64)> {
-    response["batchItemFailures"]
-        .as_array()
-        .expect("batchItemFailures is a list")
-        .iter()
-        .map(|f| {
-            let id = &f["itemIdentifier"];
-            (
-                id["partition"].as_str().expect("partition").to_owned(),
-                id["offset"].as_i64().expect("offset"),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn msk_sample_arrives_exactly() {

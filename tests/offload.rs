@@ -7,26 +7,9 @@ mod support;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use support::{Data, Function, Moto, details_by_offset};
+use support::{Data, Function, Moto, details_by_offset, failures};
 
 const BUCKET: &str = "kafka-offload";
-
-fn failures(response: &Value) -> Vec<(String, i64)> {
-    response["batchItemFailures"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|f| {
-            (
-                f["itemIdentifier"]["partition"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-                f["itemIdentifier"]["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect()
-}
 
 /// The key of the object an event's `dataref` names.
 fn key_of(detail: &Value) -> String {

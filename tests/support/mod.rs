@@ -385,3 +385,24 @@ pub fn details_by_offset(events: &[Value]) -> Vec<Value> {
     });
     details
 }
+
+/// The `(partition key, offset)` pairs of a response's `batchItemFailures`, sorted.
+pub fn failures(response: &Value) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = response["batchItemFailures"]
+        .as_array()
+        .expect("batchItemFailures is a list")
+        .iter()
+        .map(|f| {
+            let id = &f["itemIdentifier"];
+            (
+                id["partition"]
+                    .as_str()
+                    .expect("a partition key")
+                    .to_owned(),
+                id["offset"].as_i64().expect("an offset"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
