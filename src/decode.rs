@@ -223,8 +223,8 @@ impl JsonText {
 /// A record, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodedRecord {
-    /// The topic.
-    pub topic: String,
+    /// The topic (shared by the records of a partition).
+    pub topic: Arc<str>,
     /// The partition number.
     pub partition: i64,
     /// The offset.
@@ -468,7 +468,7 @@ pub struct Decoded {
     /// Its identity in the partial batch response.
     pub id: RecordRef,
     /// Its topic and partition for logs, as far as they are known.
-    pub topic: Option<String>,
+    pub topic: Option<Arc<str>>,
     /// Its partition number for logs, as far as it is known.
     pub partition: Option<i64>,
     /// The record, or why it could not be decoded.
@@ -493,6 +493,8 @@ pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decode
     for partition in partitions {
         let partition_key: Arc<str> = Arc::from(partition.key);
         let (key_topic, key_partition) = split_partition_key(&partition_key);
+        let key_topic: Option<Arc<str>> = key_topic.map(Arc::from);
+        let mut last_topic: Option<Arc<str>> = None;
         for (index, record) in partition.records.into_iter().enumerate() {
             let Some(offset) = record.offset.as_ref().and_then(Value::as_i64) else {
                 return Err(EventError::NoOffset {
@@ -504,10 +506,16 @@ pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decode
                 partition_key: Arc::clone(&partition_key),
                 offset,
             };
+            // One allocation per distinct topic, not per record: the records of a partition
+            // almost always share their topic.
             let topic = match &record.topic {
-                Some(Value::String(t)) => Some(t.clone()),
-                _ => key_topic.map(str::to_owned),
+                Some(Value::String(t)) => match &last_topic {
+                    Some(last) if **last == **t => Some(Arc::clone(last)),
+                    _ => Some(Arc::<str>::from(t.as_str())),
+                },
+                _ => key_topic.clone(),
             };
+            last_topic.clone_from(&topic);
             let partition = match &record.partition {
                 Some(p) => p.as_i64(),
                 None => key_partition,
@@ -534,7 +542,7 @@ fn split_partition_key(key: &str) -> (Option<&str>, Option<i64>) {
 
 fn decode_record(
     record: WireRecord,
-    topic: Option<String>,
+    topic: Option<Arc<str>>,
     partition: Option<i64>,
     offset: i64,
     decoders: &Decoders,
@@ -796,7 +804,7 @@ mod tests {
             }
         );
         let r = d.result.unwrap();
-        assert_eq!(r.topic, "orders");
+        assert_eq!(&*r.topic, "orders");
         assert_eq!(r.timestamp, Some(1684841916831));
         assert_eq!(r.timestamp_type, TimestampType::CreateTime);
         assert_eq!(r.key.unwrap().as_str(), r#""order-1""#);
@@ -855,10 +863,7 @@ mod tests {
         let ev = event(r#"{"records":{"my-topic-7":[{"offset":3}]}}"#);
         let d = decode_event(ev, &decoders()).unwrap().remove(0);
         let r = d.result.unwrap();
-        assert_eq!(
-            (r.topic.as_str(), r.partition, r.offset),
-            ("my-topic", 7, 3)
-        );
+        assert_eq!((&*r.topic, r.partition, r.offset), ("my-topic", 7, 3));
     }
 
     #[test]
@@ -996,10 +1001,7 @@ mod tests {
         let their_record = &theirs.records["mytopic-0"][0];
         let our_record = ours[0].result.as_ref().unwrap();
         assert_eq!(their_record.offset, our_record.offset);
-        assert_eq!(
-            their_record.topic.as_deref(),
-            Some(our_record.topic.as_str())
-        );
+        assert_eq!(their_record.topic.as_deref(), Some(&*our_record.topic));
         assert_eq!(our_record.headers[0].1, b"headerValue");
         assert_eq!(
             our_record.value.as_ref().unwrap().as_str(),

@@ -92,7 +92,7 @@ impl Mapper {
     fn detail_type(&self, record: &DecodedRecord) -> String {
         match &self.detail_type {
             DetailTypeRule::Template(t) => t.replace(TOPIC_PLACEHOLDER, &record.topic),
-            DetailTypeRule::PerTopic(map) => match map.get(&record.topic) {
+            DetailTypeRule::PerTopic(map) => match map.get(&*record.topic) {
                 Some(t) => t.clone(),
                 None => format!("kafka-connect-{}", record.topic),
             },
@@ -104,7 +104,7 @@ impl Mapper {
                     Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
                     _ => None,
                 })
-                .unwrap_or_else(|| record.topic.clone()),
+                .unwrap_or_else(|| record.topic.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! error.
 
 use std::fmt;
+use std::sync::Arc;
 
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
@@ -113,7 +114,7 @@ pub struct RecordInfo {
     /// Its identity in the response.
     pub id: RecordRef,
     /// Its topic, when known.
-    pub topic: Option<String>,
+    pub topic: Option<Arc<str>>,
     /// Its partition, when known.
     pub partition: Option<i64>,
 }
