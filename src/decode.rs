@@ -79,7 +79,7 @@ pub struct WireRecord {
     /// Base64 value; null or absent for a tombstone.
     pub value: Option<Value>,
     /// `[{"name": [byte, …]}, …]`.
-    pub headers: Option<Value>,
+    pub headers: WireHeaders,
     /// Present when the event source mapping's schema registry decoded the key.
     pub key_schema_metadata: Option<IgnoredAny>,
     /// Present when the event source mapping's schema registry decoded the value.
@@ -141,6 +141,191 @@ impl<'de> Deserialize<'de> for Records {
         }
 
         deserializer.deserialize_any(RecordsVisitor)
+    }
+}
+
+/// The `headers` member of a record, read without building a JSON tree. A wrong shape is kept
+/// as a record error rather than failing the whole event.
+#[derive(Debug, Default)]
+pub enum WireHeaders {
+    /// Absent or `null`: no headers.
+    #[default]
+    Absent,
+    /// Names and raw values in record order (an object with several names gives several
+    /// headers, in document order).
+    Headers(Vec<(String, Vec<u8>)>),
+    /// Not an array; the JSON type found.
+    WrongType(&'static str),
+    /// The element at this index is not `{"name": [byte, …]}` with bytes in -128..=255.
+    BadHeader(usize),
+}
+
+/// Implements the visit methods of a lenient visitor that maps every JSON type it does not
+/// handle itself to `$value`, consuming containers.
+macro_rules! otherwise {
+    (scalars => $value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+    (integers => $value:expr) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+    (seq => $value:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($value)
+        }
+    };
+    (map => $value:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok($value)
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for WireHeaders {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeadersVisitor;
+        impl<'de> Visitor<'de> for HeadersVisitor {
+            type Value = WireHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of headers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WireHeaders, A::Error> {
+                let mut headers = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+                let mut bad = None;
+                let mut index = 0;
+                while let Some(header) = seq.next_element::<WireHeader>()? {
+                    match header.0 {
+                        Some(mut list) if bad.is_none() => headers.append(&mut list),
+                        Some(_) => {}
+                        None => {
+                            bad.get_or_insert(index);
+                        }
+                    }
+                    index += 1;
+                }
+                Ok(bad.map_or(WireHeaders::Headers(headers), WireHeaders::BadHeader))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<WireHeaders, E> {
+                Ok(WireHeaders::Absent)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<WireHeaders, E> {
+                Ok(WireHeaders::WrongType("a boolean"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<WireHeaders, E> {
+                Ok(WireHeaders::WrongType("a number"))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<WireHeaders, E> {
+                Ok(WireHeaders::WrongType("a string"))
+            }
+            otherwise!(integers => WireHeaders::WrongType("a number"));
+            otherwise!(map => WireHeaders::WrongType("an object"));
+        }
+        deserializer.deserialize_any(HeadersVisitor)
+    }
+}
+
+/// One element of `headers`: its headers, or `None` when it is not `{"name": [byte, …]}`.
+struct WireHeader(Option<Vec<(String, Vec<u8>)>>);
+
+impl<'de> Deserialize<'de> for WireHeader {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = WireHeader;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireHeader, A::Error> {
+                let mut list = Vec::with_capacity(1);
+                let mut bad = false;
+                while let Some(name) = map.next_key::<String>()? {
+                    match map.next_value::<HeaderBytes>()?.0 {
+                        Some(bytes) => list.push((name, bytes)),
+                        None => bad = true,
+                    }
+                }
+                Ok(WireHeader((!bad).then_some(list)))
+            }
+            otherwise!(scalars => WireHeader(None));
+            otherwise!(integers => WireHeader(None));
+            otherwise!(seq => WireHeader(None));
+        }
+        deserializer.deserialize_any(HeaderVisitor)
+    }
+}
+
+/// A header value: its bytes, or `None` when it is not an array of numbers in -128..=255.
+struct HeaderBytes(Option<Vec<u8>>);
+
+impl<'de> Deserialize<'de> for HeaderBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl<'de> Visitor<'de> for BytesVisitor {
+            type Value = HeaderBytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of bytes")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderBytes, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(16));
+                let mut bad = false;
+                while let Some(byte) = seq.next_element::<HeaderByte>()? {
+                    match byte.0 {
+                        Some(b) => bytes.push(b),
+                        None => bad = true,
+                    }
+                }
+                Ok(HeaderBytes((!bad).then_some(bytes)))
+            }
+            otherwise!(scalars => HeaderBytes(None));
+            otherwise!(integers => HeaderBytes(None));
+            otherwise!(map => HeaderBytes(None));
+        }
+        deserializer.deserialize_any(BytesVisitor)
+    }
+}
+
+/// One header byte: -128..=-1 are Java's signed bytes 0x80..=0xFF; 0..=255 is accepted too.
+struct HeaderByte(Option<u8>);
+
+impl<'de> Deserialize<'de> for HeaderByte {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ByteVisitor;
+        impl<'de> Visitor<'de> for ByteVisitor {
+            type Value = HeaderByte;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte")
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<HeaderByte, E> {
+                Ok(HeaderByte(
+                    (-128..=255).contains(&n).then(|| n.to_le_bytes()[0]),
+                ))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<HeaderByte, E> {
+                Ok(HeaderByte(u8::try_from(n).ok()))
+            }
+            otherwise!(scalars => HeaderByte(None));
+            otherwise!(seq => HeaderByte(None));
+            otherwise!(map => HeaderByte(None));
+        }
+        deserializer.deserialize_any(ByteVisitor)
     }
 }
 
@@ -615,35 +800,17 @@ fn decode_payload(
         .map_err(|source| DecodeError::Payload { field, source })
 }
 
-fn decode_headers(raw: Option<Value>) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
-    let items = match raw {
-        None => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(other) => return Err(wrong_type("headers", "an array", &other)),
-    };
-    let mut headers = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        let Value::Object(map) = item else {
-            return Err(DecodeError::Header { index });
-        };
-        for (name, bytes) in map {
-            let Value::Array(bytes) = bytes else {
-                return Err(DecodeError::Header { index });
-            };
-            let bytes = bytes
-                .iter()
-                .map(|b| {
-                    b.as_i64()
-                        .filter(|n| (-128..=255).contains(n))
-                        // -128..=-1 are Java's signed bytes 0x80..=0xFF.
-                        .map(|n| n.to_le_bytes()[0])
-                })
-                .collect::<Option<Vec<u8>>>()
-                .ok_or(DecodeError::Header { index })?;
-            headers.push((name, bytes));
-        }
+fn decode_headers(raw: WireHeaders) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
+    match raw {
+        WireHeaders::Absent => Ok(Vec::new()),
+        WireHeaders::Headers(headers) => Ok(headers),
+        WireHeaders::WrongType(found) => Err(DecodeError::WrongType {
+            field: "headers",
+            expected: "an array",
+            found,
+        }),
+        WireHeaders::BadHeader(index) => Err(DecodeError::Header { index }),
     }
-    Ok(headers)
 }
 
 fn wrong_type(field: &'static str, expected: &'static str, found: &Value) -> DecodeError {
@@ -787,6 +954,62 @@ mod tests {
             "brackets in strings do not nest"
         );
         assert!(fmt(PayloadFormat::Json, br#"{"a" : "b c"}"#).unwrap() == r#"{"a":"b c"}"#);
+    }
+
+    #[test]
+    fn headers_keep_document_order_and_bad_shapes_are_record_errors() {
+        let headers = |h: serde_json::Value| {
+            one(serde_json::json!({"topic": "t", "partition": 0, "offset": 1, "headers": h})).result
+        };
+        // Raw text: a serde_json::Value would sort the names.
+        let ev = event(
+            r#"{"records":{"t-0":[{"topic":"t","partition":0,"offset":1,
+            "headers":[{"z":[1],"a":[2]},{"m":[]},{"z":[255,-1,0]}]}]}}"#,
+        );
+        let r = decode_event(ev, &decoders())
+            .unwrap()
+            .remove(0)
+            .result
+            .unwrap();
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["z", "a", "m", "z"],
+            "document order, duplicates kept"
+        );
+        assert_eq!(r.headers[3].1, vec![255, 255, 0]);
+        for (bad, message) in [
+            (
+                serde_json::json!([{"h": [1]}, {"h": [1.5]}]),
+                "header #1 is not",
+            ),
+            (serde_json::json!([{"h": [1]}, 7]), "header #1 is not"),
+            (serde_json::json!([{"h": {"x": 1}}]), "header #0 is not"),
+            (serde_json::json!([{"h": null}]), "header #0 is not"),
+            (serde_json::json!([{"h": [[1]]}]), "header #0 is not"),
+            (serde_json::json!([{"h": ["1"]}]), "header #0 is not"),
+            (
+                serde_json::json!([{"h": [-129]}, {"h": [256]}]),
+                "header #0 is not",
+            ),
+            (serde_json::json!("headers"), "field `headers` is a string"),
+            (serde_json::json!(5), "field `headers` is a number"),
+            (serde_json::json!(true), "field `headers` is a boolean"),
+        ] {
+            let err = headers(bad.clone()).unwrap_err().to_string();
+            assert!(err.starts_with(message), "{bad}: {err}");
+        }
+        assert!(headers(serde_json::Value::Null).unwrap().headers.is_empty());
+        // A bad header does not derail the parse of the records after it.
+        let ev = event(
+            r#"{"records":{"t-0":[{"offset":1,"headers":[{"h":[1,{"deep":[[]]}]}]},{"offset":2,"headers":[{"ok":[104,105]}]}]}}"#,
+        );
+        let out = decode_event(ev, &decoders()).unwrap();
+        assert!(out[0].result.is_err());
+        assert_eq!(
+            out[1].result.as_ref().unwrap().headers,
+            vec![("ok".to_owned(), b"hi".to_vec())]
+        );
     }
 
     #[test]
