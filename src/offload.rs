@@ -25,7 +25,7 @@ use crate::config::OffloadConfig;
 use crate::decode::DecodedRecord;
 use crate::map::{DataRef, ValuePart, detail_with};
 use crate::path::{Step, resolve_index};
-use crate::send::{Chain, MIN_CALL_TIME, NextAttempt, SendPolicy, next_attempt};
+use crate::send::{Chain, NextAttempt, SendPolicy, bounded_call, next_attempt};
 
 /// `Content-Type` of an offloaded object or array (also numbers and booleans: their text is
 /// JSON).
@@ -301,25 +301,17 @@ async fn upload_one<S: BlobStore>(
 ) -> Result<(), UploadFailure> {
     let mut attempts = 0;
     loop {
-        let permit = permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining < MIN_CALL_TIME {
+        let Some(result) = bounded_call(permits, policy, deadline, store.put(upload)).await else {
             return Err(UploadFailure::Deadline { attempts });
-        }
+        };
         attempts += 1;
-        let result =
-            tokio::time::timeout(policy.call_timeout.min(remaining), store.put(upload)).await;
-        drop(permit);
         let last: Arc<dyn StdError + Send + Sync> = match result {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) if !store.is_retryable(&e) => {
                 return Err(UploadFailure::Failed(Arc::new(e)));
             }
             Ok(Err(e)) => Arc::new(e),
-            Err(_elapsed) => Arc::new(UploadTimedOut),
+            Err(_timeout) => Arc::new(UploadTimedOut),
         };
         match next_attempt(attempts, policy, deadline) {
             NextAttempt::After(delay) => {

@@ -210,29 +210,21 @@ async fn send_batch<B: EventBus>(
     let mut attempts: u32 = 0;
     let mut last_failure: Option<SendFailure> = None;
     loop {
-        let permit = permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining < MIN_CALL_TIME {
+        let refs: Vec<&EventEntry> = pending.iter().map(|&i| &entries[i]).collect();
+        let Some(result) = bounded_call(permits, policy, deadline, bus.put(&refs)).await else {
             let failure = SendFailure::Deadline {
                 attempts,
                 last: last_failure.map(Box::new),
             };
             run.fail_all(&pending, &failure);
             return run;
-        }
-        let timeout = policy.call_timeout.min(remaining);
-        let refs: Vec<&EventEntry> = pending.iter().map(|&i| &entries[i]).collect();
+        };
         run.calls += 1;
         attempts += 1;
-        let result = tokio::time::timeout(timeout, bus.put(&refs)).await;
-        drop(permit);
 
         let mut retry = Vec::new();
         match result {
-            Err(_elapsed) => {
+            Err(timeout) => {
                 retry = std::mem::take(&mut pending);
                 last_failure = Some(SendFailure::Timeout(timeout));
             }
@@ -317,6 +309,31 @@ impl BatchRun {
                 .map(|&i| (i, Delivery::Failed(failure.clone()))),
         );
     }
+}
+
+/// Runs `call` in one of the `permits` slots, cut to the call timeout and to the time left
+/// before `deadline`: `Err(timeout)` when it did not answer in time, `None` (and no call) when
+/// less than [`MIN_CALL_TIME`] is left once a slot is free. `call` is only polled inside the slot.
+pub async fn bounded_call<F: Future>(
+    permits: &Semaphore,
+    policy: &SendPolicy,
+    deadline: Instant,
+    call: F,
+) -> Option<Result<F::Output, Duration>> {
+    let _permit = permits
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining < MIN_CALL_TIME {
+        return None;
+    }
+    let timeout = policy.call_timeout.min(remaining);
+    Some(
+        tokio::time::timeout(timeout, call)
+            .await
+            .map_err(|_elapsed| timeout),
+    )
 }
 
 /// What to do after a failed attempt.
