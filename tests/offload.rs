@@ -7,7 +7,7 @@ mod support;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use support::{Data, Function, Moto, details_by_offset, failures};
+use support::{BusQueue, Data, Function, Moto, details_by_offset, failures};
 
 const BUCKET: &str = "kafka-offload";
 
@@ -36,14 +36,23 @@ fn sample_value(file: &str, offset: i64) -> Vec<u8> {
     panic!("no offset {offset} in {file}");
 }
 
-fn env<'a>(
-    moto: &'a Moto,
-    bus_arn: &'a str,
-    extra: &[(&'a str, &'a str)],
-) -> Vec<(&'a str, &'a str)> {
+/// A moto server with a bus whose rule feeds a queue (and the offload bucket, unless
+/// `bucket` is false), and the function with offloading into it plus `extra`, invoked once with
+/// `file`: the server, the bus and the response.
+async fn invoke_offloading(
+    name: &str,
+    bucket: bool,
+    extra: &[(&str, &str)],
+    file: &str,
+) -> (Moto, BusQueue, Value) {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue(name).await;
+    if bucket {
+        moto.create_bucket(BUCKET).await;
+    }
     let mut env = vec![
         ("AWS_EVENTBRIDGE_CONNECTOR_ID", "offload"),
-        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
         ("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET", BUCKET),
         (
             "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
@@ -51,25 +60,21 @@ fn env<'a>(
         ),
     ];
     env.extend_from_slice(extra);
-    env
+    let response = Function::start(&moto, &env)
+        .invoke(Data::File(file))
+        .expect("invocation succeeds");
+    (moto, bus, response)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn whole_values_go_to_s3_and_events_carry_the_reference() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("offload-whole").await;
-    moto.create_bucket(BUCKET).await;
-    let function = Function::start(
-        &moto,
-        &env(
-            &moto,
-            &bus.bus_arn,
-            &[("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX", "kafka/")],
-        ),
-    );
-    let response = function
-        .invoke(Data::File("events/msk.json"))
-        .expect("invocation succeeds");
+    let (moto, bus, response) = invoke_offloading(
+        "offload-whole",
+        true,
+        &[("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX", "kafka/")],
+        "events/msk.json",
+    )
+    .await;
     assert_eq!(response, json!({"batchItemFailures": []}));
 
     let raw = bus.raw_events(3).await;
@@ -131,23 +136,16 @@ async fn whole_values_go_to_s3_and_events_carry_the_reference() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nested_field_is_offloaded_as_raw_text() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("offload-nested").await;
-    moto.create_bucket(BUCKET).await;
-    let function = Function::start(
-        &moto,
-        &env(
-            &moto,
-            &bus.bus_arn,
-            &[(
-                "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF",
-                "$.detail.value.note",
-            )],
-        ),
-    );
-    let response = function
-        .invoke(Data::File("events/msk.json"))
-        .expect("invocation succeeds");
+    let (moto, bus, response) = invoke_offloading(
+        "offload-nested",
+        true,
+        &[(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF",
+            "$.detail.value.note",
+        )],
+        "events/msk.json",
+    )
+    .await;
     assert_eq!(response, json!({"batchItemFailures": []}));
     let details = details_by_offset(&bus.events(3).await);
     // 4711 has no `note`: unchanged, no reference.
@@ -164,13 +162,8 @@ async fn a_nested_field_is_offloaded_as_raw_text() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_record_above_one_mib_is_delivered_through_offloading() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("offload-big").await;
-    moto.create_bucket(BUCKET).await;
-    let function = Function::start(&moto, &env(&moto, &bus.bus_arn, &[]));
-    let response = function
-        .invoke(Data::File("events/oversize.json"))
-        .expect("invocation succeeds");
+    let (moto, bus, response) =
+        invoke_offloading("offload-big", true, &[], "events/oversize.json").await;
     assert_eq!(
         response,
         json!({"batchItemFailures": []}),
@@ -189,23 +182,16 @@ async fn a_record_above_one_mib_is_delivered_through_offloading() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_threshold_only_large_events_are_offloaded() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("offload-threshold").await;
-    moto.create_bucket(BUCKET).await;
-    let function = Function::start(
-        &moto,
-        &env(
-            &moto,
-            &bus.bus_arn,
-            &[(
-                "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
-                "262144",
-            )],
-        ),
-    );
-    let response = function
-        .invoke(Data::File("events/oversize.json"))
-        .expect("invocation succeeds");
+    let (moto, bus, response) = invoke_offloading(
+        "offload-threshold",
+        true,
+        &[(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
+            "262144",
+        )],
+        "events/oversize.json",
+    )
+    .await;
     assert_eq!(response, json!({"batchItemFailures": []}));
     let details = details_by_offset(&bus.events(3).await);
     for small in [&details[0], &details[2]] {
@@ -221,23 +207,17 @@ async fn with_a_threshold_only_large_events_are_offloaded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unwritable_bucket_reports_those_records_and_delivers_the_others() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("offload-missing").await;
     // The bucket is never created.
-    let function = Function::start(
-        &moto,
-        &env(
-            &moto,
-            &bus.bus_arn,
-            &[(
-                "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
-                "262144",
-            )],
-        ),
-    );
-    let response = function
-        .invoke(Data::File("events/oversize.json"))
-        .expect("invocation succeeds");
+    let (_moto, bus, response) = invoke_offloading(
+        "offload-missing",
+        false,
+        &[(
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
+            "262144",
+        )],
+        "events/oversize.json",
+    )
+    .await;
     assert_eq!(failures(&response), vec![("orders.v1-0".to_owned(), 5001)]);
     let offsets: Vec<Value> = details_by_offset(&bus.events(2).await)
         .iter()
