@@ -170,6 +170,15 @@ fn event(records: &[(u8, Payload)]) -> KafkaEvent {
     serde_json::from_value(json!({"eventSource": "aws:kafka", "records": partitions})).unwrap()
 }
 
+/// The AWS configuration of the clients under test: a region and dummy credentials.
+async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .load()
+        .await
+}
+
 /// Runs one schedule; `Err` says which invariant broke.
 async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize, String> {
     // The endpoint is only known once the server runs; the schedule does not depend on it.
@@ -281,12 +290,7 @@ fn no_record_is_lost_under_seeded_fault_schedules() {
                         .enable_all()
                         .build()
                         .unwrap();
-                    let shared = runtime.block_on(
-                        aws_config::defaults(BehaviorVersion::latest())
-                            .region(Region::new("us-east-1"))
-                            .credentials_provider(Credentials::for_tests())
-                            .load(),
-                    );
+                    let shared = runtime.block_on(sdk_config());
                     let mut done = Vec::new();
                     while let Some(&seed) =
                         seeds.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
@@ -339,11 +343,7 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
     .into_iter()
     .collect();
     let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::for_tests())
-        .load()
-        .await;
+    let shared = sdk_config().await;
     let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
     let records: Vec<(u8, Payload)> = (0..300_u32)
         .map(|i| ((i % 3) as u8, Payload::Json(100)))
