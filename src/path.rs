@@ -75,7 +75,13 @@ impl DefinitePath {
 
     /// The node the path selects in `root`, if there is one.
     pub fn find<'v>(&self, root: &'v Value) -> Option<&'v Value> {
-        find_steps(&self.steps, root)
+        self.steps
+            .iter()
+            .try_fold(root, |node, step| match (step, node) {
+                (Step::Member(name), Value::Object(map)) => map.get(name),
+                (Step::Index(i), Value::Array(items)) => items.get(resolve_index(*i, items.len())?),
+                _ => None,
+            })
     }
 }
 
@@ -104,17 +110,6 @@ fn bracket_dashed_members(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// The node that `steps` select in `root`, if there is one.
-pub fn find_steps<'v>(steps: &[Step], root: &'v Value) -> Option<&'v Value> {
-    steps
-        .iter()
-        .try_fold(root, |node, step| match (step, node) {
-            (Step::Member(name), Value::Object(map)) => map.get(name),
-            (Step::Index(i), Value::Array(items)) => items.get(resolve_index(*i, items.len())?),
-            _ => None,
-        })
 }
 
 /// The position that index `i` selects in an array of `len` items (negative counts from the
