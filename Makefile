@@ -34,7 +34,7 @@ demo: venv ## Run the function locally end to end (moto + cargo lambda watch); E
 
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check
-	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets
+	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
 
 check: fmt clippy ## Format check and clippy with warnings as errors
 
@@ -42,7 +42,7 @@ fmt:
 	$(CARGO) fmt --check
 
 clippy:
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features e2e -- -D warnings
 
 lint: venv-build ## Check template.yaml offline: sam validate --lint, then SAM transform + cfn-lint
 	cd . && AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region us-east-1

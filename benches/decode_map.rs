@@ -9,10 +9,9 @@ use std::hint::black_box;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kafka_eventbridge_lambda::batch::entry_size;
-use kafka_eventbridge_lambda::decode::{Decoders, PayloadFormat, decode_event};
-use kafka_eventbridge_lambda::map::Mapper;
+use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
 use kafka_eventbridge_lambda::{Config, KafkaEvent};
+use kafka_eventbridge_lambda::{Decoders, Mapper, PayloadFormat, decode_event};
 use serde_json::json;
 
 /// A JSON order of about `size` bytes, with nested objects, arrays, numbers and text.
@@ -87,7 +86,7 @@ fn decode_and_map(bytes: &[u8], decoders: &Decoders, mapper: &Mapper) -> usize {
 
 fn bench(c: &mut Criterion) {
     let config = config();
-    let mapper = Mapper::new(&config);
+    let mapper = config.mapper();
     let mut group = c.benchmark_group("decode_map");
     for (records, size, format) in [
         (1000, 1024, PayloadFormat::Json),

@@ -94,7 +94,9 @@ async fn send_phase(
         .credentials_provider(Credentials::for_tests())
         .load()
         .await;
-    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .build();
     let event: KafkaEvent = serde_json::from_value(event_json(RECORDS, 1024)).unwrap();
     let started = Instant::now();
     let done = pipeline

@@ -38,6 +38,20 @@ pub fn is_retryable<E: ProvideErrorMetadata>(
     }
 }
 
+/// Whether a failed SDK call was throttled: HTTP 429, or the service's `throttling_code`.
+pub fn is_throttling<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
+    throttling_code: &str,
+) -> bool {
+    match error {
+        SdkError::ResponseError(e) => e.raw().status().as_u16() == 429,
+        SdkError::ServiceError(e) => {
+            e.raw().status().as_u16() == 429 || e.err().code() == Some(throttling_code)
+        }
+        _ => false,
+    }
+}
+
 /// Credentials could not be resolved at cold start.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {

@@ -1,59 +1,24 @@
 //! Stage 4: batch.
 //!
-//! Sizes each entry by AWS's formula and packs entries, in record order, into PutEvents calls
-//! that respect both the entry count and the byte cap. An entry that alone exceeds the cap is
-//! not sent; its record fails. Pure: no I/O.
+//! Packs sized entries, in record order, into calls that respect both the entry count and the
+//! byte cap of the bus (each entry sized by the bus, see
+//! [`EventBus::entry_size`](crate::bus::EventBus::entry_size)). An entry that alone exceeds the
+//! cap is not sent; its record fails. Pure: no I/O.
 
-use crate::map::EventEntry;
-
-/// At most this many entries go in one PutEvents call
-/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>, `Entries`:
-/// 1 to 10 items).
-pub const MAX_ENTRIES_PER_PUT: usize = 10;
-
-/// The total entry size of one PutEvents call may be at most 1 MiB since 2026-01-29 (it was
-/// 256 KiB before; "Amazon EventBridge quotas" and "Calculating PutEvents event entry size").
-pub const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
-
-/// A set `Time` counts 14 bytes ("Calculating PutEvents event entry size",
-/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
-pub const TIME_ENTRY_BYTES: usize = 14;
-
-/// The size of an entry by AWS's formula: 14 bytes if `Time` is set, plus the UTF-8 bytes of
-/// `Source`, `DetailType`, `Detail` and each `Resources` item. `EventBusName` does not count.
-pub fn entry_size(entry: &EventEntry) -> usize {
-    let time = if entry.time_ms.is_some() {
-        TIME_ENTRY_BYTES
-    } else {
-        0
-    };
-    time + entry.source.len()
-        + entry.detail_type.len()
-        + entry.detail.len()
-        + entry.resources.iter().map(String::len).sum::<usize>()
-}
-
-/// The limits of one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchLimits {
-    /// Most entries per call.
-    pub max_entries: usize,
-    /// Most bytes per call, summed over entries by [`entry_size`].
-    pub max_bytes: usize,
-}
+use crate::bus::BatchLimits;
 
 /// The result of batching: calls to make, and entries too large to send.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Each call's items (the indices given to [`plan`]), in order.
-    pub batches: Vec<Vec<usize>>,
+    pub(crate) batches: Vec<Vec<usize>>,
     /// Items that alone exceed the byte cap, with their size.
-    pub oversize: Vec<(usize, usize)>,
+    pub(crate) oversize: Vec<(usize, usize)>,
 }
 
 /// Packs `(index, size)` items greedily, in the order given: a call is closed when the next item
 /// would take it past either limit. An item larger than `max_bytes` is left out.
-pub fn plan(items: impl IntoIterator<Item = (usize, usize)>, limits: BatchLimits) -> Plan {
+pub(crate) fn plan(items: impl IntoIterator<Item = (usize, usize)>, limits: BatchLimits) -> Plan {
     let mut out = Plan::default();
     let mut current: Vec<usize> = Vec::with_capacity(limits.max_entries);
     let mut current_bytes = 0;
@@ -81,45 +46,11 @@ pub fn plan(items: impl IntoIterator<Item = (usize, usize)>, limits: BatchLimits
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     const LIMITS: BatchLimits = BatchLimits {
-        max_entries: MAX_ENTRIES_PER_PUT,
+        max_entries: 10,
         max_bytes: 262_144,
     };
-
-    fn entry(
-        source: &str,
-        detail_type: &str,
-        detail: &str,
-        resources: &[&str],
-        time: bool,
-    ) -> EventEntry {
-        EventEntry {
-            source: Arc::from(source),
-            detail_type: detail_type.into(),
-            detail: detail.into(),
-            resources: resources
-                .iter()
-                .map(|r| r.to_string())
-                .collect::<Vec<_>>()
-                .into(),
-            time_ms: time.then_some(0),
-        }
-    }
-
-    #[test]
-    fn size_formula() {
-        assert_eq!(entry_size(&entry("", "", "", &[], false)), 0);
-        assert_eq!(entry_size(&entry("", "", "", &[], true)), 14);
-        assert_eq!(entry_size(&entry("!", "", "", &[], false)), 1);
-        // UTF-8 bytes, not characters: µ is 2 bytes, Ⅲ 3, 👍 4.
-        assert_eq!(entry_size(&entry("µ", "Ⅲ", "👍", &[], false)), 2 + 3 + 4);
-        assert_eq!(
-            entry_size(&entry("s", "dt", "{}", &["r1", "r22"], true)),
-            14 + 1 + 2 + 2 + 2 + 3
-        );
-    }
 
     fn sizes(sizes: &[usize]) -> Vec<(usize, usize)> {
         sizes.iter().copied().enumerate().collect()

@@ -9,11 +9,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use crate::batch::PUT_EVENTS_MAX_BYTES;
-use crate::decode::PayloadFormat;
-use crate::path::{DefinitePath, PathError};
+use crate::decode::{Decoders, PayloadFormat};
+use crate::map::{DetailTypeRule, Mapper, TimeRule};
+use crate::offload::Offloader;
+use crate::path::{DefinitePath, PathError, Step};
+use crate::retry::CallPolicy;
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
 pub const CONNECTOR_ID: &str = "AWS_EVENTBRIDGE_CONNECTOR_ID";
@@ -86,6 +89,16 @@ pub const MAX_OFFLOAD_KEY_PREFIX_BYTES: usize = 1024 - 36;
 
 /// The detail-type rule used when `AWS_EVENTBRIDGE_DETAIL_TYPES` is unset (the connector's).
 pub const DEFAULT_DETAIL_TYPES: &str = "kafka-connect-${topic}";
+/// Largest accepted `AWS_EVENTBRIDGE_BATCH_MAX_BYTES` and offload threshold: the largest call
+/// a supported bus accepts (PutEvents: 1 MiB; each bus caps it further to its own limit,
+/// [`EventBus::limits`](crate::EventBus::limits)).
+pub const MAX_BATCH_MAX_BYTES: usize = 1_048_576;
+/// An S3 bucket name is 3 to 63 characters
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>).
+pub const BUCKET_NAME_CHARS: (usize, usize) = (3, 63);
+/// An STS `ExternalId` is 2 to 1,224 characters
+/// (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>).
+pub const EXTERNAL_ID_CHARS: (usize, usize) = (2, 1224);
 /// Default of `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
 pub const DEFAULT_MAX_INFLIGHT: usize = 8;
 /// Largest accepted `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
@@ -136,27 +149,6 @@ impl ConfigError {
     }
 }
 
-/// How the detail-type of an event is chosen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DetailTypeRule {
-    /// One value; every `${topic}` in it is replaced by the record's topic (a value without the
-    /// placeholder is a static detail-type).
-    Template(String),
-    /// `topic:Type` pairs; a topic that is not listed gets `kafka-connect-<topic>`.
-    PerTopic(HashMap<String, String>),
-    /// The string found at a definite JSONPath into the record value; the bare topic otherwise.
-    JsonPath(DefinitePath),
-}
-
-/// How the `Time` of an event is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeMapper {
-    /// `Time` is left unset: EventBridge stamps the time of the PutEvents call.
-    None,
-    /// `Time` is the record's timestamp when it has one.
-    RecordTimestamp,
-}
-
 /// What the function returns when some records were not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureMode {
@@ -171,22 +163,22 @@ pub enum FailureMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OffloadConfig {
     /// The bucket.
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// The configured path (reported in each event's `datarefJsonPath`), at or under
     /// `$.detail.value`.
-    pub fieldref: DefinitePath,
+    pub(crate) fieldref: DefinitePath,
     /// The S3 endpoint override (path-style addressing when set).
-    pub s3_endpoint_uri: Option<String>,
+    pub(crate) s3_endpoint_uri: Option<String>,
     /// Offload only entries larger than this; 0 offloads every match.
-    pub threshold_bytes: usize,
+    pub(crate) threshold_bytes: usize,
     /// Prepended to each object key.
-    pub key_prefix: String,
+    pub(crate) key_prefix: String,
 }
 
 impl OffloadConfig {
     /// The path's steps inside the record value (after `$.detail.value`).
-    pub fn value_steps(&self) -> &[crate::path::Step] {
-        &self.fieldref.steps()[2..]
+    pub fn value_steps(&self) -> &[Step] {
+        self.fieldref.steps().get(2..).unwrap_or_default()
     }
 }
 
@@ -194,11 +186,11 @@ impl OffloadConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CredentialsConfig {
     /// `AWS_EVENTBRIDGE_IAM_PROFILE_NAME`: the profile of the base credentials.
-    pub profile_name: Option<String>,
+    pub(crate) profile_name: Option<String>,
     /// `AWS_EVENTBRIDGE_IAM_ROLE_ARN`: a role assumed with the base credentials.
-    pub role_arn: Option<String>,
+    pub(crate) role_arn: Option<String>,
     /// `AWS_EVENTBRIDGE_IAM_EXTERNAL_ID`: sent as `ExternalId` when assuming the role.
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
 }
 
 /// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>`.
@@ -241,11 +233,7 @@ impl BusArn {
             return Err(invalid());
         };
         let name = rest.strip_prefix("event-bus/").ok_or_else(invalid)?;
-        let partition_ok = partition == "aws"
-            || partition.strip_prefix("aws-").is_some_and(|p| {
-                !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
-            });
-        if !partition_ok
+        if !is_partition(partition)
             || !is_region(region)
             || account.len() != 12
             || !account.bytes().all(|b| b.is_ascii_digit())
@@ -270,51 +258,61 @@ impl fmt::Display for BusArn {
     }
 }
 
-/// The function's whole configuration, parsed and validated.
+/// The function's whole configuration, parsed and validated: only the parser builds one, so
+/// every `Config` holds valid values.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `AWS_EVENTBRIDGE_CONNECTOR_ID`, trimmed.
-    pub connector_id: String,
+    pub(crate) connector_id: String,
     /// `AWS_EVENTBRIDGE_EVENTBUS_ARN`.
-    pub bus_arn: BusArn,
+    pub(crate) bus_arn: BusArn,
     /// `AWS_EVENTBRIDGE_REGION`, or the bus ARN's region.
-    pub region: String,
+    pub(crate) region: String,
     /// `AWS_EVENTBRIDGE_ENDPOINT_URI`, when set.
-    pub endpoint_uri: Option<String>,
+    pub(crate) endpoint_uri: Option<String>,
     /// `AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID`, when set.
-    pub global_endpoint_id: Option<String>,
+    pub(crate) global_endpoint_id: Option<String>,
     /// `AWS_EVENTBRIDGE_EVENTBUS_RESOURCES`, trimmed, blanks dropped.
-    pub resources: Vec<String>,
+    pub(crate) resources: Vec<String>,
     /// `AWS_EVENTBRIDGE_DETAIL_TYPES` / `…_MAPPER` / `…_FIELDREF`.
-    pub detail_type: DetailTypeRule,
+    pub(crate) detail_type: DetailTypeRule,
     /// `AWS_EVENTBRIDGE_TIME_MAPPER`.
-    pub time_mapper: TimeMapper,
+    pub(crate) time_mapper: TimeRule,
     /// `AWS_EVENTBRIDGE_KEY_FORMAT`.
-    pub key_format: PayloadFormat,
+    pub(crate) key_format: PayloadFormat,
     /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
-    pub value_format: PayloadFormat,
+    pub(crate) value_format: PayloadFormat,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
-    pub batch_max_bytes: usize,
+    pub(crate) batch_max_bytes: usize,
     /// `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
-    pub max_inflight: usize,
+    pub(crate) max_inflight: NonZeroUsize,
     /// `AWS_EVENTBRIDGE_RETRIES_MAX`.
-    pub retries_max: u32,
+    pub(crate) retries_max: u32,
     /// `AWS_EVENTBRIDGE_RETRIES_DELAY`.
-    pub retries_delay: Duration,
+    pub(crate) retries_delay: Duration,
     /// `AWS_EVENTBRIDGE_CALL_TIMEOUT_MS`: a call that has not answered by then is abandoned and
     /// counts as a retryable failure.
-    pub call_timeout: Duration,
+    pub(crate) call_timeout: Duration,
     /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
-    pub failure_mode: FailureMode,
+    pub(crate) failure_mode: FailureMode,
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
-    pub offload: Option<OffloadConfig>,
+    pub(crate) offload: Option<OffloadConfig>,
     /// `AWS_EVENTBRIDGE_IAM_*`: where credentials come from.
-    pub credentials: CredentialsConfig,
+    pub(crate) credentials: CredentialsConfig,
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment, and logs a WARN for each
+    /// `AWS_EVENTBRIDGE_*` variable that is not one of [`KNOWN_VARS`], with the closest known
+    /// name (a misspelled variable would otherwise pass silently).
     pub fn from_env() -> Result<Self, ConfigError> {
+        for unknown in unknown_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
+            tracing::warn!(
+                variable = %unknown.name,
+                closest = unknown.closest,
+                "Unknown AWS_EVENTBRIDGE_* variable ignored; did you mean the closest known name?"
+            );
+        }
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
@@ -322,143 +320,36 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // A variable set to blanks counts as unset, as in the connector.
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let connector_id =
-            get(CONNECTOR_ID)
-                .map(|v| v.trim().to_owned())
-                .ok_or(ConfigError::Missing {
-                    var: CONNECTOR_ID,
-                    rule: "a non-blank connector id (the events' Source is kafka-connect.<id>)",
-                })?;
-        let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
-            var: EVENTBUS_ARN,
-            rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>",
-        })?;
-        let bus_arn = BusArn::parse(bus_arn.trim())?;
-        let region = match get(REGION) {
-            Some(r) if is_region(r.trim()) => r.trim().to_owned(),
-            Some(r) => {
-                return Err(ConfigError::invalid(
-                    REGION,
-                    &r,
-                    "must be an AWS region name such as eu-west-1",
-                ));
-            }
-            None => bus_arn.region().to_owned(),
-        };
-        let endpoint_uri = get(ENDPOINT_URI)
-            .map(|v| parse_endpoint(ENDPOINT_URI, &v))
-            .transpose()?;
-        let global_endpoint_id = get(GLOBAL_ENDPOINT_ID)
-            .map(|v| {
-                let v = v.trim();
-                if is_endpoint_id(v) {
-                    Ok(v.to_owned())
-                } else {
-                    Err(ConfigError::invalid(
-                        GLOBAL_ENDPOINT_ID,
-                        v,
-                        "must match ^[A-Za-z0-9-]+\\.[A-Za-z0-9-]+$ (the subdomain of the global endpoint, e.g. abcde.veo)",
-                    ))
-                }
-            })
-            .transpose()?;
-        let resources = get(RESOURCES)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let bus = parse_bus(&get)?;
+        let resources = parse_resources(get(RESOURCES));
         let detail_type = parse_detail_type(
             get(DETAIL_TYPES),
             get(DETAIL_TYPES_MAPPER),
             get(DETAIL_TYPES_FIELDREF),
         )?;
-        let time_mapper = match get(TIME_MAPPER).as_deref().map(str::trim) {
-            None | Some("none") => TimeMapper::None,
-            Some("record-timestamp") => TimeMapper::RecordTimestamp,
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    TIME_MAPPER,
-                    other,
-                    "must be none or record-timestamp",
-                ));
-            }
-        };
+        let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
         let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
         let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
-        let batch_max_bytes = parse_int(
-            BATCH_MAX_BYTES,
-            get(BATCH_MAX_BYTES),
-            PUT_EVENTS_MAX_BYTES,
-            1,
-            PUT_EVENTS_MAX_BYTES,
-        )?;
-        let max_inflight = parse_int(
-            MAX_INFLIGHT,
-            get(MAX_INFLIGHT),
-            DEFAULT_MAX_INFLIGHT,
-            1,
-            MAX_MAX_INFLIGHT,
-        )?;
-        let retries_max = parse_int(
-            RETRIES_MAX,
-            get(RETRIES_MAX),
-            DEFAULT_RETRIES_MAX,
-            0,
-            MAX_RETRIES_MAX,
-        )?;
-        let retries_delay_ms = parse_int(
-            RETRIES_DELAY,
-            get(RETRIES_DELAY),
-            DEFAULT_RETRIES_DELAY_MS,
-            0,
-            MAX_RETRIES_DELAY_MS,
-        )?;
-        let call_timeout_ms = parse_int(
-            CALL_TIMEOUT_MS,
-            get(CALL_TIMEOUT_MS),
-            DEFAULT_CALL_TIMEOUT_MS,
-            CALL_TIMEOUT_RANGE_MS.0,
-            CALL_TIMEOUT_RANGE_MS.1,
-        )?;
-        let failure_mode = match get(BATCH_FAILURE_MODE).as_deref().map(str::trim) {
-            None | Some("partial") => FailureMode::Partial,
-            Some("fail-invocation") => FailureMode::FailInvocation,
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    BATCH_FAILURE_MODE,
-                    other,
-                    "must be partial or fail-invocation",
-                ));
-            }
-        };
-
-        let offload = parse_offload(&get)?;
-        let credentials = parse_credentials(&get)?;
-
+        let sending = parse_sending(&get)?;
         Ok(Self {
-            connector_id,
-            bus_arn,
-            region,
-            endpoint_uri,
-            global_endpoint_id,
+            connector_id: bus.connector_id,
+            bus_arn: bus.bus_arn,
+            region: bus.region,
+            endpoint_uri: bus.endpoint_uri,
+            global_endpoint_id: bus.global_endpoint_id,
             resources,
             detail_type,
             time_mapper,
             key_format,
             value_format,
-            batch_max_bytes,
-            max_inflight,
-            retries_max,
-            retries_delay: Duration::from_millis(retries_delay_ms),
-            call_timeout: Duration::from_millis(call_timeout_ms),
-            failure_mode,
-            offload,
-            credentials,
+            batch_max_bytes: sending.batch_max_bytes,
+            max_inflight: sending.max_inflight,
+            retries_max: sending.retries_max,
+            retries_delay: sending.retries_delay,
+            call_timeout: sending.call_timeout,
+            failure_mode: parse_failure_mode(get(BATCH_FAILURE_MODE))?,
+            offload: parse_offload(&get)?,
+            credentials: parse_credentials(&get)?,
         })
     }
 
@@ -466,6 +357,288 @@ impl Config {
     pub fn source(&self) -> String {
         format!("kafka-connect.{}", self.connector_id)
     }
+
+    /// `AWS_EVENTBRIDGE_CONNECTOR_ID`, trimmed.
+    pub fn connector_id(&self) -> &str {
+        &self.connector_id
+    }
+
+    /// `AWS_EVENTBRIDGE_EVENTBUS_ARN`.
+    pub fn bus_arn(&self) -> &BusArn {
+        &self.bus_arn
+    }
+
+    /// `AWS_EVENTBRIDGE_REGION`, or the bus ARN's region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`: the byte cap of one call.
+    pub fn batch_max_bytes(&self) -> usize {
+        self.batch_max_bytes
+    }
+
+    /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
+    pub fn failure_mode(&self) -> FailureMode {
+        self.failure_mode
+    }
+
+    /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
+    pub fn offload(&self) -> Option<&OffloadConfig> {
+        self.offload.as_ref()
+    }
+
+    /// The decoders of the configured key and value formats.
+    pub fn decoders(&self) -> Decoders {
+        Decoders::new(self.key_format, self.value_format)
+    }
+
+    /// The mapper of the configured source, resources, detail-type and time rules.
+    pub fn mapper(&self) -> Mapper {
+        Mapper::new(
+            &self.source(),
+            &self.resources,
+            self.detail_type.clone(),
+            self.time_mapper,
+        )
+    }
+
+    /// The planner of the claim check, when offloading is on.
+    pub fn offloader(&self) -> Option<Offloader> {
+        let offload = self.offload.clone()?;
+        Some(Offloader::new(offload, self.bus_arn.partition()))
+    }
+
+    /// How remote calls are made and retried.
+    pub fn call_policy(&self) -> CallPolicy {
+        CallPolicy {
+            max_inflight: self.max_inflight,
+            retries_max: self.retries_max,
+            retries_delay: self.retries_delay,
+            call_timeout: self.call_timeout,
+        }
+    }
+
+    /// Logs the configuration (no secrets: the external id and credentials are left out).
+    pub fn log_loaded(&self) {
+        tracing::info!(
+            connector_id = %self.connector_id,
+            bus_arn = %self.bus_arn,
+            region = %self.region,
+            endpoint = self.endpoint_uri.as_deref().unwrap_or("-"),
+            global_endpoint_id = self.global_endpoint_id.as_deref().unwrap_or("-"),
+            batch_max_bytes = self.batch_max_bytes,
+            max_inflight = self.max_inflight,
+            retries_max = self.retries_max,
+            retries_delay_ms = u64::try_from(self.retries_delay.as_millis()).unwrap_or(u64::MAX),
+            "Configuration loaded."
+        );
+        if let Some(offload) = &self.offload {
+            tracing::info!(
+                bucket = %offload.bucket,
+                fieldref = %offload.fieldref,
+                threshold_bytes = offload.threshold_bytes,
+                key_prefix = %offload.key_prefix,
+                s3_endpoint = offload.s3_endpoint_uri.as_deref().unwrap_or("-"),
+                "S3 offloading is on."
+            );
+        }
+    }
+}
+
+/// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
+pub const KNOWN_VARS: [&str; 26] = [
+    CONNECTOR_ID,
+    EVENTBUS_ARN,
+    REGION,
+    ENDPOINT_URI,
+    GLOBAL_ENDPOINT_ID,
+    RESOURCES,
+    DETAIL_TYPES,
+    DETAIL_TYPES_MAPPER,
+    DETAIL_TYPES_FIELDREF,
+    TIME_MAPPER,
+    KEY_FORMAT,
+    VALUE_FORMAT,
+    BATCH_MAX_BYTES,
+    MAX_INFLIGHT,
+    RETRIES_MAX,
+    RETRIES_DELAY,
+    CALL_TIMEOUT_MS,
+    BATCH_FAILURE_MODE,
+    OFFLOAD_BUCKET,
+    OFFLOAD_FIELDREF,
+    OFFLOAD_S3_ENDPOINT_URI,
+    OFFLOAD_THRESHOLD,
+    OFFLOAD_KEY_PREFIX,
+    IAM_ROLE_ARN,
+    IAM_EXTERNAL_ID,
+    IAM_PROFILE_NAME,
+];
+
+/// The prefix of the function's own variables.
+pub const VAR_PREFIX: &str = "AWS_EVENTBRIDGE_";
+
+/// A variable with the function's prefix that it does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVar {
+    /// The variable.
+    pub name: String,
+    /// The known name closest to it.
+    pub closest: &'static str,
+}
+
+/// The `AWS_EVENTBRIDGE_*` names among `names` that the function does not read, each with the
+/// closest known name (by Damerau-Levenshtein distance).
+pub fn unknown_vars(names: impl IntoIterator<Item = String>) -> Vec<UnknownVar> {
+    names
+        .into_iter()
+        .filter(|name| name.starts_with(VAR_PREFIX) && !KNOWN_VARS.contains(&name.as_str()))
+        .map(|name| {
+            let closest = KNOWN_VARS
+                .iter()
+                .copied()
+                .min_by_key(|k| strsim::damerau_levenshtein(&name, k))
+                .unwrap_or(CONNECTOR_ID);
+            UnknownVar { name, closest }
+        })
+        .collect()
+}
+
+struct BusSettings {
+    connector_id: String,
+    bus_arn: BusArn,
+    region: String,
+    endpoint_uri: Option<String>,
+    global_endpoint_id: Option<String>,
+}
+
+fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSettings, ConfigError> {
+    let connector_id =
+        get(CONNECTOR_ID)
+            .map(|v| v.trim().to_owned())
+            .ok_or(ConfigError::Missing {
+                var: CONNECTOR_ID,
+                rule: "a non-blank connector id (the events' Source is kafka-connect.<id>)",
+            })?;
+    let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
+        var: EVENTBUS_ARN,
+        rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>",
+    })?;
+    let bus_arn = BusArn::parse(bus_arn.trim())?;
+    let region = match get(REGION) {
+        Some(r) if is_region(r.trim()) => r.trim().to_owned(),
+        Some(r) => {
+            return Err(ConfigError::invalid(
+                REGION,
+                &r,
+                "must be an AWS region name such as eu-west-1",
+            ));
+        }
+        None => bus_arn.region().to_owned(),
+    };
+    Ok(BusSettings {
+        connector_id,
+        bus_arn,
+        region,
+        endpoint_uri: get(ENDPOINT_URI)
+            .map(|v| parse_endpoint(ENDPOINT_URI, &v))
+            .transpose()?,
+        global_endpoint_id: get(GLOBAL_ENDPOINT_ID)
+            .map(|v| parse_global_endpoint_id(&v))
+            .transpose()?,
+    })
+}
+
+fn parse_global_endpoint_id(value: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    if is_endpoint_id(v) {
+        Ok(v.to_owned())
+    } else {
+        Err(ConfigError::invalid(
+            GLOBAL_ENDPOINT_ID,
+            v,
+            "must match ^[A-Za-z0-9-]+\\.[A-Za-z0-9-]+$ (the subdomain of the global endpoint, e.g. abcde.veo)",
+        ))
+    }
+}
+
+fn parse_resources(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("none") => Ok(TimeRule::None),
+        Some("record-timestamp") => Ok(TimeRule::RecordTimestamp),
+        Some(other) => Err(ConfigError::invalid(
+            TIME_MAPPER,
+            other,
+            "must be none or record-timestamp",
+        )),
+    }
+}
+
+fn parse_failure_mode(value: Option<String>) -> Result<FailureMode, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("partial") => Ok(FailureMode::Partial),
+        Some("fail-invocation") => Ok(FailureMode::FailInvocation),
+        Some(other) => Err(ConfigError::invalid(
+            BATCH_FAILURE_MODE,
+            other,
+            "must be partial or fail-invocation",
+        )),
+    }
+}
+
+struct SendSettings {
+    batch_max_bytes: usize,
+    max_inflight: NonZeroUsize,
+    retries_max: u32,
+    retries_delay: Duration,
+    call_timeout: Duration,
+}
+
+fn parse_sending(get: &impl Fn(&str) -> Option<String>) -> Result<SendSettings, ConfigError> {
+    let int = |var, default, min, max| parse_int(var, get(var), default, min, max);
+    let max_inflight = int(MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT, 1, MAX_MAX_INFLIGHT)?;
+    let retries_max = parse_int(
+        RETRIES_MAX,
+        get(RETRIES_MAX),
+        DEFAULT_RETRIES_MAX,
+        0,
+        MAX_RETRIES_MAX,
+    )?;
+    let delay_ms = parse_int(
+        RETRIES_DELAY,
+        get(RETRIES_DELAY),
+        DEFAULT_RETRIES_DELAY_MS,
+        0,
+        MAX_RETRIES_DELAY_MS,
+    )?;
+    let (min, max) = CALL_TIMEOUT_RANGE_MS;
+    let timeout_ms = parse_int(
+        CALL_TIMEOUT_MS,
+        get(CALL_TIMEOUT_MS),
+        DEFAULT_CALL_TIMEOUT_MS,
+        min,
+        max,
+    )?;
+    Ok(SendSettings {
+        batch_max_bytes: int(BATCH_MAX_BYTES, MAX_BATCH_MAX_BYTES, 1, MAX_BATCH_MAX_BYTES)?,
+        max_inflight: NonZeroUsize::new(max_inflight).expect("the parser's minimum is 1"),
+        retries_max,
+        retries_delay: Duration::from_millis(delay_ms),
+        call_timeout: Duration::from_millis(timeout_ms),
+    })
 }
 
 fn parse_detail_type(
@@ -549,7 +722,9 @@ fn parse_credentials(
             ));
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
-        if !(2..=1224).contains(&id.len()) || !id.chars().all(allowed) {
+        if !(EXTERNAL_ID_CHARS.0..=EXTERNAL_ID_CHARS.1).contains(&id.len())
+            || !id.chars().all(allowed)
+        {
             return Err(ConfigError::invalid(
                 IAM_EXTERNAL_ID,
                 id,
@@ -593,7 +768,7 @@ fn is_role_arn(arn: &str) -> bool {
         parts.next(),
     ) {
         (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) => {
-            partition.starts_with("aws")
+            is_partition(partition)
                 && account.len() == 12
                 && account.bytes().all(|b| b.is_ascii_digit())
                 && resource
@@ -610,20 +785,7 @@ fn parse_offload(
     let Some(bucket) = get(OFFLOAD_BUCKET) else {
         return Ok(None);
     };
-    let bucket = bucket.trim().to_owned();
-    let bucket_ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !bucket_ok {
-        return Err(ConfigError::invalid(
-            OFFLOAD_BUCKET,
-            &bucket,
-            "must be an S3 bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
-        ));
-    }
+    let bucket = parse_bucket(&bucket)?;
     let fieldref_text =
         get(OFFLOAD_FIELDREF).unwrap_or_else(|| DEFAULT_OFFLOAD_FIELDREF.to_owned());
     let fieldref_text = fieldref_text.trim();
@@ -631,7 +793,7 @@ fn parse_offload(
         .map_err(|e| ConfigError::invalid(OFFLOAD_FIELDREF, fieldref_text, e.to_string()))?;
     let under_value = matches!(
         fieldref.steps(),
-        [crate::path::Step::Member(d), crate::path::Step::Member(v), ..] if d == "detail" && v == "value"
+        [Step::Member(d), Step::Member(v), ..] if d == "detail" && v == "value"
     );
     if !under_value {
         return Err(ConfigError::invalid(
@@ -648,7 +810,7 @@ fn parse_offload(
         get(OFFLOAD_THRESHOLD),
         0,
         0,
-        PUT_EVENTS_MAX_BYTES,
+        MAX_BATCH_MAX_BYTES,
     )?;
     let key_prefix = get(OFFLOAD_KEY_PREFIX)
         .map(|p| p.trim().to_owned())
@@ -667,6 +829,25 @@ fn parse_offload(
         threshold_bytes,
         key_prefix,
     }))
+}
+
+fn parse_bucket(value: &str) -> Result<String, ConfigError> {
+    let bucket = value.trim();
+    let (min, max) = BUCKET_NAME_CHARS;
+    let bucket_ok = (min..=max).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !bucket_ok {
+        return Err(ConfigError::invalid(
+            OFFLOAD_BUCKET,
+            bucket,
+            "must be an S3 bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
+        ));
+    }
+    Ok(bucket.to_owned())
 }
 
 fn parse_format(
@@ -730,6 +911,14 @@ fn parse_endpoint(var: &'static str, value: &str) -> Result<String, ConfigError>
     }
 }
 
+/// An AWS partition: `aws`, or `aws-` and lowercase words (`aws-cn`, `aws-us-gov`).
+fn is_partition(partition: &str) -> bool {
+    partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|p| {
+            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        })
+}
+
 /// `xx-name-N` with any number of name parts: `us-east-1`, `us-gov-west-1`, `eu-south-2`.
 fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
@@ -781,11 +970,11 @@ mod tests {
             c.detail_type,
             DetailTypeRule::Template("kafka-connect-${topic}".into())
         );
-        assert_eq!(c.time_mapper, TimeMapper::None);
+        assert_eq!(c.time_mapper, TimeRule::None);
         assert_eq!(c.key_format, PayloadFormat::String);
         assert_eq!(c.value_format, PayloadFormat::Json);
         assert_eq!(c.batch_max_bytes, 1_048_576);
-        assert_eq!(c.max_inflight, 8);
+        assert_eq!(c.max_inflight.get(), 8);
         assert_eq!(c.retries_max, 2);
         assert_eq!(c.retries_delay, Duration::from_millis(200));
         assert_eq!(c.failure_mode, FailureMode::Partial);
@@ -977,7 +1166,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            (c.retries_max, c.max_inflight, c.batch_max_bytes),
+            (c.retries_max, c.max_inflight.get(), c.batch_max_bytes),
             (10, 1, 262_144)
         );
         assert_eq!(c.retries_delay, Duration::ZERO);
@@ -992,7 +1181,7 @@ mod tests {
             (BATCH_FAILURE_MODE, "fail-invocation"),
         ])
         .unwrap();
-        assert_eq!(c.time_mapper, TimeMapper::RecordTimestamp);
+        assert_eq!(c.time_mapper, TimeRule::RecordTimestamp);
         assert_eq!(c.key_format, PayloadFormat::Bytes);
         assert_eq!(c.value_format, PayloadFormat::Auto);
         assert_eq!(c.failure_mode, FailureMode::FailInvocation);
@@ -1203,5 +1392,41 @@ mod tests {
             err,
             "`AWS_EVENTBRIDGE_RETRIES_MAX`=\"11\" is invalid: must be a whole number from 0 to 10"
         );
+    }
+
+    #[test]
+    fn unknown_variables_are_named_with_the_closest_known_one() {
+        let names = [
+            "AWS_EVENTBRIDGE_RETRY_MAX",
+            "AWS_EVENTBRIDGE_RETRIES_MAX",
+            "AWS_EVENTBRIDGE_EVENTBUS_ARM",
+            "AWS_REGION",
+            "AWS_EVENTBRIDGE_IAM_PROFILE_NAME",
+        ]
+        .map(String::from);
+        assert_eq!(
+            unknown_vars(names),
+            vec![
+                UnknownVar {
+                    name: "AWS_EVENTBRIDGE_RETRY_MAX".into(),
+                    closest: RETRIES_MAX,
+                },
+                UnknownVar {
+                    name: "AWS_EVENTBRIDGE_EVENTBUS_ARM".into(),
+                    closest: EVENTBUS_ARN,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_variable_constant_is_known() {
+        let source = include_str!("config.rs");
+        let declared = source
+            .lines()
+            .filter(|l| l.starts_with("pub const ") && l.contains(": &str = \"AWS_EVENTBRIDGE_"))
+            .filter(|l| !l.contains(&format!("\"{VAR_PREFIX}\";")))
+            .count();
+        assert_eq!(declared, KNOWN_VARS.len());
     }
 }

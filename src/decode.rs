@@ -19,9 +19,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// `eventSource` of an Amazon MSK event source mapping.
-pub const EVENT_SOURCE_MSK: &str = "aws:kafka";
+pub(crate) const EVENT_SOURCE_MSK: &str = "aws:kafka";
 /// `eventSource` of a self-managed Kafka event source mapping.
-pub const EVENT_SOURCE_SELF_MANAGED: &str = "SelfManagedKafka";
+pub(crate) const EVENT_SOURCE_SELF_MANAGED: &str = "SelfManagedKafka";
 
 /// The event a Kafka event source mapping invokes the function with.
 #[derive(Debug, Deserialize)]
@@ -394,7 +394,7 @@ impl JsonText {
         &self.0
     }
 
-    /// The text, as bytes.
+    /// The length of the text in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -545,7 +545,7 @@ impl PayloadDecoder for PayloadFormat {
 }
 
 /// `text` as a JSON string literal.
-pub fn json_string(text: &str) -> JsonText {
+pub(crate) fn json_string(text: &str) -> JsonText {
     let mut out = Vec::with_capacity(text.len() + 2);
     serde_json::to_writer(&mut out, text).expect("writing a str to a Vec cannot fail");
     JsonText(String::from_utf8(out).expect("serde_json writes UTF-8"))
@@ -553,7 +553,7 @@ pub fn json_string(text: &str) -> JsonText {
 
 /// Validates `text` as JSON that EventBridge accepts and removes the whitespace between its
 /// tokens, keeping key order and the exact text of numbers and strings.
-pub fn json_text(text: String) -> Result<JsonText, PayloadError> {
+pub(crate) fn json_text(text: String) -> Result<JsonText, PayloadError> {
     // Validation into IgnoredAny is iterative in serde_json, so deep nesting cannot exhaust the
     // stack here; `compact` enforces the depth limit.
     serde_json::from_str::<IgnoredAny>(&text).map_err(PayloadError::Json)?;
@@ -647,15 +647,22 @@ impl Decoders {
     }
 }
 
+/// A record as the report needs it: its identity, and its coordinates for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordInfo {
+    /// Its identity in the partial batch response.
+    pub id: RecordRef,
+    /// Its topic, as far as it is known.
+    pub topic: Option<Arc<str>>,
+    /// Its partition number, as far as it is known.
+    pub partition: Option<i64>,
+}
+
 /// One record of the event: where it is, and what it decoded to.
 #[derive(Debug)]
 pub struct Decoded {
-    /// Its identity in the partial batch response.
-    pub id: RecordRef,
-    /// Its topic and partition for logs, as far as they are known.
-    pub topic: Option<Arc<str>>,
-    /// Its partition number for logs, as far as it is known.
-    pub partition: Option<i64>,
+    /// Where it is.
+    pub info: RecordInfo,
     /// The record, or why it could not be decoded.
     pub result: Result<DecodedRecord, DecodeError>,
 }
@@ -707,9 +714,11 @@ pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decode
             };
             let result = decode_record(record, topic.clone(), partition, offset, decoders);
             out.push(Decoded {
-                id,
-                topic,
-                partition,
+                info: RecordInfo {
+                    id,
+                    topic,
+                    partition,
+                },
                 result,
             });
         }
@@ -1020,7 +1029,7 @@ mod tests {
             "headers": [{"h1": [97, 98]}, {"h1": [-61, -87]}, {"h2": [195, 169]}]
         }));
         assert_eq!(
-            d.id,
+            d.info.id,
             RecordRef {
                 partition_key: "t-0".into(),
                 offset: 5
@@ -1203,7 +1212,7 @@ mod tests {
         let ids: Vec<(String, i64)> = decode_event(ev, &decoders())
             .unwrap()
             .into_iter()
-            .map(|d| (d.id.partition_key.to_string(), d.id.offset))
+            .map(|d| (d.info.id.partition_key.to_string(), d.info.id.offset))
             .collect();
         assert_eq!(
             ids,

@@ -1,6 +1,7 @@
 //! The classic Amazon EventBridge bus behind the [`EventBus`] seam: `PutEvents` with the
 //! `aws-sdk-eventbridge` client, built once at cold start with the SDK's own retries turned off
-//! (the send stage owns retries, so an entry is never sent more often than configured).
+//! (the send stage owns retries, so an entry is never sent more often than configured). The
+//! classic bus's limits and AWS's entry-size formula live here, with the bus they belong to.
 
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::Client;
@@ -14,14 +15,61 @@ use aws_sdk_eventbridge::primitives::DateTime;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::aws::CONNECT_TIMEOUT;
-use crate::batch::{BatchLimits, MAX_ENTRIES_PER_PUT, PUT_EVENTS_MAX_BYTES};
+use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::config::Config;
 use crate::map::EventEntry;
-use crate::send::{EntryStatus, EventBus};
+
+/// At most this many entries go in one PutEvents call
+/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>, `Entries`:
+/// 1 to 10 items).
+pub const MAX_ENTRIES_PER_PUT: usize = 10;
+
+/// The total entry size of one PutEvents call may be at most 1 MiB since 2026-01-29 (it was
+/// 256 KiB before; "Amazon EventBridge quotas",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>, and "Calculating
+/// PutEvents event entry size",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
+pub const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
+
+// The configuration never allows a byte cap above what one PutEvents call carries.
+const _: () = assert!(crate::config::MAX_BATCH_MAX_BYTES <= PUT_EVENTS_MAX_BYTES);
+
+/// A set `Time` counts 14 bytes ("Calculating PutEvents event entry size",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
+pub(crate) const TIME_ENTRY_BYTES: usize = 14;
+
+/// The size of an entry by AWS's formula: 14 bytes if `Time` is set, plus the UTF-8 bytes of
+/// `Source`, `DetailType`, `Detail` and each `Resources` item. `EventBusName` does not count.
+pub fn entry_size(entry: &EventEntry) -> usize {
+    let time = if entry.time_ms.is_some() {
+        TIME_ENTRY_BYTES
+    } else {
+        0
+    };
+    time + entry.source.len()
+        + entry.detail_type.len()
+        + entry.detail.len()
+        + entry.resources.iter().map(String::len).sum::<usize>()
+}
 
 /// Per-entry error codes worth sending again
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html>).
-pub const RETRYABLE_ENTRY_CODES: [&str; 2] = ["ThrottlingException", "InternalFailure"];
+pub(crate) const RETRYABLE_ENTRY_CODES: [&str; 2] = ["ThrottlingException", "InternalFailure"];
+
+/// The per-entry and call-level code of throttling
+/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>).
+pub(crate) const THROTTLING_CODE: &str = "ThrottlingException";
+
+/// Call-level error codes of PutEvents worth sending again, besides HTTP 429 and 5xx
+/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>:
+/// `ThrottlingException`, `InternalFailure`, `ServiceUnavailable`; `InternalException` is
+/// PutEvents' own, <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>).
+pub(crate) const RETRYABLE_CALL_CODES: [&str; 4] = [
+    "ThrottlingException",
+    "InternalFailure",
+    "InternalException",
+    "ServiceUnavailable",
+];
 
 /// A PutEvents call that failed as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +132,15 @@ impl EventBridgeBus {
 impl EventBus for EventBridgeBus {
     type Error = PutEventsCallError;
 
-    fn limits(&self, max_bytes: usize) -> BatchLimits {
+    fn limits(&self) -> BatchLimits {
         BatchLimits {
             max_entries: MAX_ENTRIES_PER_PUT,
-            max_bytes: max_bytes.min(PUT_EVENTS_MAX_BYTES),
+            max_bytes: PUT_EVENTS_MAX_BYTES,
         }
+    }
+
+    fn entry_size(&self, entry: &EventEntry) -> usize {
+        entry_size(entry)
     }
 
     async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, PutEventsCallError> {
@@ -111,6 +163,7 @@ impl EventBus for EventBridgeBus {
                     code: code.to_owned(),
                     message: result.error_message().unwrap_or_default().to_owned(),
                     retryable: RETRYABLE_ENTRY_CODES.contains(&code),
+                    throttled: code == THROTTLING_CODE,
                 },
             })
             .collect())
@@ -119,18 +172,14 @@ impl EventBus for EventBridgeBus {
     fn is_retryable(&self, error: &PutEventsCallError) -> bool {
         is_retryable(&error.0)
     }
+
+    fn is_throttling(&self, error: &PutEventsCallError) -> bool {
+        crate::aws::is_throttling(&error.0, THROTTLING_CODE)
+    }
 }
 
-/// Call-level error codes of PutEvents worth sending again (besides HTTP 429 and 5xx).
-pub const RETRYABLE_CALL_CODES: [&str; 4] = [
-    "ThrottlingException",
-    "InternalFailure",
-    "InternalException",
-    "ServiceUnavailable",
-];
-
 /// Whether a failed PutEvents call may succeed when sent again.
-pub fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
+pub(crate) fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
     crate::aws::is_retryable(error, &RETRYABLE_CALL_CODES)
 }
 
@@ -171,6 +220,39 @@ mod tests {
         let construction: SdkError<PutEventsError, HttpResponse> =
             SdkError::construction_failure("bad");
         assert!(!is_retryable(&construction));
+    }
+
+    fn entry(
+        source: &str,
+        detail_type: &str,
+        detail: &str,
+        resources: &[&str],
+        time: bool,
+    ) -> EventEntry {
+        EventEntry {
+            source: std::sync::Arc::from(source),
+            detail_type: detail_type.into(),
+            detail: detail.into(),
+            resources: resources
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .into(),
+            time_ms: time.then_some(0),
+        }
+    }
+
+    #[test]
+    fn size_formula() {
+        assert_eq!(entry_size(&entry("", "", "", &[], false)), 0);
+        assert_eq!(entry_size(&entry("", "", "", &[], true)), 14);
+        assert_eq!(entry_size(&entry("!", "", "", &[], false)), 1);
+        // UTF-8 bytes, not characters: µ is 2 bytes, Ⅲ 3, 👍 4.
+        assert_eq!(entry_size(&entry("µ", "Ⅲ", "👍", &[], false)), 2 + 3 + 4);
+        assert_eq!(
+            entry_size(&entry("s", "dt", "{}", &["r1", "r22"], true)),
+            14 + 1 + 2 + 2 + 2 + 3
+        );
     }
 
     #[test]

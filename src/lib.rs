@@ -4,27 +4,66 @@
 //! with `PutEvents`, and every record that was not delivered is returned in
 //! `batchItemFailures`.
 //!
-//! The data flows through one module per stage:
-//! [`config`] → [`decode`] → [`map`] → [`offload`] → [`batch`] → [`send`] → [`report`],
-//! joined in [`handler`]. [`eventbridge`] is the EventBridge implementation of the send stage's
-//! [`send::EventBus`] seam, and [`s3`] the S3 implementation of the offload stage's
-//! [`offload::BlobStore`] seam.
+//! The data flows through one module per stage, joined in [`Pipeline`]:
+//! config → decode → map → offload → batch → send → report. An invocation runs in two phases:
+//! [`Pipeline::prepare`] (decode, map, plan the claim check and the calls; pure) and
+//! [`Pipeline::deliver`] (upload, then send). The seams are traits: [`EventBus`] (the classic
+//! EventBridge bus is [`EventBridgeBus`]), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`] and
+//! [`ObjectKeys`]. Every remote call goes through one retry engine, and every call that did not
+//! succeed is a [`CallFailure`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use kafka_eventbridge_lambda::{Config, EventBridgeBus, Pipeline, S3Store};
+//! let config = Config::from_env()?;
+//! let shared = kafka_eventbridge_lambda::aws::load_shared_config(&config).await;
+//! let store = config
+//!     .offload()
+//!     .map(|offload| S3Store::from_config(&config, offload, &shared));
+//! let pipeline = Pipeline::builder(&config)
+//!     .bus(EventBridgeBus::from_config(&config, &shared))
+//!     .store(store)
+//!     .build();
+//! # let _ = pipeline; Ok(()) }
+//! ```
 
 pub mod aws;
-pub mod batch;
+mod batch;
+mod bus;
 pub mod config;
-pub mod decode;
-pub mod eventbridge;
-pub mod handler;
-pub mod map;
-pub mod offload;
-pub mod path;
-pub mod report;
-pub mod s3;
-pub mod send;
+mod decode;
+mod error;
+mod eventbridge;
+mod map;
+mod offload;
+mod path;
+mod pipeline;
+mod report;
+mod retry;
+mod s3;
+mod send;
+mod store;
 
-pub use config::{Config, ConfigError};
-pub use decode::KafkaEvent;
-pub use eventbridge::EventBridgeBus;
-pub use handler::Pipeline;
-pub use report::BatchResponse;
+pub use bus::{BatchLimits, EntryStatus, EventBus};
+pub use config::{Config, ConfigError, FailureMode, OffloadConfig};
+pub use decode::{
+    DecodeError, Decoded, DecodedRecord, Decoders, EventError, JsonText, KafkaEvent,
+    MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
+    TimestampType, decode_event,
+};
+pub use error::{CallFailure, ErrorChain};
+pub use eventbridge::{
+    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_MAX_BYTES, PutEventsCallError,
+    entry_size as put_events_entry_size,
+};
+pub use map::{DetailTypeRule, EventEntry, MapError, Mapper, TimeRule};
+pub use offload::{ObjectKeys, Offloader, RandomKeys, RecordKeys};
+pub use path::{DefinitePath, PathError};
+pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
+pub use report::{
+    BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,
+    InvocationError, ItemIdentifier, Outcome, Tally,
+};
+pub use retry::CallPolicy;
+pub use s3::{PutObjectCallError, S3Store};
+pub use store::{BlobStore, Upload};

@@ -6,19 +6,19 @@
 //! `{"topic","partition","offset","timestamp","timestampType","headers","key","value"}` in that
 //! order, compact. Pure: no I/O.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde_json::Value;
 
-use crate::config::{Config, DetailTypeRule, TimeMapper};
 use crate::decode::DecodedRecord;
+use crate::path::DefinitePath;
 
 /// EventBridge rejects a `DetailType` longer than this many characters (PutEventsRequestEntry,
 /// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html>).
-pub const MAX_DETAIL_TYPE_CHARS: usize = 128;
+pub(crate) const MAX_DETAIL_TYPE_CHARS: usize = 128;
 
 /// The placeholder a detail-type template replaces with the record's topic.
 const TOPIC_PLACEHOLDER: &str = "${topic}";
@@ -49,23 +49,52 @@ pub enum MapError {
     },
 }
 
+/// How the detail-type of an event is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DetailTypeRule {
+    /// One value; every `${topic}` in it is replaced by the record's topic (a value without the
+    /// placeholder is a static detail-type).
+    Template(String),
+    /// `topic:Type` pairs; a topic that is not listed gets `kafka-connect-<topic>`.
+    PerTopic(HashMap<String, String>),
+    /// The string found at a definite JSONPath into the record value; the bare topic otherwise.
+    JsonPath(DefinitePath),
+}
+
+/// How the `Time` of an event is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeRule {
+    /// `Time` is left unset: EventBridge stamps the time of the PutEvents call.
+    None,
+    /// `Time` is the record's timestamp when it has one.
+    RecordTimestamp,
+}
+
 /// Maps decoded records to entries; built once from the configuration.
 #[derive(Debug, Clone)]
 pub struct Mapper {
     source: Arc<str>,
     resources: Arc<[String]>,
     detail_type: DetailTypeRule,
-    time: TimeMapper,
+    time: TimeRule,
 }
 
 impl Mapper {
-    /// A mapper for `config`.
-    pub fn new(config: &Config) -> Self {
+    /// A mapper that gives every event `source` and `resources`, and chooses detail-types and
+    /// times by the rules.
+    pub fn new(
+        source: &str,
+        resources: &[String],
+        detail_type: DetailTypeRule,
+        time: TimeRule,
+    ) -> Self {
         Self {
-            source: Arc::from(config.source()),
-            resources: Arc::from(config.resources.clone()),
-            detail_type: config.detail_type.clone(),
-            time: config.time_mapper,
+            source: Arc::from(source),
+            resources: Arc::from(resources),
+            detail_type,
+            time,
         }
     }
 
@@ -77,8 +106,8 @@ impl Mapper {
             return Err(MapError::DetailType { chars });
         }
         let time_ms = match self.time {
-            TimeMapper::None => None,
-            TimeMapper::RecordTimestamp => record.timestamp,
+            TimeRule::None => None,
+            TimeRule::RecordTimestamp => record.timestamp,
         };
         Ok(EventEntry {
             source: Arc::clone(&self.source),
@@ -99,11 +128,10 @@ impl Mapper {
             DetailTypeRule::JsonPath(path) => record
                 .value
                 .as_ref()
-                .and_then(|v| serde_json::from_str::<Value>(v.as_str()).ok())
-                .and_then(|v| match path.find(&v) {
-                    Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-                    _ => None,
-                })
+                .and_then(|v| path.find(v.as_str()))
+                .filter(|node| node.starts_with('"'))
+                .and_then(|node| serde_json::from_str::<String>(node).ok())
+                .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| record.topic.to_string()),
         }
     }
@@ -111,7 +139,7 @@ impl Mapper {
 
 /// What the detail says of the record value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValuePart<'a> {
+pub(crate) enum ValuePart<'a> {
     /// `"value"` is the record value (JSON `null` for a tombstone).
     Whole,
     /// `"value"` is this JSON text (the value with an offloaded part removed).
@@ -122,7 +150,7 @@ pub enum ValuePart<'a> {
 
 /// Where an offloaded part of the detail went: appended as `"dataref"` and `"datarefJsonPath"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataRef<'a> {
+pub(crate) struct DataRef<'a> {
     /// `arn:<partition>:s3:::<bucket>/<key>`.
     pub arn: &'a str,
     /// The JSONPath of the offloaded part, as configured.
@@ -130,13 +158,13 @@ pub struct DataRef<'a> {
 }
 
 /// The connector's detail document, compact, keys in the connector's order.
-pub fn detail(record: &DecodedRecord) -> String {
+pub(crate) fn detail(record: &DecodedRecord) -> String {
     detail_with(record, ValuePart::Whole, None)
 }
 
 /// The detail document with the value replaced or left out, and a claim-check reference
 /// appended after the other members.
-pub fn detail_with(
+pub(crate) fn detail_with(
     record: &DecodedRecord,
     value: ValuePart<'_>,
     data_ref: Option<DataRef<'_>>,
@@ -205,8 +233,9 @@ pub fn detail_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::decode::{JsonText, PayloadDecoder, PayloadFormat, TimestampType};
-    use std::collections::HashMap;
+    use serde_json::Value;
 
     fn config(vars: &[(&str, &str)]) -> Config {
         let mut all: HashMap<&str, &str> = [
@@ -249,7 +278,7 @@ mod tests {
 
     #[test]
     fn conformance_detail() {
-        let e = Mapper::new(&config(&[])).map(&record()).unwrap();
+        let e = config(&[]).mapper().map(&record()).unwrap();
         assert_eq!(
             e.detail,
             r#"{"topic":"orders","partition":0,"offset":5,"timestamp":1684841916831,"timestampType":"CreateTime","headers":[],"key":"order-1","value":{"a":1}}"#
@@ -336,7 +365,7 @@ mod tests {
         let dt = |vars: &[(&str, &str)], topic: &str| {
             let mut r = record();
             r.topic = topic.into();
-            Mapper::new(&config(vars)).map(&r).map(|e| e.detail_type)
+            config(vars).mapper().map(&r).map(|e| e.detail_type)
         };
         let types = "AWS_EVENTBRIDGE_DETAIL_TYPES";
         assert_eq!(dt(&[], "orders").unwrap(), "kafka-connect-orders");
@@ -377,7 +406,7 @@ mod tests {
                 "$.meta.type",
             ),
         ]);
-        let mapper = Mapper::new(&cfg);
+        let mapper = cfg.mapper();
         let dt = |value: Option<JsonText>| {
             let mut r = record();
             r.value = value;
@@ -401,11 +430,11 @@ mod tests {
             ("AWS_EVENTBRIDGE_EVENTBUS_RESOURCES", "r1, r2"),
             ("AWS_EVENTBRIDGE_TIME_MAPPER", "record-timestamp"),
         ]);
-        let e = Mapper::new(&cfg).map(&record()).unwrap();
+        let e = cfg.mapper().map(&record()).unwrap();
         assert_eq!(&*e.resources, &["r1".to_string(), "r2".to_string()]);
         assert_eq!(e.time_ms, Some(1684841916831));
         let mut r = record();
         r.timestamp = None;
-        assert_eq!(Mapper::new(&cfg).map(&r).unwrap().time_ms, None);
+        assert_eq!(cfg.mapper().map(&r).unwrap().time_ms, None);
     }
 }

@@ -2,22 +2,24 @@
 //!
 //! Gathers the outcome of every record into the partial batch response that a Kafka event
 //! source mapping understands, logs one WARN line per failed record (coordinates and reason,
-//! never the payload), and, in `fail-invocation` mode, turns any failure into an invocation
-//! error.
+//! never the payload) for the first [`FAILURES_LOGGED`] and one line counting the rest, logs
+//! the INFO summary, and, in `fail-invocation` mode, turns any failure into an invocation error.
 
-use std::fmt;
-use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
-use crate::decode::{DecodeError, EventError, RecordRef};
+use crate::decode::{DecodeError, EventError, RecordInfo};
+use crate::error::{CallFailure, ErrorChain};
 use crate::map::MapError;
-use crate::offload::UploadFailure;
-use crate::send::SendFailure;
 
 /// How many failed records an invocation error names.
-pub const FAILURES_NAMED_IN_ERROR: usize = 3;
+pub(crate) const FAILURES_NAMED_IN_ERROR: usize = 3;
+
+/// How many failed records an invocation names in WARN lines, one line each; the rest are
+/// counted by class in one more WARN line, so that a batch of 10,000 failures writes 101 lines.
+pub(crate) const FAILURES_LOGGED: usize = 100;
 
 /// The partial batch response of a Kafka event source mapping:
 /// `{"batchItemFailures":[{"itemIdentifier":{"partition":"<topic>-<partition>","offset":<n>}}]}`.
@@ -46,20 +48,26 @@ pub struct ItemIdentifier {
 }
 
 /// Why a record was not delivered.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Failure {
-    /// The record could not be decoded.
+    /// The record could not be decoded. (Decode errors spell out their causes in their own
+    /// message, so the chain stops here.)
+    #[error("{0}")]
     Decode(DecodeError),
     /// The record could not be mapped to an event.
+    #[error("{0}")]
     Map(MapError),
-    /// The event is larger than one PutEvents call may carry.
+    /// The event is larger than one call may carry.
+    #[error("entry exceeds PutEvents size limit ({size} > {cap} bytes)")]
     Oversize {
-        /// The entry's size by AWS's formula.
+        /// The entry's size, as the bus counts it.
         size: usize,
-        /// The configured cap.
+        /// The byte cap of one call.
         cap: usize,
     },
     /// Offloading part of the event to S3 failed, so the event was not sent.
+    #[error("not sent: offloading {bytes} bytes to s3://{bucket}/{key}")]
     Offload {
         /// The bucket.
         bucket: String,
@@ -68,55 +76,154 @@ pub enum Failure {
         /// The object's size.
         bytes: usize,
         /// What went wrong.
-        failure: UploadFailure,
+        #[source]
+        failure: CallFailure,
     },
     /// Sending failed.
-    Send(SendFailure),
+    #[error(transparent)]
+    Send(CallFailure),
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Failure {
+    /// The whole reason, with every cause: what logs and errors show.
+    pub fn reason(&self) -> String {
+        ErrorChain(self).to_string()
+    }
+
+    /// The class of the failure, for counts and metrics.
+    pub fn class(&self) -> FailureClass {
         match self {
-            Self::Decode(e) => write!(f, "{e}"),
-            Self::Map(e) => write!(f, "{e}"),
-            Self::Oversize { size, cap } => {
-                write!(
-                    f,
-                    "entry exceeds PutEvents size limit ({size} > {cap} bytes)"
-                )
-            }
-            Self::Offload {
-                bucket,
-                key,
-                bytes,
-                failure,
-            } => write!(
-                f,
-                "not sent: offloading {bytes} bytes to s3://{bucket}/{key}: {failure}"
-            ),
-            Self::Send(e) => write!(f, "{e}"),
+            Self::Decode(_) => FailureClass::Decode,
+            Self::Map(_) => FailureClass::Mapping,
+            Self::Oversize { .. } => FailureClass::Oversize,
+            Self::Offload { .. } => FailureClass::Offload,
+            Self::Send(CallFailure::Exhausted { .. }) => FailureClass::SendExhausted,
+            Self::Send(CallFailure::Deadline { .. }) => FailureClass::Deadline,
+            Self::Send(_) => FailureClass::SendFinal,
         }
+    }
+}
+
+/// The kinds of failure operators count apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureClass {
+    /// The record could not be decoded.
+    Decode,
+    /// The record could not be mapped.
+    Mapping,
+    /// The event is too large to send.
+    Oversize,
+    /// Its object could not be stored.
+    Offload,
+    /// The bus rejected it, or the call failed, finally.
+    SendFinal,
+    /// Every allowed attempt failed.
+    SendExhausted,
+    /// The invocation deadline left no time.
+    Deadline,
+}
+
+impl FailureClass {
+    /// Every class, in a fixed order.
+    pub const ALL: [FailureClass; 7] = [
+        Self::Decode,
+        Self::Mapping,
+        Self::Oversize,
+        Self::Offload,
+        Self::SendFinal,
+        Self::SendExhausted,
+        Self::Deadline,
+    ];
+
+    /// A short name: `decode`, `mapping`, `oversize`, `offload`, `send-final`,
+    /// `send-exhausted`, `deadline`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Decode => "decode",
+            Self::Mapping => "mapping",
+            Self::Oversize => "oversize",
+            Self::Offload => "offload",
+            Self::SendFinal => "send-final",
+            Self::SendExhausted => "send-exhausted",
+            Self::Deadline => "deadline",
+        }
+    }
+}
+
+/// Failed records per [`FailureClass`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCounts([usize; FailureClass::ALL.len()]);
+
+impl FailureCounts {
+    /// The count of `class`.
+    pub fn get(&self, class: FailureClass) -> usize {
+        self.0[class as usize]
+    }
+
+    fn add(&mut self, class: FailureClass) {
+        self.0[class as usize] += 1;
+    }
+
+    /// `decode=1 send-final=2`: the classes that have a count.
+    fn summary(&self) -> String {
+        FailureClass::ALL
+            .iter()
+            .filter(|c| self.get(**c) > 0)
+            .map(|c| format!("{}={}", c.as_str(), self.get(*c)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 /// What became of one record.
 #[derive(Debug)]
 pub enum Outcome {
-    /// EventBridge accepted its event.
+    /// The bus accepted its event.
     Delivered,
     /// It was not delivered.
     Failed(Failure),
 }
 
-/// A record as the report needs it: identity and coordinates for the log.
-#[derive(Debug, Clone)]
-pub struct RecordInfo {
-    /// Its identity in the response.
-    pub id: RecordRef,
-    /// Its topic, when known.
-    pub topic: Option<Arc<str>>,
-    /// Its partition, when known.
-    pub partition: Option<i64>,
+/// What the I/O of an invocation did, counted as it happens.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counters {
+    pub(crate) offloaded: usize,
+    pub(crate) offloaded_bytes: usize,
+    pub(crate) batches: usize,
+    pub(crate) calls: usize,
+    pub(crate) retries: usize,
+    pub(crate) throttled: usize,
+}
+
+/// What one invocation did: the response, and everything operators count.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Invocation {
+    /// The partial batch response.
+    pub response: BatchResponse,
+    /// Records, delivered and failed.
+    pub tally: Tally,
+    /// Failed records by class.
+    pub failed_by_class: FailureCounts,
+    /// Objects offloaded to the object store.
+    pub offloaded: usize,
+    /// Bytes offloaded.
+    pub offloaded_bytes: usize,
+    /// Calls planned (before retries).
+    pub batches: usize,
+    /// Calls made, retries included.
+    pub calls: usize,
+    /// Calls that were retries.
+    pub retries: usize,
+    /// Entries the bus throttled (once per throttled attempt).
+    pub throttled: usize,
+    /// From the start of `prepare` to the end of `deliver`.
+    pub duration: Duration,
+    /// Every record of the event, in event order.
+    pub records: Vec<RecordInfo>,
+    /// The records not delivered (indices into `records`) and why.
+    pub failures: Vec<(usize, Failure)>,
 }
 
 /// The invocation as a whole failed; the event source mapping retries the whole batch.
@@ -163,55 +270,108 @@ pub struct Tally {
     pub failed: usize,
 }
 
-/// Builds the response from one outcome per record, logging each failure.
-///
-/// # Panics
-/// If a record has no outcome: every stage must give each record exactly one.
-pub fn build(
-    records: &[RecordInfo],
-    outcomes: Vec<Option<Outcome>>,
-) -> (BatchResponse, Tally, Vec<(usize, Failure)>) {
-    assert_eq!(records.len(), outcomes.len(), "one outcome slot per record");
+/// Builds the invocation's report from the outcome of every record, in event order, and logs
+/// the failures (bounded) and the summary.
+pub(crate) fn build(
+    outcomes: Vec<(RecordInfo, Outcome)>,
+    done: Counters,
+    duration: Duration,
+) -> Invocation {
     let mut tally = Tally {
-        records: records.len(),
+        records: outcomes.len(),
         ..Tally::default()
     };
+    let mut failed_by_class = FailureCounts::default();
     let mut response = BatchResponse::default();
+    let mut records = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
-    for (index, (record, outcome)) in records.iter().zip(outcomes).enumerate() {
-        match outcome.unwrap_or_else(|| panic!("record #{index} ended without an outcome")) {
-            Outcome::Delivered => tally.delivered += 1,
-            Outcome::Failed(failure) => {
-                tally.failed += 1;
-                tracing::warn!(
-                    topic = record.topic.as_deref().unwrap_or("?"),
-                    partition = record.partition,
-                    offset = record.id.offset,
-                    records_key = &*record.id.partition_key,
-                    reason = %failure,
-                    "Record not delivered; reported in batchItemFailures."
-                );
-                response.batch_item_failures.push(BatchItemFailure {
-                    item_identifier: ItemIdentifier {
-                        partition: record.id.partition_key.to_string(),
-                        offset: record.id.offset,
-                    },
-                });
-                failures.push((index, failure));
-            }
+    for (index, (record, outcome)) in outcomes.into_iter().enumerate() {
+        if let Outcome::Failed(failure) = outcome {
+            failed_by_class.add(failure.class());
+            response.batch_item_failures.push(BatchItemFailure {
+                item_identifier: ItemIdentifier {
+                    partition: record.id.partition_key.to_string(),
+                    offset: record.id.offset,
+                },
+            });
+            failures.push((index, failure));
         }
+        records.push(record);
     }
-    (response, tally, failures)
+    tally.failed = failures.len();
+    tally.delivered = tally.records - tally.failed;
+    let invocation = Invocation {
+        response,
+        tally,
+        failed_by_class,
+        offloaded: done.offloaded,
+        offloaded_bytes: done.offloaded_bytes,
+        batches: done.batches,
+        calls: done.calls,
+        retries: done.retries,
+        throttled: done.throttled,
+        duration,
+        records,
+        failures,
+    };
+    log_failures(&invocation);
+    log_summary(&invocation);
+    invocation
+}
+
+/// One WARN line for each of the first [`FAILURES_LOGGED`] failed records, then one for the
+/// rest, counted by class.
+fn log_failures(done: &Invocation) {
+    for (index, failure) in done.failures.iter().take(FAILURES_LOGGED) {
+        let record = &done.records[*index];
+        tracing::warn!(
+            topic = record.topic.as_deref().unwrap_or("?"),
+            partition = record.partition,
+            offset = record.id.offset,
+            records_key = &*record.id.partition_key,
+            reason = %ErrorChain(failure),
+            "Record not delivered; reported in batchItemFailures."
+        );
+    }
+    if done.failures.len() > FAILURES_LOGGED {
+        let mut rest = FailureCounts::default();
+        for (_, failure) in &done.failures[FAILURES_LOGGED..] {
+            rest.add(failure.class());
+        }
+        tracing::warn!(
+            more = done.failures.len() - FAILURES_LOGGED,
+            by_class = %rest.summary(),
+            "More records not delivered, not named one by one; all are in batchItemFailures."
+        );
+    }
+}
+
+fn log_summary(done: &Invocation) {
+    tracing::info!(
+        records = done.tally.records,
+        delivered = done.tally.delivered,
+        failed = done.tally.failed,
+        offloaded = done.offloaded,
+        batches = done.batches,
+        calls = done.calls,
+        retries = done.retries,
+        throttled = done.throttled,
+        duration_ms = u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
+        "Invocation done."
+    );
 }
 
 /// The error of a `fail-invocation` invocation with undelivered records.
-pub fn undelivered_error(records: &[RecordInfo], failures: &[(usize, Failure)]) -> InvocationError {
+pub(crate) fn undelivered_error(
+    records: &[RecordInfo],
+    failures: &[(usize, Failure)],
+) -> InvocationError {
     let first = failures
         .iter()
         .take(FAILURES_NAMED_IN_ERROR)
         .map(|(i, f)| {
             let id = &records[*i].id;
-            format!("{}@{}: {f}", id.partition_key, id.offset)
+            format!("{}@{}: {}", id.partition_key, id.offset, f.reason())
         })
         .collect::<Vec<_>>()
         .join("; ");
@@ -225,6 +385,7 @@ pub fn undelivered_error(records: &[RecordInfo], failures: &[(usize, Failure)]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::RecordRef;
     use std::sync::Arc;
 
     fn info(key: &str, offset: i64) -> RecordInfo {
@@ -238,6 +399,10 @@ mod tests {
         }
     }
 
+    fn report(outcomes: Vec<(RecordInfo, Outcome)>) -> Invocation {
+        build(outcomes, Counters::default(), Duration::ZERO)
+    }
+
     #[test]
     fn response_shape() {
         let records = vec![
@@ -246,16 +411,17 @@ mod tests {
             info("orders.v1-3", 88),
         ];
         let outcomes = vec![
-            Some(Outcome::Delivered),
-            Some(Outcome::Failed(Failure::Oversize {
+            Outcome::Delivered,
+            Outcome::Failed(Failure::Oversize {
                 size: 300_000,
                 cap: 262_144,
-            })),
-            Some(Outcome::Failed(Failure::Send(SendFailure::NoResult))),
+            }),
+            Outcome::Failed(Failure::Send(CallFailure::NoResult)),
         ];
-        let (response, tally, failures) = build(&records, outcomes);
+        let done = report(records.into_iter().zip(outcomes).collect());
+        let (response, tally, failures) = (&done.response, done.tally, &done.failures);
         assert_eq!(
-            serde_json::to_string(&response).unwrap(),
+            serde_json::to_string(response).unwrap(),
             r#"{"batchItemFailures":[{"itemIdentifier":{"partition":"orders.v1-0","offset":4712}},{"itemIdentifier":{"partition":"orders.v1-3","offset":88}}]}"#
         );
         assert_eq!(
@@ -270,7 +436,7 @@ mod tests {
             failures[0].1.to_string(),
             "entry exceeds PutEvents size limit (300000 > 262144 bytes)"
         );
-        let err = undelivered_error(&records, &failures).to_string();
+        let err = undelivered_error(&done.records, failures).to_string();
         assert!(
             err.starts_with("2 of 3 records were not delivered"),
             "{err}"
@@ -279,20 +445,41 @@ mod tests {
             err.contains("orders.v1-0@4712: entry exceeds PutEvents size limit"),
             "{err}"
         );
+        assert_eq!(done.failed_by_class.get(FailureClass::Oversize), 1);
+        assert_eq!(done.failed_by_class.get(FailureClass::SendFinal), 1);
     }
 
     #[test]
     fn all_delivered_is_an_empty_list() {
-        let (response, _, _) = build(&[info("t-0", 1)], vec![Some(Outcome::Delivered)]);
+        let done = report(vec![(info("t-0", 1), Outcome::Delivered)]);
         assert_eq!(
-            serde_json::to_string(&response).unwrap(),
+            serde_json::to_string(&done.response).unwrap(),
             r#"{"batchItemFailures":[]}"#
         );
     }
 
     #[test]
-    #[should_panic(expected = "ended without an outcome")]
-    fn a_record_without_outcome_is_a_bug() {
-        let _ = build(&[info("t-0", 1)], vec![None]);
+    fn classes_and_reasons() {
+        let exhausted = Failure::Send(CallFailure::Exhausted {
+            attempts: 3,
+            last: Box::new(CallFailure::NoResult),
+        });
+        assert_eq!(exhausted.class(), FailureClass::SendExhausted);
+        let deadline = Failure::Send(CallFailure::Deadline {
+            attempts: 0,
+            last: None,
+        });
+        assert_eq!(deadline.class(), FailureClass::Deadline);
+        let offload = Failure::Offload {
+            bucket: "b".into(),
+            key: "k".into(),
+            bytes: 3,
+            failure: CallFailure::NoResult,
+        };
+        assert_eq!(offload.class(), FailureClass::Offload);
+        assert_eq!(
+            offload.reason(),
+            "not sent: offloading 3 bytes to s3://b/k: the response had no result for this entry"
+        );
     }
 }

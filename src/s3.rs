@@ -14,7 +14,7 @@ use aws_sdk_s3::primitives::ByteStream;
 
 use crate::aws::CONNECT_TIMEOUT;
 use crate::config::{Config, OffloadConfig};
-use crate::offload::{BlobStore, Upload};
+use crate::store::{BlobStore, Upload};
 
 /// A PutObject call that failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,11 +80,11 @@ impl BlobStore for S3Store {
 }
 
 /// PutObject error codes worth trying again (besides HTTP 429 and 5xx, which `SlowDown` is).
-pub const RETRYABLE_CODES: [&str; 3] = ["SlowDown", "RequestTimeout", "InternalError"];
+pub(crate) const RETRYABLE_CODES: [&str; 3] = ["SlowDown", "RequestTimeout", "InternalError"];
 
 /// Whether a failed PutObject may succeed when tried again: throttling, server errors,
 /// timeouts and lost connections may; a missing bucket or denied access may not.
-pub fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
+pub(crate) fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
     crate::aws::is_retryable(error, &RETRYABLE_CODES)
 }
 

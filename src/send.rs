@@ -1,382 +1,158 @@
 //! Stage 5: send.
 //!
-//! Sends planned batches through an [`EventBus`], at most `max_inflight` calls at once, and
+//! Sends planned batches through an [`EventBus`], as many at once as the [`Caller`] allows, and
 //! retries what can be retried: entries rejected with a retryable code are resent alone, a call
-//! that failed retryably is resent whole. Each entry is sent at most `retries_max + 1` times,
-//! with full-jitter exponential backoff between attempts, and nothing is started that could not
-//! end before the deadline. Every entry ends [`Delivery::Delivered`] or [`Delivery::Failed`].
+//! that failed retryably is resent whole. Attempts, backoff, timeouts and the deadline are the
+//! retry engine's ([`crate::retry`]). Every entry ends delivered or with a [`CallFailure`].
 
-use std::error::Error as StdError;
-use std::fmt;
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::Semaphore;
-use tokio::time::Instant;
-
-use crate::batch::BatchLimits;
+use crate::bus::{EntryStatus, EventBus};
+use crate::error::CallFailure;
 use crate::map::EventEntry;
+use crate::retry::{Attempt, Caller};
 
-/// A call is only started when at least this much time is left before the deadline; less would
-/// mostly produce timeouts.
-pub const MIN_CALL_TIME: Duration = Duration::from_millis(100);
-
-/// No backoff sleep is longer than this, whatever the attempt.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
-
-/// What the bus said about one entry of a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryStatus {
-    /// The bus accepted the entry.
-    Accepted,
-    /// The bus rejected the entry.
-    Rejected {
-        /// The bus's error code, e.g. `ThrottlingException`.
-        code: String,
-        /// The bus's message.
-        message: String,
-        /// Whether sending it again may succeed.
-        retryable: bool,
-    },
-}
-
-/// The seam between the pipeline and one kind of event bus: the classic EventBridge bus today,
-/// other bus APIs later.
-pub trait EventBus: Send + Sync {
-    /// What a failed call returns.
-    type Error: StdError + Send + Sync + 'static;
-
-    /// The limits of one call to this bus.
-    fn limits(&self, max_bytes: usize) -> BatchLimits;
-
-    /// Sends one call. On success, returns one status per entry, in request order.
-    fn put(
-        &self,
-        entries: &[&EventEntry],
-    ) -> impl Future<Output = Result<Vec<EntryStatus>, Self::Error>> + Send;
-
-    /// Whether a failed call may succeed when sent again (throttling, 5xx, timeouts, lost
-    /// connections), as opposed to a final failure (other 4xx, malformed requests).
-    fn is_retryable(&self, error: &Self::Error) -> bool;
-}
-
-/// How calls are made and retried.
-#[derive(Debug, Clone, Copy)]
-pub struct SendPolicy {
-    /// Most calls in flight at once.
-    pub max_inflight: usize,
-    /// Retries per entry after its first attempt.
-    pub retries_max: u32,
-    /// The first backoff; it doubles with each retry, with full jitter.
-    pub retries_delay: Duration,
-    /// How long one call may take.
-    pub call_timeout: Duration,
-}
-
-/// Why an entry was not delivered.
-#[derive(Debug, Clone)]
-pub enum SendFailure {
-    /// The bus rejected the entry with a final code.
-    Rejected {
-        /// The code.
-        code: String,
-        /// The message.
-        message: String,
-    },
-    /// The call failed with a final error.
-    Call(Arc<dyn StdError + Send + Sync>),
-    /// Every allowed attempt failed; the last reason.
-    Exhausted {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure.
-        last: Box<SendFailure>,
-    },
-    /// The deadline left no time for a first or further attempt.
-    Deadline {
-        /// Attempts made before giving up.
-        attempts: u32,
-        /// The last failure, if any attempt was made.
-        last: Option<Box<SendFailure>>,
-    },
-    /// The call did not answer in time.
-    Timeout(Duration),
-    /// The response did not say what became of the entry.
-    NoResult,
-}
-
-impl fmt::Display for SendFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Rejected { code, message } => write!(f, "rejected by the bus: {code}: {message}"),
-            Self::Call(error) => write!(f, "call failed: {}", Chain(error.as_ref())),
-            Self::Exhausted { attempts, last } => {
-                write!(f, "gave up after {attempts} attempts; last: {last}")
-            }
-            Self::Deadline { attempts: 0, .. } => {
-                f.write_str("not sent: the invocation deadline left no time for a call")
-            }
-            Self::Deadline { attempts, last } => {
-                write!(
-                    f,
-                    "gave up after {attempts} attempts: no time left before the invocation deadline"
-                )?;
-                match last {
-                    Some(last) => write!(f, "; last: {last}"),
-                    None => Ok(()),
-                }
-            }
-            Self::Timeout(after) => write!(f, "call timed out after {} ms", after.as_millis()),
-            Self::NoResult => f.write_str("the response had no result for this entry"),
-        }
-    }
-}
-
-/// Displays an error with its sources: `outer: cause: root cause`.
-#[derive(Debug, Clone, Copy)]
-pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(s) = source {
-            write!(f, ": {s}")?;
-            source = s.source();
-        }
-        Ok(())
-    }
-}
-
-/// What became of one entry.
-#[derive(Debug, Clone)]
-pub enum Delivery {
-    /// The bus accepted it.
-    Delivered,
-    /// It was not delivered.
-    Failed(SendFailure),
-}
+/// What became of one entry: delivered, or why not.
+pub(crate) type Delivery = Result<(), CallFailure>;
 
 /// The outcome of sending every batch.
 #[derive(Debug, Default)]
-pub struct SendReport {
-    /// `(entry index, delivery)` for every entry of every batch, in no particular order.
-    pub deliveries: Vec<(usize, Delivery)>,
+pub(crate) struct SendReport {
+    /// `(item, delivery)` for every entry of every batch, in no particular order.
+    pub(crate) deliveries: Vec<(usize, Delivery)>,
     /// Calls made, retries included.
-    pub calls: usize,
+    pub(crate) calls: usize,
     /// Calls that were retries.
-    pub retries: usize,
+    pub(crate) retries: usize,
+    /// Entries the bus throttled, counted once per throttled attempt.
+    pub(crate) throttled: usize,
 }
 
-/// Sends `batches` (lists of indices into `entries`) and reports what became of each entry.
-pub async fn send_all<B: EventBus>(
+/// One batch: its entries, each with the caller's item number.
+pub(crate) type Batch<'a> = Vec<(usize, &'a EventEntry)>;
+
+/// Sends `batches` and reports what became of each entry.
+pub(crate) async fn send_all<B: EventBus>(
     bus: &B,
-    entries: &[EventEntry],
-    batches: Vec<Vec<usize>>,
-    policy: &SendPolicy,
-    deadline: Instant,
+    batches: Vec<Batch<'_>>,
+    caller: &Caller,
 ) -> SendReport {
-    let permits = Semaphore::new(policy.max_inflight.max(1));
     let runs = batches
         .into_iter()
-        .map(|batch| send_batch(bus, entries, batch, policy, deadline, &permits));
+        .map(|batch| send_batch(bus, batch, caller));
     let mut report = SendReport::default();
     for run in futures_util::future::join_all(runs).await {
         report.calls += run.calls;
         report.retries += run.calls.saturating_sub(1);
+        report.throttled += run.throttled;
         report.deliveries.extend(run.deliveries);
     }
     report
 }
 
+#[derive(Default)]
 struct BatchRun {
     deliveries: Vec<(usize, Delivery)>,
     calls: usize,
+    throttled: usize,
 }
 
-async fn send_batch<B: EventBus>(
-    bus: &B,
-    entries: &[EventEntry],
-    mut pending: Vec<usize>,
-    policy: &SendPolicy,
-    deadline: Instant,
-    permits: &Semaphore,
-) -> BatchRun {
-    let mut run = BatchRun {
-        deliveries: Vec::with_capacity(pending.len()),
-        calls: 0,
-    };
-    let mut attempts: u32 = 0;
-    let mut last_failure: Option<SendFailure> = None;
+async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Caller) -> BatchRun {
+    let mut run = BatchRun::default();
+    let mut attempts = caller.attempts();
     loop {
-        let refs: Vec<&EventEntry> = pending.iter().map(|&i| &entries[i]).collect();
-        let Some(result) = bounded_call(permits, policy, deadline, bus.put(&refs)).await else {
-            let failure = SendFailure::Deadline {
-                attempts,
-                last: last_failure.map(Box::new),
-            };
-            run.fail_all(&pending, &failure);
-            return run;
-        };
-        run.calls += 1;
-        attempts += 1;
-
-        let mut retry = Vec::new();
-        match result {
-            Err(timeout) => {
-                retry = std::mem::take(&mut pending);
-                last_failure = Some(SendFailure::Timeout(timeout));
-            }
-            Ok(Err(error)) => {
-                let retryable = bus.is_retryable(&error);
-                let failure = SendFailure::Call(Arc::new(error));
-                if retryable {
-                    retry = std::mem::take(&mut pending);
-                    last_failure = Some(failure);
-                } else {
-                    run.fail_all(&pending, &failure);
-                    return run;
-                }
-            }
-            Ok(Ok(statuses)) => {
-                for (position, &index) in pending.iter().enumerate() {
-                    match statuses.get(position) {
-                        Some(EntryStatus::Accepted) => {
-                            run.deliveries.push((index, Delivery::Delivered))
-                        }
-                        Some(EntryStatus::Rejected {
-                            code,
-                            message,
-                            retryable: false,
-                        }) => {
-                            let failure = SendFailure::Rejected {
-                                code: code.clone(),
-                                message: message.clone(),
-                            };
-                            run.deliveries.push((index, Delivery::Failed(failure)));
-                        }
-                        Some(EntryStatus::Rejected {
-                            code,
-                            message,
-                            retryable: true,
-                        }) => {
-                            retry.push(index);
-                            last_failure = Some(SendFailure::Rejected {
-                                code: code.clone(),
-                                message: message.clone(),
-                            });
-                        }
-                        None => {
-                            retry.push(index);
-                            last_failure = Some(SendFailure::NoResult);
-                        }
-                    }
-                }
-            }
-        }
-        if retry.is_empty() {
-            return run;
-        }
-        let last = last_failure
-            .take()
-            .expect("a retry always follows a recorded failure");
-        let delay = match next_attempt(attempts, policy, deadline) {
-            NextAttempt::After(delay) => delay,
-            NextAttempt::Exhausted => {
-                let last = Box::new(last);
-                run.fail_all(&retry, &SendFailure::Exhausted { attempts, last });
+        let refs: Vec<&EventEntry> = pending.iter().map(|&(_, e)| e).collect();
+        let mut throttled = false;
+        let attempt = attempts
+            .call(bus.put(&refs), |e| {
+                throttled = bus.is_throttling(e);
+                bus.is_retryable(e)
+            })
+            .await;
+        run.calls = attempts.made() as usize;
+        let (retry, failure) = match attempt {
+            Attempt::NoTime(failure)
+            | Attempt::Failed {
+                failure,
+                retryable: false,
+            } => {
+                run.fail_all(&pending, &failure);
                 return run;
             }
-            NextAttempt::NoTime => {
-                let last = Some(Box::new(last));
-                run.fail_all(&retry, &SendFailure::Deadline { attempts, last });
-                return run;
+            Attempt::Failed { failure, .. } => {
+                if throttled {
+                    run.throttled += pending.len();
+                }
+                (pending, failure)
             }
+            Attempt::Answered(statuses) => match run.read_statuses(pending, &statuses) {
+                Some(retry) => retry,
+                None => return run,
+            },
         };
-        tracing::debug!(entries = retry.len(), attempt = attempts, delay_ms = delay.as_millis() as u64, reason = %last, "Retrying PutEvents entries.");
-        last_failure = Some(last);
-        tokio::time::sleep(delay).await;
+        if let Err(failure) = attempts.back_off(failure).await {
+            run.fail_all(&retry, &failure);
+            return run;
+        }
         pending = retry;
     }
 }
 
 impl BatchRun {
-    fn fail_all(&mut self, indices: &[usize], failure: &SendFailure) {
-        self.deliveries.extend(
-            indices
-                .iter()
-                .map(|&i| (i, Delivery::Failed(failure.clone()))),
-        );
+    /// Records the final statuses of a call's entries; returns the entries to retry with the
+    /// last retryable reason, if any.
+    fn read_statuses<'a>(
+        &mut self,
+        sent: Batch<'a>,
+        statuses: &[EntryStatus],
+    ) -> Option<(Batch<'a>, CallFailure)> {
+        let mut retry = Vec::new();
+        let mut last = None;
+        for (position, item) in sent.into_iter().enumerate() {
+            match statuses.get(position) {
+                Some(EntryStatus::Accepted) => self.deliveries.push((item.0, Ok(()))),
+                Some(EntryStatus::Rejected {
+                    code,
+                    message,
+                    retryable,
+                    throttled,
+                }) => {
+                    self.throttled += usize::from(*throttled);
+                    let failure = CallFailure::Rejected {
+                        code: code.clone(),
+                        message: message.clone(),
+                    };
+                    if *retryable {
+                        retry.push(item);
+                        last = Some(failure);
+                    } else {
+                        self.deliveries.push((item.0, Err(failure)));
+                    }
+                }
+                None => {
+                    retry.push(item);
+                    last = Some(CallFailure::NoResult);
+                }
+            }
+        }
+        last.map(|failure| (retry, failure))
     }
-}
 
-/// Runs `call` in one of the `permits` slots, cut to the call timeout and to the time left
-/// before `deadline`: `Err(timeout)` when it did not answer in time, `None` (and no call) when
-/// less than [`MIN_CALL_TIME`] is left once a slot is free. `call` is only polled inside the slot.
-pub async fn bounded_call<F: Future>(
-    permits: &Semaphore,
-    policy: &SendPolicy,
-    deadline: Instant,
-    call: F,
-) -> Option<Result<F::Output, Duration>> {
-    let _permit = permits
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    if remaining < MIN_CALL_TIME {
-        return None;
+    fn fail_all(&mut self, items: &[(usize, &EventEntry)], failure: &CallFailure) {
+        self.deliveries
+            .extend(items.iter().map(|&(i, _)| (i, Err(failure.clone()))));
     }
-    let timeout = policy.call_timeout.min(remaining);
-    Some(
-        tokio::time::timeout(timeout, call)
-            .await
-            .map_err(|_elapsed| timeout),
-    )
-}
-
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextAttempt {
-    /// Sleep this long, then try again.
-    After(Duration),
-    /// The retry budget is spent.
-    Exhausted,
-    /// The backoff and a call would not end before the deadline.
-    NoTime,
-}
-
-/// Decides, after `attempts` failed attempts, whether and when to try again: within
-/// `retries_max` retries, never starting a sleep after which no call fits before `deadline`.
-pub fn next_attempt(attempts: u32, policy: &SendPolicy, deadline: Instant) -> NextAttempt {
-    if attempts > policy.retries_max {
-        return NextAttempt::Exhausted;
-    }
-    let delay = backoff(policy.retries_delay, attempts);
-    if Instant::now() + delay + MIN_CALL_TIME > deadline {
-        NextAttempt::NoTime
-    } else {
-        NextAttempt::After(delay)
-    }
-}
-
-/// The sleep before retry number `retry` (1-based): a uniformly random duration up to
-/// `base × 2^(retry-1)`, capped at [`MAX_BACKOFF`] ("full jitter", which spreads out the
-/// retries of concurrent callers best).
-pub fn backoff(base: Duration, retry: u32) -> Duration {
-    let ceiling = base
-        .saturating_mul(1_u32 << retry.saturating_sub(1).min(20))
-        .min(MAX_BACKOFF);
-    let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(fastrand::u64(0..=ceiling_ms))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::BatchLimits;
+    use crate::error::ErrorChain;
+    use crate::retry::CallPolicy;
     use std::collections::VecDeque;
-    use std::sync::Mutex;
+    use std::num::NonZeroUsize;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    use tokio::time::Instant;
 
     /// A bus that answers each call from a script and records what it was sent.
     #[derive(Default)]
@@ -402,11 +178,15 @@ mod tests {
     impl EventBus for ScriptedBus {
         type Error = ScriptedError;
 
-        fn limits(&self, max_bytes: usize) -> BatchLimits {
+        fn limits(&self) -> BatchLimits {
             BatchLimits {
                 max_entries: 10,
-                max_bytes,
+                max_bytes: 1_048_576,
             }
+        }
+
+        fn entry_size(&self, entry: &EventEntry) -> usize {
+            entry.detail.len()
         }
 
         async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, ScriptedError> {
@@ -445,9 +225,9 @@ mod tests {
             .collect()
     }
 
-    fn policy(retries_max: u32) -> SendPolicy {
-        SendPolicy {
-            max_inflight: 1,
+    fn policy(retries_max: u32) -> CallPolicy {
+        CallPolicy {
+            max_inflight: NonZeroUsize::MIN,
             retries_max,
             retries_delay: Duration::from_millis(1),
             call_timeout: Duration::from_secs(5),
@@ -459,6 +239,7 @@ mod tests {
             code: code.into(),
             message: "m".into(),
             retryable,
+            throttled: code == "ThrottlingException",
         }
     }
 
@@ -466,20 +247,27 @@ mod tests {
         bus: &ScriptedBus,
         n: usize,
         batches: Vec<Vec<usize>>,
-        policy: SendPolicy,
+        policy: CallPolicy,
     ) -> Vec<Option<String>> {
         let entries = entries(n);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let report = send_all(bus, &entries, batches, &policy, deadline).await;
+        let caller = Caller::new(policy, Instant::now() + Duration::from_secs(60));
+        let report = send_all(bus, batched(&entries, batches), &caller).await;
         let mut out = vec![None; n];
         for (i, d) in report.deliveries {
             assert!(out[i].is_none(), "entry {i} got two outcomes");
             out[i] = Some(match d {
-                Delivery::Delivered => "ok".to_string(),
-                Delivery::Failed(f) => f.to_string(),
+                Ok(()) => "ok".to_string(),
+                Err(f) => ErrorChain(&f).to_string(),
             });
         }
         out
+    }
+
+    fn batched(entries: &[EventEntry], batches: Vec<Vec<usize>>) -> Vec<Batch<'_>> {
+        batches
+            .into_iter()
+            .map(|b| b.into_iter().map(|i| (i, &entries[i])).collect())
+            .collect()
     }
 
     #[tokio::test]
@@ -579,39 +367,28 @@ mod tests {
         let deadline = start + Duration::from_secs(3);
         let mut p = policy(10);
         p.call_timeout = Duration::from_secs(2);
-        let report = send_all(&bus, &entries, vec![vec![0]], &p, deadline).await;
+        let caller = Caller::new(p, deadline);
+        let report = send_all(&bus, batched(&entries, vec![vec![0]]), &caller).await;
         assert!(Instant::now() <= deadline, "returned after the deadline");
-        let Delivery::Failed(failure) = &report.deliveries[0].1 else {
+        let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
         };
-        assert!(matches!(failure, SendFailure::Deadline { .. }), "{failure}");
+        assert!(matches!(failure, CallFailure::Deadline { .. }), "{failure}");
     }
 
     #[tokio::test]
     async fn no_call_starts_without_time() {
         let bus = ScriptedBus::default();
         let entries = entries(1);
-        let report = send_all(&bus, &entries, vec![vec![0]], &policy(2), Instant::now()).await;
+        let caller = Caller::new(policy(2), Instant::now());
+        let report = send_all(&bus, batched(&entries, vec![vec![0]]), &caller).await;
         assert_eq!(report.calls, 0);
-        let Delivery::Failed(failure) = &report.deliveries[0].1 else {
+        let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
         };
         assert_eq!(
             failure.to_string(),
             "not sent: the invocation deadline left no time for a call"
         );
-    }
-
-    #[test]
-    fn backoff_is_bounded_and_grows() {
-        let base = Duration::from_millis(200);
-        for _ in 0..200 {
-            assert!(backoff(base, 1) <= base);
-            assert!(backoff(base, 3) <= base * 4);
-            assert!(backoff(base, 30) <= MAX_BACKOFF);
-        }
-        assert_eq!(backoff(Duration::ZERO, 5), Duration::ZERO);
-        // Full jitter: over many draws the third retry's sleeps exceed the first's ceiling.
-        assert!((0..200).any(|_| backoff(base, 3) > base));
     }
 }

@@ -3,6 +3,8 @@
 //! a specific invocation error or exactly the expected per-record failures with their reasons,
 //! and never in a panic or a hang. Two inputs too large for git are built here.
 
+// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
 mod support;

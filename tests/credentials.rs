@@ -3,6 +3,8 @@
 //! profile from config files, global endpoints signed with SigV4a, and a cold start that fails
 //! clearly when no credentials can be resolved.
 
+// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
 mod support;
@@ -146,7 +148,9 @@ async fn an_assumed_role_signs_the_calls_and_the_sts_call_carries_the_external_i
     ]);
     let shared = assume_role(&config, base_config(&endpoint).await).await;
     check_credentials(&config, &shared).await.unwrap();
-    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .build();
     for _ in 0..3 {
         let done = pipeline
             .run(
@@ -208,7 +212,9 @@ async fn assuming_a_role_against_moto_sts_works() {
     ]);
     let shared = assume_role(&config, base_config(&moto.endpoint).await).await;
     check_credentials(&config, &shared).await.unwrap();
-    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .build();
     let done = pipeline
         .run(
             one_record(),
@@ -228,7 +234,9 @@ async fn a_global_endpoint_id_is_sent_and_signed_with_sigv4a() {
         ("AWS_EVENTBRIDGE_ENDPOINT_URI", &endpoint),
     ]);
     let shared = base_config(&endpoint).await;
-    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .build();
     let done = pipeline
         .run(
             one_record(),

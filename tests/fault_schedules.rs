@@ -21,8 +21,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_sdk_eventbridge::config::{Credentials, Region};
 use base64::Engine as _;
-use kafka_eventbridge_lambda::s3::S3Store;
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline, S3Store};
 use serde_json::{Value, json};
 use server::{Fault, FaultServer, Id, Schedule};
 use tokio::time::Instant;
@@ -187,23 +186,16 @@ async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize
     let config = Config::from_lookup(|n| case.vars.get(n).cloned()).map_err(|e| e.to_string())?;
     let bus = EventBridgeBus::from_config(&config, shared);
     let store = config
-        .offload
-        .as_ref()
+        .offload()
         .map(|o| S3Store::from_config(&config, o, shared));
     let deadline = Instant::now() + Duration::from_secs(120);
-    let done = match store {
-        Some(store) => {
-            Pipeline::with_store(&config, bus, store)
-                .run(event(&case.records), deadline)
-                .await
-        }
-        None => {
-            Pipeline::new(&config, bus)
-                .run(event(&case.records), deadline)
-                .await
-        }
-    }
-    .map_err(|e| format!("the invocation failed: {e}"))?;
+    let done = Pipeline::builder(&config)
+        .bus(bus)
+        .store(store)
+        .build()
+        .run(event(&case.records), deadline)
+        .await
+        .map_err(|e| format!("the invocation failed: {e}"))?;
 
     let reported: HashSet<Id> = done
         .response
@@ -344,7 +336,9 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
     .collect();
     let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
     let shared = sdk_config().await;
-    let pipeline = Pipeline::new(&config, EventBridgeBus::from_config(&config, &shared));
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .build();
     let records: Vec<(u8, Payload)> = (0..300_u32)
         .map(|i| ((i % 3) as u8, Payload::Json(100)))
         .collect();
@@ -355,7 +349,7 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
         .unwrap()
         .as_millis() as u64;
     let started = Instant::now();
-    let deadline = kafka_eventbridge_lambda::handler::deadline_from(now_ms + 3_000);
+    let deadline = kafka_eventbridge_lambda::deadline_from(now_ms + 3_000);
     let done = pipeline.run(event(&records), deadline).await.unwrap();
     let took = started.elapsed();
 

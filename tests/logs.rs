@@ -2,6 +2,8 @@
 //! DEBUG (the function's and the AWS SDK's), handles a batch whose keys, values and headers
 //! carry a marker (delivered, failing and offloaded records alike), and no log line holds it.
 
+// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
 mod support;

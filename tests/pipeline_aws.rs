@@ -1,6 +1,8 @@
 //! The pipeline in-process with the real EventBridge SDK client over real HTTP: against moto,
 //! against a port where nothing listens, and against a server that never answers.
 
+// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
 mod support;
@@ -11,8 +13,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_eventbridge::config::{Credentials, Region};
-use kafka_eventbridge_lambda::handler::Invocation;
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, Invocation, KafkaEvent, Pipeline};
 use serde_json::json;
 use support::Moto;
 use tokio::time::Instant;
@@ -40,10 +41,9 @@ async fn pipeline(
     .collect();
     vars.extend(extra.iter().copied());
     let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("valid config");
-    Pipeline::new(
-        &config,
-        EventBridgeBus::from_config(&config, &shared_config().await),
-    )
+    Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared_config().await))
+        .build()
 }
 
 fn event(records: usize) -> KafkaEvent {
@@ -56,7 +56,7 @@ fn event(records: usize) -> KafkaEvent {
 }
 
 fn reasons(done: &Invocation) -> Vec<String> {
-    done.failures.iter().map(|(_, f)| f.to_string()).collect()
+    done.failures.iter().map(|(_, f)| f.reason()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

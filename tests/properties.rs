@@ -5,152 +5,16 @@
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kafka_eventbridge_lambda::batch::{BatchLimits, MAX_ENTRIES_PER_PUT, entry_size};
-use kafka_eventbridge_lambda::map::EventEntry;
-use kafka_eventbridge_lambda::offload::{BlobStore, Upload};
-use kafka_eventbridge_lambda::send::{EntryStatus, EventBus};
-use kafka_eventbridge_lambda::{Config, KafkaEvent, Pipeline};
+mod support;
+
+use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-
-type Id = (String, i64);
-
-#[derive(Debug, Clone)]
-enum Call {
-    AcceptAll,
-    /// Per-entry answers, cycled over the call's entries.
-    PerEntry(Vec<Answer>),
-    Fail {
-        retryable: bool,
-    },
-    Hang,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Answer {
-    Accept,
-    Throttled,
-    Internal,
-    Malformed,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("scripted failure")]
-struct Failure {
-    retryable: bool,
-}
-
-#[derive(Default)]
-struct State {
-    script: VecDeque<Call>,
-    sends: HashMap<Id, u32>,
-    accepted: HashSet<Id>,
-    calls: Vec<(usize, usize)>,
-    sent_datarefs: Vec<String>,
-}
-
-struct FakeBus {
-    state: Mutex<State>,
-}
-
-fn id_of(entry: &EventEntry) -> Id {
-    let d: Value = serde_json::from_str(&entry.detail).expect("detail is JSON");
-    let key = format!("{}-{}", d["topic"].as_str().expect("topic"), d["partition"]);
-    (key, d["offset"].as_i64().expect("offset"))
-}
-
-impl EventBus for FakeBus {
-    type Error = Failure;
-
-    fn limits(&self, max_bytes: usize) -> BatchLimits {
-        BatchLimits {
-            max_entries: MAX_ENTRIES_PER_PUT,
-            max_bytes,
-        }
-    }
-
-    async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, Failure> {
-        let call = {
-            let mut state = self.state.lock().expect("lock");
-            state
-                .calls
-                .push((entries.len(), entries.iter().map(|e| entry_size(e)).sum()));
-            for e in entries {
-                *state.sends.entry(id_of(e)).or_default() += 1;
-                let detail: Value = serde_json::from_str(&e.detail).expect("detail is JSON");
-                if let Some(arn) = detail["dataref"].as_str() {
-                    let key = arn
-                        .strip_prefix("arn:aws:s3:::bucket/")
-                        .expect("an S3 ARN in the bucket");
-                    state.sent_datarefs.push(key.to_owned());
-                }
-            }
-            state.script.pop_front().unwrap_or(Call::AcceptAll)
-        };
-        let answers: Vec<Answer> = match call {
-            Call::AcceptAll => vec![Answer::Accept],
-            Call::PerEntry(a) if !a.is_empty() => a,
-            Call::PerEntry(_) => vec![Answer::Accept],
-            Call::Fail { retryable } => return Err(Failure { retryable }),
-            Call::Hang => std::future::pending().await,
-        };
-        let mut state = self.state.lock().expect("lock");
-        Ok(entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let rejected = |code: &str, retryable| EntryStatus::Rejected {
-                    code: code.into(),
-                    message: "scripted".into(),
-                    retryable,
-                };
-                match answers[i % answers.len()] {
-                    Answer::Accept => {
-                        state.accepted.insert(id_of(e));
-                        EntryStatus::Accepted
-                    }
-                    Answer::Throttled => rejected("ThrottlingException", true),
-                    Answer::Internal => rejected("InternalFailure", true),
-                    Answer::Malformed => rejected("MalformedDetail", false),
-                }
-            })
-            .collect())
-    }
-
-    fn is_retryable(&self, error: &Failure) -> bool {
-        error.retryable
-    }
-}
-
-/// An object store that fails the uploads a script says to fail, and keeps what it stored.
-#[derive(Default)]
-struct FakeStore {
-    script: Mutex<VecDeque<Option<bool>>>,
-    stored: Mutex<HashSet<String>>,
-}
-
-impl BlobStore for FakeStore {
-    type Error = Failure;
-
-    async fn put(&self, upload: &Upload) -> Result<(), Failure> {
-        // None: store it; Some(retryable): fail.
-        match self.script.lock().expect("lock").pop_front().flatten() {
-            Some(retryable) => Err(Failure { retryable }),
-            None => {
-                self.stored.lock().expect("lock").insert(upload.key.clone());
-                Ok(())
-            }
-        }
-    }
-
-    fn is_retryable(&self, error: &Failure) -> bool {
-        error.retryable
-    }
-}
+use support::fakes::{Answer, Call, FakeBus, FakeStore, Id, State};
 
 #[derive(Debug, Clone)]
 enum Value_ {
@@ -236,9 +100,9 @@ proptest! {
             vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", threshold_s.as_str());
         }
         let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("config");
-        let bus = FakeBus { state: Mutex::new(State { script: script.into(), ..State::default() }) };
-        let store = FakeStore { script: Mutex::new(uploads.into()), ..FakeStore::default() };
-        let pipeline = Pipeline::with_store(&config, bus, store);
+        let bus = Arc::new(FakeBus { state: Mutex::new(State { script: script.into(), ..State::default() }) });
+        let store = Arc::new(FakeStore { script: Mutex::new(uploads.into()), ..FakeStore::default() });
+        let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).store(Some(Arc::clone(&store))).build();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -264,7 +128,7 @@ proptest! {
         prop_assert_eq!(done.tally.records, records.len());
         prop_assert_eq!(done.tally.delivered + done.tally.failed, records.len());
 
-        let state = pipeline_state(&pipeline);
+        let state = bus.state.lock().expect("lock");
         for id in &all {
             let accepted = state.accepted.contains(id);
             let failed = reported_set.contains(id);
@@ -282,13 +146,9 @@ proptest! {
             prop_assert!(bytes <= cap, "a call of {} bytes over the cap {}", bytes, cap);
         }
         // An event that references an object is only ever sent once the object exists.
-        let stored = pipeline.store().map(|s| s.stored.lock().expect("lock").clone()).unwrap_or_default();
+        let stored = store.stored.lock().expect("lock").clone();
         for key in &state.sent_datarefs {
             prop_assert!(stored.contains(key), "an event was sent without its object {}", key);
         }
     }
-}
-
-fn pipeline_state(pipeline: &Pipeline<FakeBus, FakeStore>) -> std::sync::MutexGuard<'_, State> {
-    pipeline.bus().state.lock().expect("lock")
 }

@@ -4,10 +4,8 @@
 #![no_main]
 
 use kafka_eventbridge_lambda::Config;
-use kafka_eventbridge_lambda::batch::entry_size;
-use kafka_eventbridge_lambda::decode::{Decoders, KafkaEvent, PayloadFormat, decode_event};
-use kafka_eventbridge_lambda::map::Mapper;
-use kafka_eventbridge_lambda::offload::Offloader;
+use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
+use kafka_eventbridge_lambda::{Decoders, KafkaEvent, PayloadFormat, decode_event};
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 
@@ -47,8 +45,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<KafkaEvent>(event) else { return };
     let config = config(selector);
     let decoders = Decoders::new(FORMATS[usize::from(selector >> 2) % 4], FORMATS[usize::from(selector) % 4]);
-    let mapper = Mapper::new(&config);
-    let offloader = Offloader::new(config.offload.clone().expect("offloading is configured"), "aws");
+    let mapper = config.mapper();
+    let offloader = config.offloader().expect("offloading is configured");
     let Ok(records) = decode_event(event, &decoders) else { return };
     for record in records {
         let Ok(record) = record.result else { continue };

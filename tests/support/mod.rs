@@ -3,7 +3,13 @@
 //!
 //! The tools come from the project venv (`make venv`); `KEL_VENV_BIN` points elsewhere.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses a part of the shared support"
+)]
+
+pub mod fakes;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

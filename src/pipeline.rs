@@ -1,0 +1,452 @@
+//! The one place where the stages meet: [`Pipeline::prepare`] (decode → map → offload plan →
+//! batch plan; pure, no I/O) and [`Pipeline::deliver`] (uploads, then sends), joined by
+//! [`Pipeline::handle`].
+//!
+//! Each record of an invocation has one slot, which holds either its pending work (its entry,
+//! the entry's size and the object to upload first) or its final [`Outcome`]. Every stage moves
+//! slots from pending to done; at the end every slot is done, and the report reads them in
+//! event order. The pipeline knows nothing of a particular bus ([`EventBus`]), object store
+//! ([`BlobStore`]) or value format ([`PayloadDecoder`](crate::PayloadDecoder)): those come
+//! through [`Pipeline::builder`].
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::batch::{self, Plan};
+use crate::bus::{BatchLimits, EventBus};
+use crate::config::{Config, FailureMode};
+use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
+use crate::error::CallFailure;
+use crate::map::{EventEntry, Mapper};
+use crate::offload::{ObjectKeys, Offloader, RandomKeys};
+use crate::report::{self, BatchResponse, Failure, Invocation, InvocationError, Outcome};
+use crate::retry::{CallPolicy, Caller};
+use crate::send;
+use crate::store::{AnyStore, BlobStore, NoObjectStore, Upload};
+
+/// Time kept free before the invocation deadline: nothing is started that would end later, so
+/// that the response (and its logs) always leave before Lambda stops the function. It covers
+/// building and logging the report of a large batch with room to spare.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// Everything an invocation needs, built once at cold start.
+#[derive(Debug)]
+pub struct Pipeline<B> {
+    decoders: Decoders,
+    mapper: Mapper,
+    bus: B,
+    limits: BatchLimits,
+    offload: Option<Offloader>,
+    store: Option<AnyStore>,
+    keys: Box<dyn ObjectKeys>,
+    policy: CallPolicy,
+    failure_mode: FailureMode,
+}
+
+/// Builds a [`Pipeline`]: the configuration gives the defaults, the builder supplies the parts.
+#[derive(Debug)]
+#[must_use]
+pub struct PipelineBuilder<'c, B> {
+    config: &'c Config,
+    bus: B,
+    store: Option<AnyStore>,
+    decoders: Option<Decoders>,
+    mapper: Option<Mapper>,
+    keys: Option<Box<dyn ObjectKeys>>,
+}
+
+/// A builder that has no bus yet.
+#[derive(Debug, Clone, Copy)]
+pub struct NoBus;
+
+impl Pipeline<NoBus> {
+    /// Starts a pipeline for `config`; it needs a [`bus`](PipelineBuilder::bus) to be built.
+    pub fn builder(config: &Config) -> PipelineBuilder<'_, NoBus> {
+        PipelineBuilder {
+            config,
+            bus: NoBus,
+            store: None,
+            decoders: None,
+            mapper: None,
+            keys: None,
+        }
+    }
+}
+
+impl<'c, B> PipelineBuilder<'c, B> {
+    /// The bus events are sent through.
+    pub fn bus<T: EventBus>(self, bus: T) -> PipelineBuilder<'c, T> {
+        PipelineBuilder {
+            config: self.config,
+            bus,
+            store: self.store,
+            decoders: self.decoders,
+            mapper: self.mapper,
+            keys: self.keys,
+        }
+    }
+
+    /// The object store of the claim check, if any: a pipeline whose configuration offloads
+    /// needs one (without it, a record that would be offloaded fails).
+    pub fn store<S: BlobStore + 'static>(mut self, store: Option<S>) -> Self {
+        self.store = store.map(AnyStore::new);
+        self
+    }
+
+    /// Key and value decoders other than the configured formats.
+    pub fn decoders(mut self, decoders: Decoders) -> Self {
+        self.decoders = Some(decoders);
+        self
+    }
+
+    /// A mapper other than the configured one.
+    pub fn mapper(mut self, mapper: Mapper) -> Self {
+        self.mapper = Some(mapper);
+        self
+    }
+
+    /// How offloaded objects are named (default: [`RandomKeys`]).
+    pub fn keys(mut self, keys: impl ObjectKeys + 'static) -> Self {
+        self.keys = Some(Box::new(keys));
+        self
+    }
+}
+
+impl<B: EventBus> PipelineBuilder<'_, B> {
+    /// The pipeline.
+    pub fn build(self) -> Pipeline<B> {
+        let config = self.config;
+        Pipeline {
+            decoders: self.decoders.unwrap_or_else(|| config.decoders()),
+            mapper: self.mapper.unwrap_or_else(|| config.mapper()),
+            limits: self.bus.limits().capped(config.batch_max_bytes()),
+            bus: self.bus,
+            offload: config.offloader(),
+            store: self.store,
+            keys: self.keys.unwrap_or_else(|| Box::new(RandomKeys)),
+            policy: config.call_policy(),
+            failure_mode: config.failure_mode(),
+        }
+    }
+}
+
+/// One record's place in an invocation.
+#[derive(Debug)]
+struct Slot {
+    record: RecordInfo,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Pending(Pending),
+    Done(Outcome),
+}
+
+/// A record whose event is ready to go, once its object (if any) is stored.
+#[derive(Debug)]
+struct Pending {
+    entry: EventEntry,
+    size: usize,
+    upload: Option<Upload>,
+}
+
+/// An invocation planned: what [`Pipeline::deliver`] will upload and send, and the records that
+/// already failed.
+#[derive(Debug)]
+pub struct Prepared {
+    slots: Vec<Slot>,
+    batches: Vec<Vec<usize>>,
+    started: Instant,
+}
+
+impl Prepared {
+    /// The objects to upload, in event order, with their records.
+    pub fn uploads(&self) -> impl Iterator<Item = (&RecordInfo, &Upload)> {
+        self.slots.iter().filter_map(|slot| match &slot.state {
+            State::Pending(Pending {
+                upload: Some(upload),
+                ..
+            }) => Some((&slot.record, upload)),
+            _ => None,
+        })
+    }
+
+    /// The planned calls, in order, each with its entries.
+    pub fn calls(&self) -> impl Iterator<Item = Vec<&EventEntry>> {
+        self.batches
+            .iter()
+            .map(|batch| batch.iter().filter_map(|&i| self.entry(i)).collect())
+    }
+
+    /// The records that failed before any I/O, with why.
+    pub fn failures(&self) -> impl Iterator<Item = (&RecordInfo, &Failure)> {
+        self.slots.iter().filter_map(|slot| match &slot.state {
+            State::Done(Outcome::Failed(failure)) => Some((&slot.record, failure)),
+            _ => None,
+        })
+    }
+
+    fn entry(&self, slot: usize) -> Option<&EventEntry> {
+        match &self.slots[slot].state {
+            State::Pending(p) => Some(&p.entry),
+            State::Done(_) => None,
+        }
+    }
+}
+
+impl<B: EventBus> Pipeline<B> {
+    /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
+    pub async fn handle(
+        &self,
+        event: KafkaEvent,
+        deadline: Instant,
+    ) -> Result<BatchResponse, InvocationError> {
+        let done = self.run(event, deadline).await?;
+        if self.failure_mode == FailureMode::FailInvocation && !done.failures.is_empty() {
+            return Err(report::undelivered_error(&done.records, &done.failures));
+        }
+        Ok(done.response)
+    }
+
+    /// Processes one invocation and returns everything that happened, whatever the failure mode.
+    pub async fn run(
+        &self,
+        event: KafkaEvent,
+        deadline: Instant,
+    ) -> Result<Invocation, EventError> {
+        let prepared = self.prepare(event)?;
+        Ok(self.deliver(prepared, deadline).await)
+    }
+
+    /// Decodes, maps, plans the offloading and the calls of one event. Pure: no I/O, and
+    /// deterministic when the [`ObjectKeys`] are.
+    pub fn prepare(&self, event: KafkaEvent) -> Result<Prepared, EventError> {
+        let started = Instant::now();
+        let decoded = decode::decode_event(event, &self.decoders)?;
+        let mut slots: Vec<Slot> = decoded.into_iter().map(|d| self.slot(d)).collect();
+        let batches = self.plan(&mut slots);
+        Ok(Prepared {
+            slots,
+            batches,
+            started,
+        })
+    }
+
+    fn slot(&self, decoded: Decoded) -> Slot {
+        let state = match decoded.result {
+            Ok(record) => match self.pending(&record) {
+                Ok(pending) => State::Pending(pending),
+                Err(failure) => State::Done(Outcome::Failed(failure)),
+            },
+            Err(e) => State::Done(Outcome::Failed(Failure::Decode(e))),
+        };
+        Slot {
+            record: decoded.info,
+            state,
+        }
+    }
+
+    fn pending(&self, record: &DecodedRecord) -> Result<Pending, Failure> {
+        let mut entry = self.mapper.map(record).map_err(Failure::Map)?;
+        let mut size = self.bus.entry_size(&entry);
+        let mut upload = None;
+        if let Some(offloader) = &self.offload
+            && offloader.applies_to(size)
+            && let Some((detail, object)) = offloader.plan(record, &self.keys.key_for(record))
+        {
+            entry.detail = detail;
+            size = self.bus.entry_size(&entry);
+            upload = Some(object);
+        }
+        Ok(Pending {
+            entry,
+            size,
+            upload,
+        })
+    }
+
+    /// Packs the pending slots into calls; a slot too large for any call is done (failed).
+    fn plan(&self, slots: &mut [Slot]) -> Vec<Vec<usize>> {
+        let sizes = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match &slot.state {
+                State::Pending(p) => Some((i, p.size)),
+                State::Done(_) => None,
+            });
+        let Plan { batches, oversize } = batch::plan(sizes, self.limits);
+        for (i, size) in oversize {
+            let cap = self.limits.max_bytes;
+            slots[i].state = State::Done(Outcome::Failed(Failure::Oversize { size, cap }));
+        }
+        batches
+    }
+
+    /// Uploads the planned objects, then sends the events, within `deadline`.
+    pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Invocation {
+        let Prepared {
+            mut slots,
+            mut batches,
+            started,
+        } = prepared;
+        let caller = Caller::new(self.policy, deadline);
+        let mut done = report::Counters::default();
+        // Objects first: an event is only sent once its object exists.
+        if self.upload(&mut slots, &caller, &mut done).await {
+            batches = self.plan(&mut slots);
+        }
+        done.batches = batches.len();
+        self.send(&mut slots, batches, &caller, &mut done).await;
+        let outcomes = slots.into_iter().map(|slot| match slot.state {
+            State::Done(outcome) => (slot.record, outcome),
+            State::Pending(_) => unreachable!(
+                "every pending slot is batched and every batched entry gets a delivery"
+            ),
+        });
+        report::build(outcomes.collect(), done, started.elapsed())
+    }
+
+    /// Uploads every planned object; a slot whose upload fails is done. Returns whether any
+    /// failed.
+    async fn upload(
+        &self,
+        slots: &mut [Slot],
+        caller: &Caller,
+        done: &mut report::Counters,
+    ) -> bool {
+        let planned: Vec<(usize, &Upload)> = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match &slot.state {
+                State::Pending(Pending {
+                    upload: Some(u), ..
+                }) => Some((i, u)),
+                _ => None,
+            })
+            .collect();
+        let (Some(offloader), false) = (&self.offload, planned.is_empty()) else {
+            return false;
+        };
+        let uploads: Vec<&Upload> = planned.iter().map(|&(_, u)| u).collect();
+        let results = match &self.store {
+            Some(store) => store.upload_all(&uploads, caller).await,
+            None => vec![Err(CallFailure::Call(std::sync::Arc::new(NoObjectStore))); uploads.len()],
+        };
+        let mut failed = Vec::new();
+        for (&(i, upload), result) in planned.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    done.offloaded += 1;
+                    done.offloaded_bytes += upload.body.len();
+                    tracing::debug!(
+                        bucket = offloader.bucket(),
+                        key = %upload.key,
+                        bytes = upload.body.len(),
+                        topic = slots[i].record.topic.as_deref().unwrap_or("?"),
+                        partition = slots[i].record.partition,
+                        offset = slots[i].record.id.offset,
+                        "Offloaded part of an event to S3."
+                    );
+                }
+                Err(failure) => failed.push((
+                    i,
+                    Failure::Offload {
+                        bucket: offloader.bucket().to_owned(),
+                        key: upload.key.clone(),
+                        bytes: upload.body.len(),
+                        failure,
+                    },
+                )),
+            }
+        }
+        let any_failed = !failed.is_empty();
+        for (i, failure) in failed {
+            slots[i].state = State::Done(Outcome::Failed(failure));
+        }
+        any_failed
+    }
+
+    /// Sends the planned calls; every batched slot is done afterwards.
+    async fn send(
+        &self,
+        slots: &mut [Slot],
+        batches: Vec<Vec<usize>>,
+        caller: &Caller,
+        done: &mut report::Counters,
+    ) {
+        let report = {
+            let entries = |batch: Vec<usize>| -> send::Batch<'_> {
+                batch
+                    .into_iter()
+                    .filter_map(|i| match &slots[i].state {
+                        State::Pending(p) => Some((i, &p.entry)),
+                        State::Done(_) => None,
+                    })
+                    .collect()
+            };
+            let batches = batches.into_iter().map(entries).collect();
+            send::send_all(&self.bus, batches, caller).await
+        };
+        done.calls = report.calls;
+        done.retries = report.retries;
+        done.throttled = report.throttled;
+        for (i, delivery) in report.deliveries {
+            slots[i].state = State::Done(match delivery {
+                Ok(()) => Outcome::Delivered,
+                Err(failure) => Outcome::Failed(Failure::Send(failure)),
+            });
+        }
+    }
+}
+
+/// Deadlines below this many epoch milliseconds (September 2001) cannot be real: Lambda sends an
+/// epoch deadline, but cargo-lambda's local emulator sends the function timeout itself
+/// (`lambda-runtime-deadline-ms: 600000`), which is then read as a duration.
+const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
+
+/// The instant by which a handler must be done: the invocation deadline (the runtime API's
+/// `lambda-runtime-deadline-ms`) less [`DEADLINE_MARGIN`].
+pub fn deadline_from(deadline_ms: u64) -> Instant {
+    let remaining = if deadline_ms < PLAUSIBLE_EPOCH_MS {
+        Duration::from_millis(deadline_ms)
+    } else {
+        (SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms))
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
+    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms(t: SystemTime) -> u64 {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn deadline_keeps_the_margin() {
+        let in_ten_s = epoch_ms(SystemTime::now() + Duration::from_secs(10));
+        let left = deadline_from(in_ten_s) - Instant::now();
+        assert!(
+            left <= Duration::from_secs(10) - DEADLINE_MARGIN,
+            "{left:?}"
+        );
+        assert!(left >= Duration::from_secs(9) - DEADLINE_MARGIN, "{left:?}");
+        let past = epoch_ms(SystemTime::now() - Duration::from_secs(1));
+        assert!(deadline_from(past) <= Instant::now());
+    }
+
+    #[test]
+    fn emulator_timeouts_are_read_as_durations() {
+        let left = deadline_from(600_000) - Instant::now();
+        assert!(
+            left > Duration::from_secs(599) - DEADLINE_MARGIN && left <= Duration::from_secs(600),
+            "{left:?}"
+        );
+    }
+}

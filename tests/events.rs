@@ -1,0 +1,110 @@
+//! Every sample event in `events/` runs through the pipeline in-process, with the fake bus and
+//! the default configuration: each record gets exactly one outcome, every accepted event is one
+//! of the event's records, and the sizes of the calls respect the limits. The fast path of the
+//! tests thus sees the same fixtures as the demo and the end-to-end tests.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
+use serde_json::Value;
+use support::fakes::{FakeBus, Id};
+
+fn sample_events() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn record_ids(event: &Value) -> HashSet<Id> {
+    let records = event["records"].as_object().unwrap();
+    records
+        .iter()
+        .flat_map(|(key, list)| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| (key.clone(), r["offset"].as_i64().unwrap()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_sample_event_gives_each_record_one_outcome() {
+    let files = sample_events();
+    assert!(files.len() >= 6, "the sample events are missing: {files:?}");
+    let config = Config::from_lookup(|name| match name {
+        "AWS_EVENTBRIDGE_CONNECTOR_ID" => Some("samples".into()),
+        "AWS_EVENTBRIDGE_EVENTBUS_ARN" => {
+            Some("arn:aws:events:us-east-1:123456789012:event-bus/samples".into())
+        }
+        _ => None,
+    })
+    .unwrap();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let json: Value = serde_json::from_str(&text).unwrap();
+        let ids = record_ids(&json);
+        let bus = Arc::new(FakeBus::default());
+        let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).build();
+        let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let done = pipeline.run(event, deadline).await.unwrap();
+        let name = file.display();
+
+        let failed: HashSet<Id> = done
+            .response
+            .batch_item_failures
+            .iter()
+            .map(|f| {
+                (
+                    f.item_identifier.partition.clone(),
+                    f.item_identifier.offset,
+                )
+            })
+            .collect();
+        let state = bus.state.lock().unwrap();
+        assert_eq!(done.tally.records, ids.len(), "{name}");
+        assert_eq!(
+            failed.len(),
+            done.tally.failed,
+            "{name}: a record reported twice"
+        );
+        assert!(
+            failed.is_subset(&ids),
+            "{name}: a reported record is not in the event"
+        );
+        assert!(
+            state.accepted.is_subset(&ids),
+            "{name}: an unknown event was sent"
+        );
+        assert!(
+            state.accepted.is_disjoint(&failed),
+            "{name}: delivered and reported"
+        );
+        assert_eq!(state.accepted.len() + failed.len(), ids.len(), "{name}");
+        for &(entries, bytes) in &state.calls {
+            assert!(
+                (1..=MAX_ENTRIES_PER_PUT).contains(&entries),
+                "{name}: {entries} entries"
+            );
+            assert!(bytes <= config.batch_max_bytes(), "{name}: {bytes} bytes");
+        }
+        if file.ends_with("oversize.json") {
+            assert!(
+                done.tally.failed > 0,
+                "{name}: the oversize record was sent"
+            );
+        }
+    }
+}
