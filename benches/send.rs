@@ -16,46 +16,40 @@
     reason = "a benchmark that cannot unwrap has failed"
 )]
 
-#[path = "../tests/faults/server.rs"]
-#[allow(dead_code)]
-mod server;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
-use aws_sdk_eventbridge::config::{Credentials, Region};
-use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
+use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{EventBridgeBus, KafkaEvent, Pipeline};
 use serde_json::{Value, json};
-use server::{Fault, FaultServer, Schedule};
+use support::aws::sdk_config;
+use support::config::config;
+use support::events;
+use support::faults::{Fault, FaultServer, Schedule};
+use support::http;
 use tokio::net::TcpListener;
 
 const RECORDS: usize = 10_000;
 
 fn event_json(records: usize, value_bytes: usize) -> Value {
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut partitions = serde_json::Map::new();
-    for i in 0..records {
-        let p = i % 4;
+    events::event_json((0..records).map(|i| {
         let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
-        let record = json!({"topic": "bench", "partition": p, "offset": i, "timestamp": 1, "timestampType": "CREATE_TIME",
-                            "key": b64(&format!("k-{i}")), "value": b64(&value), "headers": []});
-        partitions
-            .entry(format!("bench-{p}"))
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .unwrap()
-            .push(record);
-    }
-    json!({"eventSource": "aws:kafka", "records": partitions})
+        let offset = i64::try_from(i).unwrap();
+        events::record(
+            "bench",
+            offset % 4,
+            offset,
+            Some(&format!("k-{i}")),
+            Some(&value),
+        )
+    }))
 }
 
 async fn send_phase(
@@ -72,12 +66,8 @@ async fn send_phase(
         throttle_percent: if throttle_tenth { 10 } else { 0 },
     };
     let server = FaultServer::start(schedule).await;
-    let vars: HashMap<&str, String> = [
+    let config = config(&[
         ("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench".to_owned()),
-        (
-            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
-            "arn:aws:events:us-east-1:123456789012:event-bus/b".to_owned(),
-        ),
         ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
         (
             "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS",
@@ -85,15 +75,8 @@ async fn send_phase(
         ),
         ("AWS_EVENTBRIDGE_RETRIES_MAX", "10".to_owned()),
         ("AWS_EVENTBRIDGE_RETRIES_DELAY", "20".to_owned()),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::for_tests())
-        .load()
-        .await;
+    ]);
+    let shared = sdk_config(None);
     let pipeline = Pipeline::builder(&config)
         .bus(EventBridgeBus::from_config(&config, &shared))
         .build();
@@ -118,58 +101,45 @@ async fn runtime_api(event: Bytes) -> (String, Arc<Mutex<(Option<Instant>, Optio
     let address = listener.local_addr().unwrap().to_string();
     let seen = Arc::new(Mutex::new((None, None)));
     let state = Arc::clone(&seen);
-    tokio::spawn(async move {
-        let served = Arc::new(Mutex::new(false));
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let (state, served, event) = (Arc::clone(&state), Arc::clone(&served), event.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (state, served, event) =
-                        (Arc::clone(&state), Arc::clone(&served), event.clone());
-                    async move {
-                        let path = req.uri().path().to_owned();
-                        req.into_body().collect().await.ok();
-                        if path.ends_with("/invocation/next") {
-                            state.lock().unwrap().0.get_or_insert_with(Instant::now);
-                            let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
-                            if !first {
-                                std::future::pending::<()>().await;
-                            }
-                            let deadline = std::time::SystemTime::now()
-                                .duration_since(std::time::UNIX_EPOCH)
-                                .unwrap()
-                                .as_millis()
-                                + 60_000;
-                            return Ok::<_, std::convert::Infallible>(
-                                Response::builder()
-                                    .header("lambda-runtime-aws-request-id", "bench-1")
-                                    .header("lambda-runtime-deadline-ms", deadline.to_string())
-                                    .header(
-                                        "lambda-runtime-invoked-function-arn",
-                                        "arn:aws:lambda:us-east-1:123456789012:function:f",
-                                    )
-                                    .body(Full::new(event))
-                                    .unwrap(),
-                            );
-                        }
-                        if path.ends_with("/response") || path.ends_with("/error") {
-                            state.lock().unwrap().1.get_or_insert_with(Instant::now);
-                        }
-                        Ok(Response::builder()
-                            .status(202)
-                            .body(Full::new(Bytes::new()))
-                            .unwrap())
-                    }
-                });
-                http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                    .ok();
-            });
+    let served = Arc::new(Mutex::new(false));
+    http::serve(listener, move |req: Request<Incoming>| {
+        let (state, served, event) = (Arc::clone(&state), Arc::clone(&served), event.clone());
+        async move {
+            let path = req.uri().path().to_owned();
+            req.into_body().collect().await.ok();
+            if path.ends_with("/invocation/next") {
+                state.lock().unwrap().0.get_or_insert_with(Instant::now);
+                let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
+                if !first {
+                    std::future::pending::<()>().await;
+                }
+                return Ok::<_, Infallible>(next_invocation(event));
+            }
+            if path.ends_with("/response") || path.ends_with("/error") {
+                state.lock().unwrap().1.get_or_insert_with(Instant::now);
+            }
+            Ok(http::respond(202, "application/json", Bytes::new()))
         }
     });
     (address, seen)
+}
+
+/// The runtime API's answer to `/next`: `event`, due in 60 s.
+fn next_invocation(event: Bytes) -> Response<Full<Bytes>> {
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 60_000;
+    Response::builder()
+        .header("lambda-runtime-aws-request-id", "bench-1")
+        .header("lambda-runtime-deadline-ms", deadline.to_string())
+        .header(
+            "lambda-runtime-invoked-function-arn",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+        )
+        .body(Full::new(event))
+        .unwrap()
 }
 
 /// Starts the binary; returns (time to the first `/next`, peak RSS in KiB after the response).

@@ -52,6 +52,22 @@ pub fn is_throttling<E: ProvideErrorMetadata>(
     }
 }
 
+/// The shared configuration as each adapter's client uses it: the function's region, the SDK's
+/// own retries off (the pipeline owns retries, so nothing is sent more often than configured),
+/// and [`CONNECT_TIMEOUT`].
+pub(crate) fn client_config(config: &Config, shared: &SdkConfig) -> SdkConfig {
+    shared
+        .to_builder()
+        .region(Region::new(config.region.clone()))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
+        .build()
+}
+
 /// Credentials could not be resolved at cold start.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
@@ -149,9 +165,85 @@ pub async fn check_credentials(
         })
 }
 
+/// A service error of `status` with `code`, for the classification tests of each adapter.
+#[cfg(test)]
+pub(crate) fn service_error<E>(status: u16, code: &str) -> SdkError<E, HttpResponse>
+where
+    E: aws_smithy_runtime_api::client::result::CreateUnhandledError,
+{
+    use aws_smithy_types::body::SdkBody;
+    let meta = aws_smithy_types::error::ErrorMetadata::builder()
+        .code(code)
+        .message("m")
+        .build();
+    let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("a status");
+    let error =
+        E::create_unhandled_error(Box::new(std::io::Error::other(code.to_owned())), Some(meta));
+    SdkError::service_error(error, HttpResponse::new(status, SdkBody::empty()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_eventbridge::operation::put_events::PutEventsError;
+    use aws_sdk_s3::operation::put_object::PutObjectError;
+
+    #[test]
+    fn failures_without_a_response() {
+        let timeout: SdkError<PutObjectError, HttpResponse> = SdkError::timeout_error("slow");
+        assert!(crate::s3::is_retryable(&timeout));
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let dispatch: SdkError<PutEventsError, HttpResponse> = SdkError::dispatch_failure(
+            aws_sdk_eventbridge::error::ConnectorError::io(Box::new(io)),
+        );
+        assert!(crate::eventbridge::is_retryable(&dispatch));
+        let construction: SdkError<PutEventsError, HttpResponse> =
+            SdkError::construction_failure("bad");
+        assert!(!crate::eventbridge::is_retryable(&construction));
+    }
+
+    #[test]
+    fn classification_by_service_status_and_code() {
+        fn put_events(status: u16, code: &str) -> (bool, bool) {
+            let error = service_error::<PutEventsError>(status, code);
+            let throttling = is_throttling(&error, "ThrottlingException");
+            (crate::eventbridge::is_retryable(&error), throttling)
+        }
+        fn put_object(status: u16, code: &str) -> (bool, bool) {
+            let error = service_error::<PutObjectError>(status, code);
+            (crate::s3::is_retryable(&error), false)
+        }
+        let retry = [(400, "ThrottlingException"), (500, "InternalException")];
+        let retry = [retry, [(503, "ServiceUnavailable"), (502, "Whatever")]].concat();
+        for (status, code) in retry {
+            let throttling = code.contains("Throttl");
+            assert_eq!(put_events(status, code), (true, throttling), "{code}");
+        }
+        assert_eq!(
+            put_events(429, "TooManyRequests"),
+            (true, true),
+            "429 is throttling"
+        );
+        let final_codes = ["ValidationException", "ResourceNotFoundException"];
+        let final_codes = [
+            final_codes,
+            ["AccessDeniedException", "RequestEntityTooLarge"],
+        ];
+        for (status, code) in [400, 404, 403, 413].into_iter().zip(final_codes.concat()) {
+            assert_eq!(put_events(status, code), (false, false), "{code}");
+        }
+        let retry = [
+            (503, "SlowDown"),
+            (500, "InternalError"),
+            (400, "RequestTimeout"),
+        ];
+        for (status, code) in retry {
+            assert_eq!(put_object(status, code), (true, false), "{code}");
+        }
+        for (status, code) in [(404, "NoSuchBucket"), (403, "AccessDenied")] {
+            assert_eq!(put_object(status, code), (false, false), "{code}");
+        }
+    }
 
     #[test]
     fn session_names() {

@@ -221,22 +221,13 @@ impl BusArn {
         const RULE: &str =
             "must be arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>";
         let invalid = || ConfigError::invalid(EVENTBUS_ARN, value, RULE);
-        let mut parts = value.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("events"), Some(region), Some(account), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some(["arn", partition, "events", region, account, rest]) = arn_parts(value) else {
             return Err(invalid());
         };
         let name = rest.strip_prefix("event-bus/").ok_or_else(invalid)?;
         if !is_partition(partition)
             || !is_region(region)
-            || account.len() != 12
-            || !account.bytes().all(|b| b.is_ascii_digit())
+            || !is_account(account)
             || name.is_empty()
             || name.chars().any(char::is_whitespace)
         {
@@ -576,27 +567,44 @@ fn parse_resources(value: Option<String>) -> Vec<String> {
 }
 
 fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("none") => Ok(TimeRule::None),
-        Some("record-timestamp") => Ok(TimeRule::RecordTimestamp),
-        Some(other) => Err(ConfigError::invalid(
-            TIME_MAPPER,
-            other,
-            "must be none or record-timestamp",
-        )),
-    }
+    let choices = [
+        ("none", TimeRule::None),
+        ("record-timestamp", TimeRule::RecordTimestamp),
+    ];
+    parse_choice(TIME_MAPPER, value, TimeRule::None, &choices)
 }
 
 fn parse_failure_mode(value: Option<String>) -> Result<FailureMode, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("partial") => Ok(FailureMode::Partial),
-        Some("fail-invocation") => Ok(FailureMode::FailInvocation),
-        Some(other) => Err(ConfigError::invalid(
-            BATCH_FAILURE_MODE,
-            other,
-            "must be partial or fail-invocation",
-        )),
+    let choices = [
+        ("partial", FailureMode::Partial),
+        ("fail-invocation", FailureMode::FailInvocation),
+    ];
+    parse_choice(BATCH_FAILURE_MODE, value, FailureMode::Partial, &choices)
+}
+
+/// The choice named by `value` (trimmed), `default` when unset; anything else is rejected with
+/// the list of names.
+fn parse_choice<T: Copy>(
+    var: &'static str,
+    value: Option<String>,
+    default: T,
+    choices: &[(&str, T)],
+) -> Result<T, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let value = value.trim();
+    if let Some((_, choice)) = choices.iter().find(|(name, _)| *name == value) {
+        return Ok(*choice);
     }
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let (last, rest) = names.split_last().expect("at least one choice");
+    let list = if rest.is_empty() {
+        (*last).to_owned()
+    } else {
+        format!("{} or {last}", rest.join(", "))
+    };
+    Err(ConfigError::invalid(var, value, format!("must be {list}")))
 }
 
 struct SendSettings {
@@ -608,32 +616,20 @@ struct SendSettings {
 }
 
 fn parse_sending(get: &impl Fn(&str) -> Option<String>) -> Result<SendSettings, ConfigError> {
-    let int = |var, default, min, max| parse_int(var, get(var), default, min, max);
-    let max_inflight = int(MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT, 1, MAX_MAX_INFLIGHT)?;
-    let retries_max = parse_int(
-        RETRIES_MAX,
-        get(RETRIES_MAX),
-        DEFAULT_RETRIES_MAX,
-        0,
-        MAX_RETRIES_MAX,
-    )?;
+    let max_inflight = parse_int(get, MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT, 1, MAX_MAX_INFLIGHT)?;
+    let retries_max = parse_int(get, RETRIES_MAX, DEFAULT_RETRIES_MAX, 0, MAX_RETRIES_MAX)?;
     let delay_ms = parse_int(
+        get,
         RETRIES_DELAY,
-        get(RETRIES_DELAY),
         DEFAULT_RETRIES_DELAY_MS,
         0,
         MAX_RETRIES_DELAY_MS,
     )?;
     let (min, max) = CALL_TIMEOUT_RANGE_MS;
-    let timeout_ms = parse_int(
-        CALL_TIMEOUT_MS,
-        get(CALL_TIMEOUT_MS),
-        DEFAULT_CALL_TIMEOUT_MS,
-        min,
-        max,
-    )?;
+    let timeout_ms = parse_int(get, CALL_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS, min, max)?;
+    let cap = MAX_BATCH_MAX_BYTES;
     Ok(SendSettings {
-        batch_max_bytes: int(BATCH_MAX_BYTES, MAX_BATCH_MAX_BYTES, 1, MAX_BATCH_MAX_BYTES)?,
+        batch_max_bytes: parse_int(get, BATCH_MAX_BYTES, cap, 1, cap)?,
         max_inflight: NonZeroUsize::new(max_inflight).expect("the parser's minimum is 1"),
         retries_max,
         retries_delay: Duration::from_millis(delay_ms),
@@ -699,38 +695,32 @@ fn parse_detail_type(
     Ok(DetailTypeRule::PerTopic(map))
 }
 
+/// `Ok` when `ok`, else the error that `var`=`value` breaks `rule`.
+fn ensure(ok: bool, var: &'static str, value: &str, rule: &str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(var, value, rule))
+    }
+}
+
 fn parse_credentials(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<CredentialsConfig, ConfigError> {
     let role_arn = get(IAM_ROLE_ARN).map(|v| v.trim().to_owned());
-    if let Some(arn) = &role_arn
-        && !is_role_arn(arn)
-    {
-        return Err(ConfigError::invalid(
-            IAM_ROLE_ARN,
-            arn,
-            "must be arn:<partition>:iam::<12-digit account>:role/<name>",
-        ));
+    if let Some(arn) = &role_arn {
+        let rule = "must be arn:<partition>:iam::<12-digit account>:role/<name>";
+        ensure(is_role_arn(arn), IAM_ROLE_ARN, arn, rule)?;
     }
     let external_id = get(IAM_EXTERNAL_ID).map(|v| v.trim().to_owned());
     if let Some(id) = &external_id {
-        if role_arn.is_none() {
-            return Err(ConfigError::invalid(
-                IAM_EXTERNAL_ID,
-                id,
-                "is only used with AWS_EVENTBRIDGE_IAM_ROLE_ARN, which is unset",
-            ));
-        }
+        let rule = "is only used with AWS_EVENTBRIDGE_IAM_ROLE_ARN, which is unset";
+        ensure(role_arn.is_some(), IAM_EXTERNAL_ID, id, rule)?;
         let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
-        if !(EXTERNAL_ID_CHARS.0..=EXTERNAL_ID_CHARS.1).contains(&id.len())
-            || !id.chars().all(allowed)
-        {
-            return Err(ConfigError::invalid(
-                IAM_EXTERNAL_ID,
-                id,
-                "must be 2 to 1224 characters of A-Z a-z 0-9 and _+=,.@:/-",
-            ));
-        }
+        let (min, max) = EXTERNAL_ID_CHARS;
+        let ok = (min..=max).contains(&id.len()) && id.chars().all(allowed);
+        let rule = "must be 2 to 1224 characters of A-Z a-z 0-9 and _+=,.@:/-";
+        ensure(ok, IAM_EXTERNAL_ID, id, rule)?;
     }
     let profile_name = get(IAM_PROFILE_NAME).map(|v| v.trim().to_owned());
     if let Some(profile) = &profile_name {
@@ -758,25 +748,31 @@ fn parse_credentials(
 
 /// `arn:<partition>:iam::<12 digits>:role/<name>`, in any partition.
 fn is_role_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) => {
+    match arn_parts(arn) {
+        Some(["arn", partition, "iam", "", account, resource]) => {
             is_partition(partition)
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
+                && is_account(account)
                 && resource
                     .strip_prefix("role/")
                     .is_some_and(|name| !name.is_empty())
         }
         _ => false,
     }
+}
+
+/// The six `:`-separated parts of an ARN (the last keeps any further `:`), if it has six.
+fn arn_parts(arn: &str) -> Option<[&str; 6]> {
+    let mut parts = arn.splitn(6, ':');
+    let mut out = [""; 6];
+    for part in &mut out {
+        *part = parts.next()?;
+    }
+    Some(out)
+}
+
+/// A 12-digit AWS account id.
+fn is_account(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_offload(
@@ -805,13 +801,7 @@ fn parse_offload(
     let s3_endpoint_uri = get(OFFLOAD_S3_ENDPOINT_URI)
         .map(|v| parse_endpoint(OFFLOAD_S3_ENDPOINT_URI, &v))
         .transpose()?;
-    let threshold_bytes = parse_int(
-        OFFLOAD_THRESHOLD,
-        get(OFFLOAD_THRESHOLD),
-        0,
-        0,
-        MAX_BATCH_MAX_BYTES,
-    )?;
+    let threshold_bytes = parse_int(get, OFFLOAD_THRESHOLD, 0, 0, MAX_BATCH_MAX_BYTES)?;
     let key_prefix = get(OFFLOAD_KEY_PREFIX)
         .map(|p| p.trim().to_owned())
         .unwrap_or_default();
@@ -855,23 +845,18 @@ fn parse_format(
     value: Option<String>,
     default: PayloadFormat,
 ) -> Result<PayloadFormat, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None => Ok(default),
-        Some("string") => Ok(PayloadFormat::String),
-        Some("json") => Ok(PayloadFormat::Json),
-        Some("bytes") => Ok(PayloadFormat::Bytes),
-        Some("auto") => Ok(PayloadFormat::Auto),
-        Some(other) => Err(ConfigError::invalid(
-            var,
-            other,
-            "must be string, json, bytes or auto",
-        )),
-    }
+    let choices = [
+        ("string", PayloadFormat::String),
+        ("json", PayloadFormat::Json),
+        ("bytes", PayloadFormat::Bytes),
+        ("auto", PayloadFormat::Auto),
+    ];
+    parse_choice(var, value, default, &choices)
 }
 
 fn parse_int<T>(
+    get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
-    value: Option<String>,
     default: T,
     min: T,
     max: T,
@@ -879,7 +864,7 @@ fn parse_int<T>(
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
 {
-    let Some(value) = value else {
+    let Some(value) = get(var) else {
         return Ok(default);
     };
     match value.trim().parse::<T>() {

@@ -86,93 +86,51 @@ pub struct WireRecord {
     pub value_schema_metadata: Option<IgnoredAny>,
 }
 
-impl<'de> Deserialize<'de> for Records {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RecordsVisitor;
-
-        impl<'de> Visitor<'de> for RecordsVisitor {
-            type Value = Records;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of \"<topic>-<partition>\" to arrays of records")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Records, A::Error> {
-                let mut partitions = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(key) = map.next_key::<String>()? {
-                    let records = map.next_value::<Vec<WireRecord>>()?;
-                    partitions.push(PartitionRecords { key, records });
+/// Implements `Deserialize` for `$ty` through `deserialize_any`, with a visitor that expects
+/// `$expecting` and has the visit methods given: the one shape of the lenient wire types.
+macro_rules! deserialize_any {
+    ($ty:ident, $expecting:literal, { $($methods:tt)* }) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct AnyVisitor;
+                impl<'de> Visitor<'de> for AnyVisitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    $($methods)*
                 }
-                Ok(Records::Partitions(partitions))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Records, E> {
-                Ok(Records::NotAMap("null"))
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<Records, E> {
-                Ok(Records::NotAMap("null"))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Records, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Records::NotAMap("an array"))
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Records, E> {
-                Ok(Records::NotAMap("a boolean"))
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Records, E> {
-                Ok(Records::NotAMap("a number"))
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Records, E> {
-                Ok(Records::NotAMap("a number"))
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Records, E> {
-                Ok(Records::NotAMap("a number"))
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Records, E> {
-                Ok(Records::NotAMap("a string"))
+                deserializer.deserialize_any(AnyVisitor)
             }
         }
-
-        deserializer.deserialize_any(RecordsVisitor)
-    }
-}
-
-/// The `headers` member of a record, read without building a JSON tree. A wrong shape is kept
-/// as a record error rather than failing the whole event.
-#[derive(Debug, Default)]
-pub enum WireHeaders {
-    /// Absent or `null`: no headers.
-    #[default]
-    Absent,
-    /// Names and raw values in record order (an object with several names gives several
-    /// headers, in document order).
-    Headers(Vec<(String, Vec<u8>)>),
-    /// Not an array; the JSON type found.
-    WrongType(&'static str),
-    /// The element at this index is not `{"name": [byte, …]}` with bytes in -128..=255.
-    BadHeader(usize),
+    };
 }
 
 /// Implements the visit methods of a lenient visitor that maps every JSON type it does not
 /// handle itself to `$value`, consuming containers.
 macro_rules! otherwise {
     (scalars => $value:expr) => {
+        otherwise!(bool => $value);
+        otherwise!(float => $value);
+        otherwise!(str => $value);
+        otherwise!(unit => $value);
+    };
+    (bool => $value:expr) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok($value)
         }
+    };
+    (float => $value:expr) => {
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
             Ok($value)
         }
+    };
+    (str => $value:expr) => {
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Ok($value)
         }
+    };
+    (unit => $value:expr) => {
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok($value)
         }
@@ -199,135 +157,137 @@ macro_rules! otherwise {
     };
 }
 
-impl<'de> Deserialize<'de> for WireHeaders {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HeadersVisitor;
-        impl<'de> Visitor<'de> for HeadersVisitor {
-            type Value = WireHeaders;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of headers")
+deserialize_any!(
+    Records,
+    "a map of \"<topic>-<partition>\" to arrays of records",
+    {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Records, A::Error> {
+            let mut partitions = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            while let Some(key) = map.next_key::<String>()? {
+                let records = map.next_value::<Vec<WireRecord>>()?;
+                partitions.push(PartitionRecords { key, records });
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WireHeaders, A::Error> {
-                let mut headers = Vec::with_capacity(seq.size_hint().unwrap_or(2));
-                let mut bad = None;
-                let mut index = 0;
-                while let Some(header) = seq.next_element::<WireHeader>()? {
-                    match header.0 {
-                        Some(mut list) if bad.is_none() => headers.append(&mut list),
-                        Some(_) => {}
-                        None => {
-                            bad.get_or_insert(index);
-                        }
-                    }
-                    index += 1;
-                }
-                Ok(bad.map_or(WireHeaders::Headers(headers), WireHeaders::BadHeader))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<WireHeaders, E> {
-                Ok(WireHeaders::Absent)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<WireHeaders, E> {
-                Ok(WireHeaders::WrongType("a boolean"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<WireHeaders, E> {
-                Ok(WireHeaders::WrongType("a number"))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<WireHeaders, E> {
-                Ok(WireHeaders::WrongType("a string"))
-            }
-            otherwise!(integers => WireHeaders::WrongType("a number"));
-            otherwise!(map => WireHeaders::WrongType("an object"));
+            Ok(Records::Partitions(partitions))
         }
-        deserializer.deserialize_any(HeadersVisitor)
+
+        fn visit_none<E: de::Error>(self) -> Result<Records, E> {
+            Ok(Records::NotAMap("null"))
+        }
+
+        otherwise!(unit => Records::NotAMap("null"));
+        otherwise!(seq => Records::NotAMap("an array"));
+        otherwise!(bool => Records::NotAMap("a boolean"));
+        otherwise!(integers => Records::NotAMap("a number"));
+        otherwise!(float => Records::NotAMap("a number"));
+        otherwise!(str => Records::NotAMap("a string"));
     }
+);
+
+/// The `headers` member of a record, read without building a JSON tree. A wrong shape is kept
+/// as a record error rather than failing the whole event.
+#[derive(Debug, Default)]
+pub enum WireHeaders {
+    /// Absent or `null`: no headers.
+    #[default]
+    Absent,
+    /// Names and raw values in record order (an object with several names gives several
+    /// headers, in document order).
+    Headers(Vec<(String, Vec<u8>)>),
+    /// Not an array; the JSON type found.
+    WrongType(&'static str),
+    /// The element at this index is not `{"name": [byte, …]}` with bytes in -128..=255.
+    BadHeader(usize),
 }
+
+deserialize_any!(WireHeaders, "an array of headers", {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WireHeaders, A::Error> {
+        let mut headers = Vec::with_capacity(seq.size_hint().unwrap_or(2));
+        let mut bad = None;
+        let mut index = 0;
+        while let Some(header) = seq.next_element::<WireHeader>()? {
+            match header.0 {
+                Some(mut list) if bad.is_none() => headers.append(&mut list),
+                Some(_) => {}
+                None => {
+                    bad.get_or_insert(index);
+                }
+            }
+            index += 1;
+        }
+        Ok(bad.map_or(WireHeaders::Headers(headers), WireHeaders::BadHeader))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<WireHeaders, E> {
+        Ok(WireHeaders::Absent)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<WireHeaders, E> {
+        Ok(WireHeaders::WrongType("a boolean"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<WireHeaders, E> {
+        Ok(WireHeaders::WrongType("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<WireHeaders, E> {
+        Ok(WireHeaders::WrongType("a string"))
+    }
+    otherwise!(integers => WireHeaders::WrongType("a number"));
+    otherwise!(map => WireHeaders::WrongType("an object"));
+});
 
 /// One element of `headers`: its headers, or `None` when it is not `{"name": [byte, …]}`.
 struct WireHeader(Option<Vec<(String, Vec<u8>)>>);
 
-impl<'de> Deserialize<'de> for WireHeader {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HeaderVisitor;
-        impl<'de> Visitor<'de> for HeaderVisitor {
-            type Value = WireHeader;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a header object")
+deserialize_any!(WireHeader, "a header object", {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireHeader, A::Error> {
+        let mut list = Vec::with_capacity(1);
+        let mut bad = false;
+        while let Some(name) = map.next_key::<String>()? {
+            match map.next_value::<HeaderBytes>()?.0 {
+                Some(bytes) => list.push((name, bytes)),
+                None => bad = true,
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireHeader, A::Error> {
-                let mut list = Vec::with_capacity(1);
-                let mut bad = false;
-                while let Some(name) = map.next_key::<String>()? {
-                    match map.next_value::<HeaderBytes>()?.0 {
-                        Some(bytes) => list.push((name, bytes)),
-                        None => bad = true,
-                    }
-                }
-                Ok(WireHeader((!bad).then_some(list)))
-            }
-            otherwise!(scalars => WireHeader(None));
-            otherwise!(integers => WireHeader(None));
-            otherwise!(seq => WireHeader(None));
         }
-        deserializer.deserialize_any(HeaderVisitor)
+        Ok(WireHeader((!bad).then_some(list)))
     }
-}
+    otherwise!(scalars => WireHeader(None));
+    otherwise!(integers => WireHeader(None));
+    otherwise!(seq => WireHeader(None));
+});
 
 /// A header value: its bytes, or `None` when it is not an array of numbers in -128..=255.
 struct HeaderBytes(Option<Vec<u8>>);
 
-impl<'de> Deserialize<'de> for HeaderBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BytesVisitor;
-        impl<'de> Visitor<'de> for BytesVisitor {
-            type Value = HeaderBytes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of bytes")
+deserialize_any!(HeaderBytes, "an array of bytes", {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderBytes, A::Error> {
+        let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(16));
+        let mut bad = false;
+        while let Some(byte) = seq.next_element::<HeaderByte>()? {
+            match byte.0 {
+                Some(b) => bytes.push(b),
+                None => bad = true,
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderBytes, A::Error> {
-                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(16));
-                let mut bad = false;
-                while let Some(byte) = seq.next_element::<HeaderByte>()? {
-                    match byte.0 {
-                        Some(b) => bytes.push(b),
-                        None => bad = true,
-                    }
-                }
-                Ok(HeaderBytes((!bad).then_some(bytes)))
-            }
-            otherwise!(scalars => HeaderBytes(None));
-            otherwise!(integers => HeaderBytes(None));
-            otherwise!(map => HeaderBytes(None));
         }
-        deserializer.deserialize_any(BytesVisitor)
+        Ok(HeaderBytes((!bad).then_some(bytes)))
     }
-}
+    otherwise!(scalars => HeaderBytes(None));
+    otherwise!(integers => HeaderBytes(None));
+    otherwise!(map => HeaderBytes(None));
+});
 
 /// One header byte: -128..=-1 are Java's signed bytes 0x80..=0xFF; 0..=255 is accepted too.
 struct HeaderByte(Option<u8>);
 
-impl<'de> Deserialize<'de> for HeaderByte {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ByteVisitor;
-        impl<'de> Visitor<'de> for ByteVisitor {
-            type Value = HeaderByte;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a byte")
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<HeaderByte, E> {
-                Ok(HeaderByte(
-                    (-128..=255).contains(&n).then(|| n.to_le_bytes()[0]),
-                ))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<HeaderByte, E> {
-                Ok(HeaderByte(u8::try_from(n).ok()))
-            }
-            otherwise!(scalars => HeaderByte(None));
-            otherwise!(seq => HeaderByte(None));
-            otherwise!(map => HeaderByte(None));
-        }
-        deserializer.deserialize_any(ByteVisitor)
+deserialize_any!(HeaderByte, "a byte", {
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<HeaderByte, E> {
+        Ok(HeaderByte(
+            (-128..=255).contains(&n).then(|| n.to_le_bytes()[0]),
+        ))
     }
-}
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<HeaderByte, E> {
+        Ok(HeaderByte(u8::try_from(n).ok()))
+    }
+    otherwise!(scalars => HeaderByte(None));
+    otherwise!(seq => HeaderByte(None));
+    otherwise!(map => HeaderByte(None));
+});
 
 /// The event itself cannot be processed; the whole invocation fails, so that the event source
 /// mapping retries it, and no record is lost.

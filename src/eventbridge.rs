@@ -5,16 +5,12 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::config::Region;
 use aws_sdk_eventbridge::config::http::HttpResponse;
-use aws_sdk_eventbridge::config::retry::RetryConfig;
-use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
 use aws_sdk_eventbridge::error::SdkError;
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
 use aws_sdk_eventbridge::primitives::DateTime;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use crate::aws::CONNECT_TIMEOUT;
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::config::Config;
 use crate::map::EventEntry;
@@ -33,6 +29,12 @@ pub const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
 
 // The configuration never allows a byte cap above what one PutEvents call carries.
 const _: () = assert!(crate::config::MAX_BATCH_MAX_BYTES <= PUT_EVENTS_MAX_BYTES);
+
+/// The limits of one PutEvents call.
+pub const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {
+    max_entries: MAX_ENTRIES_PER_PUT,
+    max_bytes: PUT_EVENTS_MAX_BYTES,
+};
 
 /// A set `Time` counts 14 bytes ("Calculating PutEvents event entry size",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
@@ -99,14 +101,8 @@ impl EventBridgeBus {
     /// function's configuration: its region, endpoint override and global endpoint. The SDK's
     /// own retries are turned off.
     pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
-        let mut builder = aws_sdk_eventbridge::config::Builder::from(shared)
-            .region(Region::new(config.region.clone()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .build(),
-            );
+        let shared = crate::aws::client_config(config, shared);
+        let mut builder = aws_sdk_eventbridge::config::Builder::from(&shared);
         if let Some(uri) = &config.endpoint_uri {
             builder = builder.endpoint_url(uri);
         }
@@ -133,10 +129,7 @@ impl EventBus for EventBridgeBus {
     type Error = PutEventsCallError;
 
     fn limits(&self) -> BatchLimits {
-        BatchLimits {
-            max_entries: MAX_ENTRIES_PER_PUT,
-            max_bytes: PUT_EVENTS_MAX_BYTES,
-        }
+        PUT_EVENTS_LIMITS
     }
 
     fn entry_size(&self, entry: &EventEntry) -> usize {
@@ -186,41 +179,6 @@ pub(crate) fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_eventbridge::config::http::HttpResponse;
-    use aws_sdk_eventbridge::error::{ConnectorError, ErrorMetadata};
-    use aws_smithy_runtime_api::http::StatusCode;
-    use aws_smithy_types::body::SdkBody;
-
-    fn service_error(status: u16, code: &str) -> SdkError<PutEventsError, HttpResponse> {
-        let meta = ErrorMetadata::builder().code(code).message("m").build();
-        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
-        SdkError::service_error(PutEventsError::generic(meta), raw)
-    }
-
-    #[test]
-    fn classification() {
-        assert!(is_retryable(&service_error(400, "ThrottlingException")));
-        assert!(is_retryable(&service_error(500, "InternalException")));
-        assert!(is_retryable(&service_error(503, "ServiceUnavailable")));
-        assert!(is_retryable(&service_error(502, "Whatever")));
-        assert!(is_retryable(&service_error(429, "TooManyRequests")));
-        assert!(!is_retryable(&service_error(400, "ValidationException")));
-        assert!(!is_retryable(&service_error(
-            404,
-            "ResourceNotFoundException"
-        )));
-        assert!(!is_retryable(&service_error(403, "AccessDeniedException")));
-        assert!(!is_retryable(&service_error(413, "RequestEntityTooLarge")));
-        let timeout: SdkError<PutEventsError, HttpResponse> = SdkError::timeout_error("slow");
-        assert!(is_retryable(&timeout));
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
-        let dispatch: SdkError<PutEventsError, HttpResponse> =
-            SdkError::dispatch_failure(ConnectorError::io(Box::new(io)));
-        assert!(is_retryable(&dispatch));
-        let construction: SdkError<PutEventsError, HttpResponse> =
-            SdkError::construction_failure("bad");
-        assert!(!is_retryable(&construction));
-    }
 
     fn entry(
         source: &str,

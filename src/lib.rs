@@ -53,8 +53,8 @@ pub use decode::{
 };
 pub use error::{CallFailure, ErrorChain};
 pub use eventbridge::{
-    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_MAX_BYTES, PutEventsCallError,
-    entry_size as put_events_entry_size,
+    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
+    PutEventsCallError, entry_size as put_events_entry_size,
 };
 pub use map::{DetailTypeRule, EventEntry, MapError, Mapper, TimeRule};
 pub use offload::{ObjectKeys, Offloader, RandomKeys, RecordKeys};

@@ -178,22 +178,15 @@ mod tests {
     #[test]
     fn plan_numbers_empty_containers_and_non_matches() {
         let o = offloader("$.detail.value.x", 0, "");
-        assert_eq!(
-            o.plan(&record(Some(r#"{"x":42.50}"#)), "u").unwrap().1.body,
-            b"42.50"
-        );
-        assert_eq!(
-            o.plan(&record(Some(r#"{"x":true}"#)), "u").unwrap().1.body,
-            b"true"
-        );
-        assert_eq!(
-            o.plan(&record(Some(r#"{"x":{}}"#)), "u").unwrap().1.body,
-            b"{}"
-        );
-        assert_eq!(
-            o.plan(&record(Some(r#"{"x":[]}"#)), "u").unwrap().1.body,
-            b"[]"
-        );
+        for (value, body) in [
+            (r#"{"x":42.50}"#, "42.50"),
+            (r#"{"x":true}"#, "true"),
+            (r#"{"x":{}}"#, "{}"),
+            (r#"{"x":[]}"#, "[]"),
+        ] {
+            let planned = o.plan(&record(Some(value)), "u").unwrap();
+            assert_eq!(planned.1.body, body.as_bytes(), "{value}");
+        }
         assert_eq!(o.plan(&record(Some(r#"{"x":null}"#)), "u"), None);
         assert_eq!(o.plan(&record(Some(r#"{"y":1}"#)), "u"), None);
         assert_eq!(

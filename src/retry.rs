@@ -258,6 +258,22 @@ mod tests {
         }
     }
 
+    /// Calls that always fail, `retryable` or not, through `caller`: (calls made, final failure).
+    async fn always_failing(caller: &Caller, retryable: bool) -> (u32, CallFailure) {
+        let calls = AtomicU32::new(0);
+        let failure = caller
+            .with_retries(
+                || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err::<(), _>(Scripted { retryable })
+                },
+                |e| e.retryable,
+            )
+            .await
+            .unwrap_err();
+        (calls.load(Ordering::SeqCst), failure)
+    }
+
     #[tokio::test]
     async fn retries_until_success_or_budget() {
         let caller = Caller::new(policy(2), Instant::now() + Duration::from_secs(60));
@@ -277,22 +293,8 @@ mod tests {
             .await;
         assert_eq!(result.unwrap(), 2);
 
-        let calls = AtomicU32::new(0);
-        let failure = caller
-            .with_retries(
-                || async {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    Err::<(), _>(Scripted { retryable: true })
-                },
-                |e| e.retryable,
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            3,
-            "retries_max=2 means 3 attempts"
-        );
+        let (calls, failure) = always_failing(&caller, true).await;
+        assert_eq!(calls, 3, "retries_max=2 means 3 attempts");
         assert_eq!(
             ErrorChain(&failure).to_string(),
             "gave up after 3 attempts; last: call failed: scripted"
@@ -302,18 +304,8 @@ mod tests {
     #[tokio::test]
     async fn final_errors_are_not_retried() {
         let caller = Caller::new(policy(5), Instant::now() + Duration::from_secs(60));
-        let calls = AtomicU32::new(0);
-        let failure = caller
-            .with_retries(
-                || async {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    Err::<(), _>(Scripted { retryable: false })
-                },
-                |e| e.retryable,
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let (calls, failure) = always_failing(&caller, false).await;
+        assert_eq!(calls, 1);
         assert_eq!(ErrorChain(&failure).to_string(), "call failed: scripted");
     }
 

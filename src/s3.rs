@@ -4,15 +4,11 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::aws::CONNECT_TIMEOUT;
 use crate::config::{Config, OffloadConfig};
 use crate::store::{BlobStore, Upload};
 
@@ -40,14 +36,8 @@ impl S3Store {
 
     /// Builds the client from the shared AWS configuration and the offload configuration.
     pub fn from_config(config: &Config, offload: &OffloadConfig, shared: &SdkConfig) -> Self {
-        let mut builder = aws_sdk_s3::config::Builder::from(shared)
-            .region(Region::new(config.region.clone()))
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .build(),
-            );
+        let shared = crate::aws::client_config(config, shared);
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared);
         if let Some(uri) = &offload.s3_endpoint_uri {
             builder = builder.endpoint_url(uri).force_path_style(true);
         }
@@ -86,29 +76,4 @@ pub(crate) const RETRYABLE_CODES: [&str; 3] = ["SlowDown", "RequestTimeout", "In
 /// timeouts and lost connections may; a missing bucket or denied access may not.
 pub(crate) fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
     crate::aws::is_retryable(error, &RETRYABLE_CODES)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_s3::error::ErrorMetadata;
-    use aws_smithy_runtime_api::http::StatusCode;
-    use aws_smithy_types::body::SdkBody;
-
-    fn service_error(status: u16, code: &str) -> SdkError<PutObjectError, HttpResponse> {
-        let meta = ErrorMetadata::builder().code(code).message("m").build();
-        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
-        SdkError::service_error(PutObjectError::generic(meta), raw)
-    }
-
-    #[test]
-    fn classification() {
-        assert!(is_retryable(&service_error(503, "SlowDown")));
-        assert!(is_retryable(&service_error(500, "InternalError")));
-        assert!(is_retryable(&service_error(400, "RequestTimeout")));
-        assert!(!is_retryable(&service_error(404, "NoSuchBucket")));
-        assert!(!is_retryable(&service_error(403, "AccessDenied")));
-        let timeout: SdkError<PutObjectError, HttpResponse> = SdkError::timeout_error("slow");
-        assert!(is_retryable(&timeout));
-    }
 }

@@ -10,19 +10,19 @@
 mod support;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_eventbridge::config::{Credentials, Region};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use http_body_util::BodyExt;
+use hyper::Request;
+use hyper::body::Incoming;
 use kafka_eventbridge_lambda::aws::{assume_role, check_credentials};
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, Pipeline};
 use serde_json::json;
+use support::events::{kafka_event, record};
+use support::http;
 use support::{Data, Function, Moto};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -46,66 +46,49 @@ async fn stub() -> (String, Arc<Mutex<Vec<Seen>>>) {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let log = Arc::clone(&log);
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let log = Arc::clone(&log);
-                    async move {
-                        let headers = req
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.as_str().to_owned(),
-                                    v.to_str().unwrap_or_default().to_owned(),
-                                )
-                            })
-                            .collect::<HashMap<_, _>>();
-                        let body = String::from_utf8_lossy(
-                            &req.into_body().collect().await.unwrap().to_bytes(),
-                        )
-                        .into_owned();
-                        let is_sts = body.contains("Action=AssumeRole");
-                        log.lock().unwrap().push(Seen { headers, body });
-                        let response = if is_sts {
-                            Response::builder()
-                                .header("content-type", "text/xml")
-                                .body(Full::new(Bytes::from(STS_RESPONSE)))
-                        } else {
-                            Response::builder()
-                                .header("content-type", "application/x-amz-json-1.1")
-                                .body(Full::new(Bytes::from(
-                                    r#"{"FailedEntryCount":0,"Entries":[{"EventId":"1"}]}"#,
-                                )))
-                        };
-                        Ok::<_, std::convert::Infallible>(response.unwrap())
-                    }
-                });
-                http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                    .ok();
-            });
+    http::serve(listener, move |req: Request<Incoming>| {
+        let log = Arc::clone(&log);
+        async move {
+            let headers = req
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        v.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect::<HashMap<_, _>>();
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let is_sts = body.contains("Action=AssumeRole");
+            log.lock().unwrap().push(Seen { headers, body });
+            Ok::<_, Infallible>(if is_sts {
+                http::respond(200, "text/xml", STS_RESPONSE)
+            } else {
+                let put = r#"{"FailedEntryCount":0,"Entries":[{"EventId":"1"}]}"#;
+                http::respond(200, "application/x-amz-json-1.1", put)
+            })
         }
     });
     (endpoint, seen)
 }
 
 fn config(vars: &[(&str, &str)]) -> Config {
-    let mut all: HashMap<&str, &str> = [
-        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "orders connector"),
-        (
-            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
-            "arn:aws:events:us-east-1:123456789012:event-bus/b",
-        ),
-    ]
-    .into_iter()
-    .collect();
+    let mut all = vec![("AWS_EVENTBRIDGE_CONNECTOR_ID", "orders connector")];
     all.extend(vars.iter().copied());
-    Config::from_lookup(|n| all.get(n).map(|v| v.to_string())).unwrap()
+    support::config::config(&all)
+}
+
+/// Sends one record through a pipeline on `shared`; it must be delivered.
+async fn deliver_one(config: &Config, shared: &aws_config::SdkConfig) {
+    let pipeline = Pipeline::builder(config)
+        .bus(EventBridgeBus::from_config(config, shared))
+        .build();
+    let event = kafka_event([record("t", 0, 1, None, Some("{}"))]);
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let done = pipeline.run(event, deadline).await.unwrap();
+    assert_eq!(done.tally.delivered, 1);
 }
 
 async fn base_config(endpoint: &str) -> aws_config::SdkConfig {
@@ -123,17 +106,9 @@ async fn base_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-fn one_record() -> KafkaEvent {
-    serde_json::from_value(
-        json!({"records": {"t-0": [{"topic": "t", "partition": 0, "offset": 1, "value": "e30="}]}}),
-    )
-    .unwrap()
-}
-
 fn form(body: &str) -> HashMap<String, String> {
-    body.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.replace("%3A", ":").replace("%2F", "/")))
+    form_urlencoded::parse(body.as_bytes())
+        .into_owned()
         .collect()
 }
 
@@ -148,18 +123,8 @@ async fn an_assumed_role_signs_the_calls_and_the_sts_call_carries_the_external_i
     ]);
     let shared = assume_role(&config, base_config(&endpoint).await).await;
     check_credentials(&config, &shared).await.unwrap();
-    let pipeline = Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared))
-        .build();
     for _ in 0..3 {
-        let done = pipeline
-            .run(
-                one_record(),
-                Instant::now() + std::time::Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        assert_eq!(done.tally.delivered, 1);
+        deliver_one(&config, &shared).await;
     }
 
     let seen = seen.lock().unwrap().clone();
@@ -212,17 +177,7 @@ async fn assuming_a_role_against_moto_sts_works() {
     ]);
     let shared = assume_role(&config, base_config(&moto.endpoint).await).await;
     check_credentials(&config, &shared).await.unwrap();
-    let pipeline = Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared))
-        .build();
-    let done = pipeline
-        .run(
-            one_record(),
-            Instant::now() + std::time::Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(done.tally.delivered, 1);
+    deliver_one(&config, &shared).await;
     assert_eq!(bus.events(1).await.len(), 1);
 }
 
@@ -234,17 +189,7 @@ async fn a_global_endpoint_id_is_sent_and_signed_with_sigv4a() {
         ("AWS_EVENTBRIDGE_ENDPOINT_URI", &endpoint),
     ]);
     let shared = base_config(&endpoint).await;
-    let pipeline = Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared))
-        .build();
-    let done = pipeline
-        .run(
-            one_record(),
-            Instant::now() + std::time::Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(done.tally.delivered, 1);
+    deliver_one(&config, &shared).await;
     let seen = seen.lock().unwrap().clone();
     let put = &seen[0];
     let body: serde_json::Value = serde_json::from_str(&put.body).unwrap();

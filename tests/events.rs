@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
 use serde_json::Value;
+use support::events::reported;
 use support::fakes::{FakeBus, Id};
 
 fn sample_events() -> Vec<std::path::PathBuf> {
@@ -62,17 +63,7 @@ async fn every_sample_event_gives_each_record_one_outcome() {
         let done = pipeline.run(event, deadline).await.unwrap();
         let name = file.display();
 
-        let failed: HashSet<Id> = done
-            .response
-            .batch_item_failures
-            .iter()
-            .map(|f| {
-                (
-                    f.item_identifier.partition.clone(),
-                    f.item_identifier.offset,
-                )
-            })
-            .collect();
+        let failed: HashSet<Id> = reported(&done.response).into_iter().collect();
         let state = bus.state.lock().unwrap();
         assert_eq!(done.tally.records, ids.len(), "{name}");
         assert_eq!(

@@ -12,30 +12,21 @@
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
-#[path = "faults/server.rs"]
-mod server;
+mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_eventbridge::config::{Credentials, Region};
-use base64::Engine as _;
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, KafkaEvent, Pipeline, S3Store};
-use serde_json::{Value, json};
-use server::{Fault, FaultServer, Id, Schedule};
+use kafka_eventbridge_lambda::{Config, EventBridgeBus, Pipeline, S3Store};
+use support::aws::sdk_config;
+use support::config::{BUS_ARN, config};
+use support::events::{Payload, generated_event as event, reported};
+use support::faults::{Fault, FaultServer, Id, Schedule};
 use tokio::time::Instant;
 
 /// Long enough that a call answered at once is never timed out by the client, even on a loaded
 /// machine (the "acknowledged" invariant relies on it); hangs last longer than this.
 const CALL_TIMEOUT_MS: u64 = 2_000;
-
-#[derive(Debug)]
-enum Payload {
-    Json(usize),
-    Invalid,
-    Tombstone,
-}
 
 struct Case {
     records: Vec<(u8, Payload)>,
@@ -96,10 +87,7 @@ fn case(seed: u64, endpoint: &str) -> (Case, Schedule) {
     let retries_max = rng.u32(0..=4);
     let mut vars: HashMap<&'static str, String> = HashMap::new();
     vars.insert("AWS_EVENTBRIDGE_CONNECTOR_ID", "faults".into());
-    vars.insert(
-        "AWS_EVENTBRIDGE_EVENTBUS_ARN",
-        "arn:aws:events:us-east-1:123456789012:event-bus/b".into(),
-    );
+    vars.insert("AWS_EVENTBRIDGE_EVENTBUS_ARN", BUS_ARN.into());
     vars.insert("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint.into());
     vars.insert("AWS_EVENTBRIDGE_BATCH_MAX_BYTES", cap.to_string());
     vars.insert("AWS_EVENTBRIDGE_RETRIES_MAX", retries_max.to_string());
@@ -146,38 +134,6 @@ fn case(seed: u64, endpoint: &str) -> (Case, Schedule) {
     )
 }
 
-fn event(records: &[(u8, Payload)]) -> KafkaEvent {
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut partitions = serde_json::Map::new();
-    for (offset, (partition, payload)) in records.iter().enumerate() {
-        let value = match payload {
-            Payload::Json(n) => json!(b64(
-                &json!({"offset": offset, "pad": "x".repeat(*n)}).to_string()
-            )),
-            Payload::Invalid => json!(b64("{\"broken\":")),
-            Payload::Tombstone => Value::Null,
-        };
-        let record = json!({"topic": "t", "partition": partition, "offset": offset, "timestamp": 1,
-                            "timestampType": "CREATE_TIME", "key": b64("k"), "value": value, "headers": []});
-        partitions
-            .entry(format!("t-{partition}"))
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .unwrap()
-            .push(record);
-    }
-    serde_json::from_value(json!({"eventSource": "aws:kafka", "records": partitions})).unwrap()
-}
-
-/// The AWS configuration of the clients under test: a region and dummy credentials.
-async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::for_tests())
-        .load()
-        .await
-}
-
 /// Runs one schedule; `Err` says which invariant broke.
 async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize, String> {
     // The endpoint is only known once the server runs; the schedule does not depend on it.
@@ -197,17 +153,7 @@ async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize
         .await
         .map_err(|e| format!("the invocation failed: {e}"))?;
 
-    let reported: HashSet<Id> = done
-        .response
-        .batch_item_failures
-        .iter()
-        .map(|f| {
-            (
-                f.item_identifier.partition.clone(),
-                f.item_identifier.offset,
-            )
-        })
-        .collect();
+    let reported: HashSet<Id> = reported(&done.response).into_iter().collect();
     let truth = server.truth();
     for (offset, (partition, payload)) in case.records.iter().enumerate() {
         let id: Id = (format!("t-{partition}"), offset as i64);
@@ -282,7 +228,7 @@ fn no_record_is_lost_under_seeded_fault_schedules() {
                         .enable_all()
                         .build()
                         .unwrap();
-                    let shared = runtime.block_on(sdk_config());
+                    let shared = sdk_config(None);
                     let mut done = Vec::new();
                     while let Some(&seed) =
                         seeds.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
@@ -322,20 +268,13 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
         throttle_percent: 0,
     };
     let server = FaultServer::start(schedule).await;
-    let vars: HashMap<&str, String> = [
-        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "deadline".to_owned()),
-        (
-            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
-            "arn:aws:events:us-east-1:123456789012:event-bus/b".to_owned(),
-        ),
-        ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
-        ("AWS_EVENTBRIDGE_RETRIES_MAX", "10".to_owned()),
-        ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "2".to_owned()),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|n| vars.get(n).cloned()).unwrap();
-    let shared = sdk_config().await;
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "deadline"),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", &server.endpoint),
+        ("AWS_EVENTBRIDGE_RETRIES_MAX", "10"),
+        ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "2"),
+    ]);
+    let shared = sdk_config(None);
     let pipeline = Pipeline::builder(&config)
         .bus(EventBridgeBus::from_config(&config, &shared))
         .build();

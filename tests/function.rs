@@ -9,18 +9,13 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Data, Function, Moto, details_by_offset, failures};
+use support::{Data, deploy, details_by_offset, failures};
 
 const CONNECTOR: (&str, &str) = ("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e");
 
 #[tokio::test(flavor = "multi_thread")]
 async fn msk_sample_arrives_exactly() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("msk").await;
-    let function = Function::start(
-        &moto,
-        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
-    );
+    let (_moto, bus, function) = deploy("msk", &[CONNECTOR]).await;
 
     let response = function
         .invoke(Data::File("events/msk.json"))
@@ -51,13 +46,10 @@ async fn msk_sample_arrives_exactly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn self_managed_sample_with_resources_detail_type_map_and_time() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("selfmanaged").await;
-    let function = Function::start(
-        &moto,
+    let (_moto, bus, function) = deploy(
+        "selfmanaged",
         &[
             CONNECTOR,
-            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
             (
                 "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES",
                 "arn:aws:kafka:us-east-1:123456789012:cluster/c/1, r2",
@@ -68,7 +60,8 @@ async fn self_managed_sample_with_resources_detail_type_map_and_time() {
             ),
             ("AWS_EVENTBRIDGE_TIME_MAPPER", "record-timestamp"),
         ],
-    );
+    )
+    .await;
     let response = function
         .invoke(Data::File("events/self-managed.json"))
         .expect("invocation succeeds");
@@ -93,16 +86,11 @@ async fn self_managed_sample_with_resources_detail_type_map_and_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn multi_partition_batch_of_25() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("clicks").await;
-    let function = Function::start(
-        &moto,
-        &[
-            CONNECTOR,
-            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
-            ("AWS_EVENTBRIDGE_DETAIL_TYPES", "${topic}"),
-        ],
-    );
+    let (_moto, bus, function) = deploy(
+        "clicks",
+        &[CONNECTOR, ("AWS_EVENTBRIDGE_DETAIL_TYPES", "${topic}")],
+    )
+    .await;
     let response = function
         .invoke(Data::File("events/multi-partition-25.json"))
         .expect("invocation succeeds");
@@ -136,12 +124,7 @@ async fn multi_partition_batch_of_25() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tombstones_and_null_keys_are_sent() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("users").await;
-    let function = Function::start(
-        &moto,
-        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
-    );
+    let (_moto, bus, function) = deploy("users", &[CONNECTOR]).await;
     let response = function
         .invoke(Data::File("events/tombstones.json"))
         .expect("invocation succeeds");
@@ -163,12 +146,7 @@ async fn tombstones_and_null_keys_are_sent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_json_value_is_the_only_record_reported() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("payments").await;
-    let function = Function::start(
-        &moto,
-        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
-    );
+    let (_moto, bus, function) = deploy("payments", &[CONNECTOR]).await;
     let response = function
         .invoke(Data::File("events/mixed-json.json"))
         .expect("invocation succeeds");
@@ -182,12 +160,7 @@ async fn invalid_json_value_is_the_only_record_reported() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn oversize_record_is_reported_and_its_neighbours_delivered() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("oversize").await;
-    let function = Function::start(
-        &moto,
-        &[CONNECTOR, ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn)],
-    );
+    let (_moto, bus, function) = deploy("oversize", &[CONNECTOR]).await;
     let response = function
         .invoke(Data::File("events/oversize.json"))
         .expect("invocation succeeds");
@@ -201,16 +174,14 @@ async fn oversize_record_is_reported_and_its_neighbours_delivered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fail_invocation_mode_fails_the_invocation_and_names_the_record() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("failmode").await;
-    let function = Function::start(
-        &moto,
+    let (_moto, _bus, function) = deploy(
+        "failmode",
         &[
             CONNECTOR,
-            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn),
             ("AWS_EVENTBRIDGE_BATCH_FAILURE_MODE", "fail-invocation"),
         ],
-    );
+    )
+    .await;
     let error = function
         .invoke(Data::File("events/mixed-json.json"))
         .expect_err("the invocation fails");

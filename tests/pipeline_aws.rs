@@ -7,52 +7,45 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_eventbridge::config::{Credentials, Region};
-use kafka_eventbridge_lambda::{Config, EventBridgeBus, Invocation, KafkaEvent, Pipeline};
-use serde_json::json;
+use kafka_eventbridge_lambda::{EventBridgeBus, Invocation, KafkaEvent, Pipeline};
 use support::Moto;
+use support::aws::sdk_config;
+use support::config::{BUS_ARN, config};
+use support::events::{kafka_event, record};
 use tokio::time::Instant;
-
-async fn shared_config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::for_tests())
-        .load()
-        .await
-}
 
 async fn pipeline(
     endpoint: &str,
     bus_arn: &str,
     extra: &[(&str, &str)],
 ) -> Pipeline<EventBridgeBus> {
-    let mut vars: HashMap<&str, &str> = [
+    let mut vars = vec![
         ("AWS_EVENTBRIDGE_CONNECTOR_ID", "lib"),
         ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
         ("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint),
         ("AWS_EVENTBRIDGE_RETRIES_DELAY", "10"),
-    ]
-    .into_iter()
-    .collect();
+    ];
     vars.extend(extra.iter().copied());
-    let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("valid config");
+    let config = config(&vars);
     Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared_config().await))
+        .bus(EventBridgeBus::from_config(&config, &sdk_config(None)))
         .build()
 }
 
-fn event(records: usize) -> KafkaEvent {
-    let records: Vec<_> = (0..records)
-        .map(|i| json!({"topic": "t", "partition": 0, "offset": i, "timestamp": 1, "timestampType": "CREATE_TIME",
-                        "value": "eyJhIjoxfQ==", "headers": []}))
-        .collect();
-    serde_json::from_value(json!({"eventSource": "aws:kafka", "records": {"t-0": records}}))
-        .expect("an event")
+/// Runs `records` records through a pipeline on `endpoint` and `bus_arn`, within 30 s.
+async fn run(endpoint: &str, bus_arn: &str, extra: &[(&str, &str)], records: i64) -> Invocation {
+    pipeline(endpoint, bus_arn, extra)
+        .await
+        .run(event(records), Instant::now() + Duration::from_secs(30))
+        .await
+        .expect("runs")
+}
+
+fn event(records: i64) -> KafkaEvent {
+    kafka_event((0..records).map(|i| record("t", 0, i, None, Some(r#"{"a":1}"#))))
 }
 
 fn reasons(done: &Invocation) -> Vec<String> {
@@ -63,16 +56,13 @@ fn reasons(done: &Invocation) -> Vec<String> {
 async fn delivers_in_batches_of_ten_one_call_at_a_time() {
     let moto = Moto::start();
     let bus = moto.bus_to_queue("lib").await;
-    let p = pipeline(
+    let done = run(
         &moto.endpoint,
         &bus.bus_arn,
         &[("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "1")],
+        25,
     )
     .await;
-    let done = p
-        .run(event(25), Instant::now() + Duration::from_secs(30))
-        .await
-        .expect("runs");
     assert_eq!((done.tally.delivered, done.tally.failed), (25, 0));
     assert_eq!((done.calls, done.retries), (3, 0));
     assert_eq!(bus.events(25).await.len(), 25);
@@ -82,11 +72,7 @@ async fn delivers_in_batches_of_ten_one_call_at_a_time() {
 async fn a_missing_bus_is_a_final_error_and_is_not_retried() {
     let moto = Moto::start();
     let missing = "arn:aws:events:us-east-1:123456789012:event-bus/does-not-exist";
-    let p = pipeline(&moto.endpoint, missing, &[]).await;
-    let done = p
-        .run(event(12), Instant::now() + Duration::from_secs(30))
-        .await
-        .expect("runs");
+    let done = run(&moto.endpoint, missing, &[], 12).await;
     assert_eq!(done.tally.failed, 12);
     assert_eq!(
         (done.calls, done.retries),
@@ -102,16 +88,14 @@ async fn a_missing_bus_is_a_final_error_and_is_not_retried() {
 async fn connection_failures_are_retried_then_reported() {
     // A port that was free a moment ago: connections are refused.
     let port = support::free_port();
-    let p = pipeline(
-        &format!("http://127.0.0.1:{port}"),
-        "arn:aws:events:us-east-1:123456789012:event-bus/b",
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let done = run(
+        &endpoint,
+        BUS_ARN,
         &[("AWS_EVENTBRIDGE_RETRIES_MAX", "3")],
+        3,
     )
     .await;
-    let done = p
-        .run(event(3), Instant::now() + Duration::from_secs(30))
-        .await
-        .expect("runs");
     assert_eq!(done.tally.failed, 3);
     assert_eq!(
         (done.calls, done.retries),
@@ -140,7 +124,7 @@ async fn a_server_that_never_answers_cannot_hold_the_invocation_past_its_deadlin
     });
     let p = pipeline(
         &format!("http://127.0.0.1:{port}"),
-        "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        BUS_ARN,
         &[("AWS_EVENTBRIDGE_RETRIES_MAX", "10")],
     )
     .await;

@@ -5,29 +5,23 @@
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod support;
 
-use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
+use kafka_eventbridge_lambda::{MAX_ENTRIES_PER_PUT, Pipeline};
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use support::config::config;
+use support::events::{Payload, generated_event as event, reported as reported_ids};
 use support::fakes::{Answer, Call, FakeBus, FakeStore, Id, State};
 
-#[derive(Debug, Clone)]
-enum Value_ {
-    Json(usize),
-    Invalid,
-    Tombstone,
-}
-
-fn record_strategy() -> impl Strategy<Value = (u8, Value_)> {
+fn record_strategy() -> impl Strategy<Value = (u8, Payload)> {
     let value = prop_oneof![
-        6 => (0_usize..3000).prop_map(Value_::Json),
-        1 => Just(Value_::Invalid),
-        1 => Just(Value_::Tombstone),
+        6 => (0_usize..3000).prop_map(Payload::Json),
+        1 => Just(Payload::Invalid),
+        1 => Just(Payload::Tombstone),
     ];
     (0_u8..3, value)
 }
@@ -47,29 +41,6 @@ fn call_strategy() -> impl Strategy<Value = Call> {
     ]
 }
 
-fn event(records: &[(u8, Value_)]) -> KafkaEvent {
-    use base64::Engine as _;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut partitions: serde_json::Map<String, Value> = serde_json::Map::new();
-    for (offset, (partition, value)) in records.iter().enumerate() {
-        let value = match value {
-            Value_::Json(n) => json!(b64(&json!({"pad": "x".repeat(*n)}).to_string())),
-            Value_::Invalid => json!(b64("{not json")),
-            Value_::Tombstone => Value::Null,
-        };
-        let record = json!({"topic": "t", "partition": partition, "offset": offset, "timestamp": 1,
-                            "timestampType": "CREATE_TIME", "key": b64("k"), "value": value, "headers": []});
-        partitions
-            .entry(format!("t-{partition}"))
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .expect("array")
-            .push(record);
-    }
-    serde_json::from_value(json!({"eventSource": "aws:kafka", "records": partitions}))
-        .expect("event")
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -85,21 +56,17 @@ proptest! {
     ) {
         let (cap_s, retries_s, inflight_s) = (cap.to_string(), retries_max.to_string(), max_inflight.to_string());
         let threshold_s = offload.map(|t| t.to_string()).unwrap_or_default();
-        let mut vars: HashMap<&str, &str> = [
-            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "prop"),
-            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", "arn:aws:events:us-east-1:123456789012:event-bus/b"),
+        let mut vars = vec![
             ("AWS_EVENTBRIDGE_BATCH_MAX_BYTES", cap_s.as_str()),
             ("AWS_EVENTBRIDGE_RETRIES_MAX", retries_s.as_str()),
             ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", inflight_s.as_str()),
-        ]
-        .into_iter()
-        .collect();
+        ];
         if offload.is_some() {
-            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET", "bucket");
-            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF", "$.detail.value.pad");
-            vars.insert("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", threshold_s.as_str());
+            vars.push(("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET", "bucket"));
+            vars.push(("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF", "$.detail.value.pad"));
+            vars.push(("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", threshold_s.as_str()));
         }
-        let config = Config::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("config");
+        let config = config(&vars);
         let bus = Arc::new(FakeBus { state: Mutex::new(State { script: script.into(), ..State::default() }) });
         let store = Arc::new(FakeStore { script: Mutex::new(uploads.into()), ..FakeStore::default() });
         let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).store(Some(Arc::clone(&store))).build();
@@ -115,12 +82,7 @@ proptest! {
         let all: Vec<Id> = (0..records.len())
             .map(|offset| (format!("t-{}", records[offset].0), offset as i64))
             .collect();
-        let mut reported: Vec<Id> = done
-            .response
-            .batch_item_failures
-            .iter()
-            .map(|f| (f.item_identifier.partition.clone(), f.item_identifier.offset))
-            .collect();
+        let mut reported: Vec<Id> = reported_ids(&done.response);
         let reported_set: HashSet<Id> = reported.iter().cloned().collect();
         reported.sort();
         reported.dedup();
@@ -136,7 +98,7 @@ proptest! {
             prop_assert!(state.sends.get(id).copied().unwrap_or(0) <= retries_max + 1, "record {:?} sent too often", id);
         }
         for (offset, (_, value)) in records.iter().enumerate() {
-            if matches!(value, Value_::Invalid) {
+            if matches!(value, Payload::Invalid) {
                 let id = (format!("t-{}", records[offset].0), offset as i64);
                 prop_assert!(!state.sends.contains_key(&id), "an invalid record was sent");
             }

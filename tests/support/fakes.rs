@@ -7,8 +7,7 @@ use std::sync::Mutex;
 
 use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
 use kafka_eventbridge_lambda::{
-    BatchLimits, BlobStore, EntryStatus, EventBus, EventEntry, MAX_ENTRIES_PER_PUT,
-    PUT_EVENTS_MAX_BYTES, Upload,
+    BatchLimits, BlobStore, EntryStatus, EventBus, EventEntry, PUT_EVENTS_LIMITS, Upload,
 };
 use serde_json::Value;
 
@@ -62,10 +61,11 @@ impl EventBus for FakeBus {
     type Error = Failure;
 
     fn limits(&self) -> BatchLimits {
-        BatchLimits {
-            max_entries: MAX_ENTRIES_PER_PUT,
-            max_bytes: PUT_EVENTS_MAX_BYTES,
-        }
+        PUT_EVENTS_LIMITS
+    }
+
+    fn is_retryable(&self, error: &Failure) -> bool {
+        error.retryable
     }
 
     fn entry_size(&self, entry: &EventEntry) -> usize {
@@ -119,10 +119,6 @@ impl EventBus for FakeBus {
                 }
             })
             .collect())
-    }
-
-    fn is_retryable(&self, error: &Failure) -> bool {
-        error.retryable
     }
 }
 

@@ -9,14 +9,18 @@
     reason = "each test binary uses a part of the shared support"
 )]
 
+pub mod aws;
+pub mod config;
+pub mod events;
 pub mod fakes;
+pub mod faults;
+pub mod http;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_eventbridge::config::{BehaviorVersion, Credentials, Region};
 use serde_json::Value;
 
 pub const ACCOUNT: &str = "123456789012";
@@ -89,34 +93,17 @@ impl Moto {
         }
     }
 
-    fn sdk_config(&self) -> aws_sdk_eventbridge::config::Builder {
-        aws_sdk_eventbridge::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(Credentials::for_tests())
-            .endpoint_url(&self.endpoint)
-    }
-
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
-        aws_sdk_eventbridge::Client::from_conf(self.sdk_config().build())
+        aws_sdk_eventbridge::Client::new(&aws::sdk_config(Some(&self.endpoint)))
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        let config = aws_sdk_sqs::config::Builder::new()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::for_tests())
-            .endpoint_url(&self.endpoint)
-            .build();
-        aws_sdk_sqs::Client::from_conf(config)
+        aws_sdk_sqs::Client::new(&aws::sdk_config(Some(&self.endpoint)))
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::new()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_s3::config::Credentials::for_tests())
-            .endpoint_url(&self.endpoint)
+        let shared = aws::sdk_config(Some(&self.endpoint));
+        let config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(config)
@@ -411,4 +398,15 @@ pub fn failures(response: &Value) -> Vec<(String, i64)> {
         .collect();
     out.sort();
     out
+}
+
+/// A moto server with a bus that forwards to a queue named `queue`, and the function started
+/// against it with `env` plus the bus's ARN.
+pub async fn deploy(queue: &str, env: &[(&str, &str)]) -> (Moto, BusQueue, Function) {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue(queue).await;
+    let mut env = env.to_vec();
+    env.push(("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn));
+    let function = Function::start(&moto, &env);
+    (moto, bus, function)
 }

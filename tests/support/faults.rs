@@ -13,10 +13,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+
+use super::http::serve;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -104,22 +103,7 @@ impl FaultServer {
             counters: Mutex::new((0, 0)),
         });
         let accept_shared = Arc::clone(&shared);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let shared = Arc::clone(&accept_shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-                    // A reset or an aborted connection ends here; that is the point.
-                    http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await
-                        .ok();
-                });
-            }
-        });
+        let task = serve(listener, move |req| handle(Arc::clone(&accept_shared), req));
         Self {
             endpoint: format!("http://{addr}"),
             shared,
@@ -137,7 +121,7 @@ impl FaultServer {
 #[error("injected connection reset")]
 struct InjectedReset;
 
-type Reply = Result<Response<Full<Bytes>>, InjectedReset>;
+type Reply = super::http::Reply<InjectedReset>;
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
     let is_put_events = req

@@ -1,0 +1,104 @@
+//! Kafka event source mapping events for tests and benches.
+
+use base64::Engine as _;
+use kafka_eventbridge_lambda::KafkaEvent;
+use serde_json::{Map, Value, json};
+
+/// `text` in base64, as the event carries keys and values.
+pub fn b64(text: impl AsRef<[u8]>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// One record: topic, partition, offset, timestamp 1 (`CREATE_TIME`), no headers, and the key and
+/// value given in base64 (`None` is JSON `null`: a null key or a tombstone).
+pub fn record(
+    topic: &str,
+    partition: i64,
+    offset: i64,
+    key: Option<&str>,
+    value: Option<&str>,
+) -> Value {
+    json!({"topic": topic, "partition": partition, "offset": offset, "timestamp": 1,
+           "timestampType": "CREATE_TIME", "key": key.map(b64), "value": value.map(b64),
+           "headers": []})
+}
+
+/// An MSK event of `records`, each keyed `"<topic>-<partition>"` in order of appearance.
+pub fn event_json(records: impl IntoIterator<Item = Value>) -> Value {
+    let mut partitions = Map::new();
+    for record in records {
+        let key = format!(
+            "{}-{}",
+            record["topic"].as_str().unwrap_or("?"),
+            record["partition"]
+        );
+        partitions
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .expect("a partition's records are an array")
+            .push(record);
+    }
+    json!({"eventSource": "aws:kafka", "records": partitions})
+}
+
+/// [`event_json`] as the function's event type.
+pub fn kafka_event(records: impl IntoIterator<Item = Value>) -> KafkaEvent {
+    serde_json::from_value(event_json(records)).expect("a well-formed event")
+}
+
+/// A record value of a generated case.
+#[derive(Debug, Clone, Copy)]
+pub enum Payload {
+    /// A JSON object that holds the offset and `n` bytes of padding.
+    Json(usize),
+    /// Text that is not JSON.
+    Invalid,
+    /// No value (a tombstone).
+    Tombstone,
+}
+
+impl Payload {
+    /// The value's text for the record at `offset`.
+    pub fn text(self, offset: usize) -> Option<String> {
+        match self {
+            Self::Json(n) => Some(json!({"offset": offset, "pad": "x".repeat(n)}).to_string()),
+            Self::Invalid => Some("{\"broken\":".to_owned()),
+            Self::Tombstone => None,
+        }
+    }
+}
+
+/// An event of `(partition, payload)` records on topic `t`, offsets counting from 0, key `k`.
+pub fn generated_event(records: &[(u8, Payload)]) -> KafkaEvent {
+    kafka_event(
+        records
+            .iter()
+            .enumerate()
+            .map(|(offset, (partition, payload))| {
+                let value = payload.text(offset);
+                let offset = i64::try_from(offset).expect("a small offset");
+                record(
+                    "t",
+                    i64::from(*partition),
+                    offset,
+                    Some("k"),
+                    value.as_deref(),
+                )
+            }),
+    )
+}
+
+/// The records `response` reports, as (records-map key, offset), in its order.
+pub fn reported(response: &kafka_eventbridge_lambda::BatchResponse) -> Vec<(String, i64)> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| {
+            (
+                f.item_identifier.partition.clone(),
+                f.item_identifier.offset,
+            )
+        })
+        .collect()
+}
