@@ -292,7 +292,7 @@ impl<B: EventBus> Pipeline<B> {
             started,
         } = prepared;
         let caller = Caller::new(self.policy, deadline);
-        let mut done = report::Counters::default();
+        let mut done = Invocation::default();
         // Objects first: an event is only sent once its object exists.
         if self.upload(&mut slots, &caller, &mut done).await {
             batches = self.plan(&mut slots);
@@ -310,12 +310,7 @@ impl<B: EventBus> Pipeline<B> {
 
     /// Uploads every planned object; a slot whose upload fails is done. Returns whether any
     /// failed.
-    async fn upload(
-        &self,
-        slots: &mut [Slot],
-        caller: &Caller,
-        done: &mut report::Counters,
-    ) -> bool {
+    async fn upload(&self, slots: &mut [Slot], caller: &Caller, done: &mut Invocation) -> bool {
         let planned: Vec<(usize, &Upload)> = slots
             .iter()
             .enumerate()
@@ -374,7 +369,7 @@ impl<B: EventBus> Pipeline<B> {
         slots: &mut [Slot],
         batches: Vec<Vec<usize>>,
         caller: &Caller,
-        done: &mut report::Counters,
+        done: &mut Invocation,
     ) {
         let report = {
             let entries = |batch: Vec<usize>| -> send::Batch<'_> {

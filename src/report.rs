@@ -185,19 +185,8 @@ pub enum Outcome {
     Failed(Failure),
 }
 
-/// What the I/O of an invocation did, counted as it happens.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Counters {
-    pub(crate) offloaded: usize,
-    pub(crate) offloaded_bytes: usize,
-    pub(crate) batches: usize,
-    pub(crate) calls: usize,
-    pub(crate) retries: usize,
-    pub(crate) throttled: usize,
-}
-
 /// What one invocation did: the response, and everything operators count.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Invocation {
     /// The partial batch response.
@@ -272,9 +261,10 @@ pub struct Tally {
 
 /// Builds the invocation's report from the outcome of every record, in event order, and logs
 /// the failures (bounded) and the summary.
+/// `done` holds what the I/O counted; the rest is filled in here.
 pub(crate) fn build(
     outcomes: Vec<(RecordInfo, Outcome)>,
-    done: Counters,
+    mut done: Invocation,
     duration: Duration,
 ) -> Invocation {
     let mut tally = Tally {
@@ -300,23 +290,11 @@ pub(crate) fn build(
     }
     tally.failed = failures.len();
     tally.delivered = tally.records - tally.failed;
-    let invocation = Invocation {
-        response,
-        tally,
-        failed_by_class,
-        offloaded: done.offloaded,
-        offloaded_bytes: done.offloaded_bytes,
-        batches: done.batches,
-        calls: done.calls,
-        retries: done.retries,
-        throttled: done.throttled,
-        duration,
-        records,
-        failures,
-    };
-    log_failures(&invocation);
-    log_summary(&invocation);
-    invocation
+    (done.response, done.tally, done.failed_by_class) = (response, tally, failed_by_class);
+    (done.duration, done.records, done.failures) = (duration, records, failures);
+    log_failures(&done);
+    log_summary(&done);
+    done
 }
 
 /// One WARN line for each of the first [`FAILURES_LOGGED`] failed records, then one for the
@@ -400,7 +378,7 @@ mod tests {
     }
 
     fn report(outcomes: Vec<(RecordInfo, Outcome)>) -> Invocation {
-        build(outcomes, Counters::default(), Duration::ZERO)
+        build(outcomes, Invocation::default(), Duration::ZERO)
     }
 
     #[test]

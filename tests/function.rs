@@ -9,18 +9,24 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Data, deploy, details_by_offset, failures};
+use support::{BusQueue, Data, Moto, deploy, details_by_offset, failures};
 
 const CONNECTOR: (&str, &str) = ("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e");
 
-#[tokio::test(flavor = "multi_thread")]
-async fn msk_sample_arrives_exactly() {
-    let (_moto, bus, function) = deploy("msk", &[CONNECTOR]).await;
-
+/// Invokes the function with `file` on a fresh bus forwarding to `queue`, with `env`; every
+/// record must be delivered. The server (kept alive) and the bus.
+async fn all_delivered(file: &str, queue: &str, env: &[(&str, &str)]) -> (Moto, BusQueue) {
+    let (moto, bus, function) = deploy(queue, env).await;
     let response = function
-        .invoke(Data::File("events/msk.json"))
+        .invoke(Data::File(file))
         .expect("invocation succeeds");
     assert_eq!(response, json!({"batchItemFailures": []}));
+    (moto, bus)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn msk_sample_arrives_exactly() {
+    let (_moto, bus) = all_delivered("events/msk.json", "msk", &[CONNECTOR]).await;
 
     let events = bus.events(3).await;
     assert_eq!(events.len(), 3);
@@ -46,7 +52,8 @@ async fn msk_sample_arrives_exactly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn self_managed_sample_with_resources_detail_type_map_and_time() {
-    let (_moto, bus, function) = deploy(
+    let (_moto, bus) = all_delivered(
+        "events/self-managed.json",
         "selfmanaged",
         &[
             CONNECTOR,
@@ -62,10 +69,6 @@ async fn self_managed_sample_with_resources_detail_type_map_and_time() {
         ],
     )
     .await;
-    let response = function
-        .invoke(Data::File("events/self-managed.json"))
-        .expect("invocation succeeds");
-    assert_eq!(response, json!({"batchItemFailures": []}));
     let events = bus.events(1).await;
     assert_eq!(events.len(), 1);
     let e = &events[0];
@@ -86,15 +89,12 @@ async fn self_managed_sample_with_resources_detail_type_map_and_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn multi_partition_batch_of_25() {
-    let (_moto, bus, function) = deploy(
+    let (_moto, bus) = all_delivered(
+        "events/multi-partition-25.json",
         "clicks",
         &[CONNECTOR, ("AWS_EVENTBRIDGE_DETAIL_TYPES", "${topic}")],
     )
     .await;
-    let response = function
-        .invoke(Data::File("events/multi-partition-25.json"))
-        .expect("invocation succeeds");
-    assert_eq!(response, json!({"batchItemFailures": []}));
     let events = bus.events(25).await;
     assert_eq!(events.len(), 25, "each record arrives once");
     let mut got: Vec<(i64, i64)> = events
@@ -124,11 +124,7 @@ async fn multi_partition_batch_of_25() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tombstones_and_null_keys_are_sent() {
-    let (_moto, bus, function) = deploy("users", &[CONNECTOR]).await;
-    let response = function
-        .invoke(Data::File("events/tombstones.json"))
-        .expect("invocation succeeds");
-    assert_eq!(response, json!({"batchItemFailures": []}));
+    let (_moto, bus) = all_delivered("events/tombstones.json", "users", &[CONNECTOR]).await;
     let details = details_by_offset(&bus.events(3).await);
     let kv: Vec<(Value, Value)> = details
         .iter()
@@ -144,32 +140,31 @@ async fn tombstones_and_null_keys_are_sent() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn invalid_json_value_is_the_only_record_reported() {
-    let (_moto, bus, function) = deploy("payments", &[CONNECTOR]).await;
+/// Invokes `file` on a fresh bus: `failed` is the only record reported, and the records at
+/// `delivered` arrive.
+async fn only_one_reported(queue: &str, file: &str, failed: (&str, i64), delivered: [i64; 2]) {
+    let (_moto, bus, function) = deploy(queue, &[CONNECTOR]).await;
     let response = function
-        .invoke(Data::File("events/mixed-json.json"))
+        .invoke(Data::File(file))
         .expect("invocation succeeds");
-    assert_eq!(failures(&response), vec![("payments-0".to_owned(), 11)]);
+    assert_eq!(failures(&response), vec![(failed.0.to_owned(), failed.1)]);
     let offsets: Vec<Value> = details_by_offset(&bus.events(2).await)
         .iter()
         .map(|d| d["offset"].clone())
         .collect();
-    assert_eq!(offsets, vec![json!(10), json!(12)]);
+    assert_eq!(offsets, delivered.map(|o| json!(o)).to_vec());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_json_value_is_the_only_record_reported() {
+    let failed = ("payments-0", 11);
+    only_one_reported("payments", "events/mixed-json.json", failed, [10, 12]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn oversize_record_is_reported_and_its_neighbours_delivered() {
-    let (_moto, bus, function) = deploy("oversize", &[CONNECTOR]).await;
-    let response = function
-        .invoke(Data::File("events/oversize.json"))
-        .expect("invocation succeeds");
-    assert_eq!(failures(&response), vec![("orders.v1-0".to_owned(), 5001)]);
-    let offsets: Vec<Value> = details_by_offset(&bus.events(2).await)
-        .iter()
-        .map(|d| d["offset"].clone())
-        .collect();
-    assert_eq!(offsets, vec![json!(5000), json!(5002)]);
+    let failed = ("orders.v1-0", 5001);
+    only_one_reported("oversize", "events/oversize.json", failed, [5000, 5002]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

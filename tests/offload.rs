@@ -68,6 +68,19 @@ async fn invoke_offloading(
     (moto, bus, response)
 }
 
+/// [`invoke_offloading`] with the bucket, for an event whose three records are all delivered:
+/// the server and the details in offset order.
+async fn offloaded_and_delivered(
+    name: &str,
+    extra: &[(&str, &str)],
+    file: &str,
+) -> (Moto, Vec<Value>) {
+    let (moto, bus, response) = invoke_offloading(name, true, extra, file).await;
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let details = details_by_offset(&bus.events(3).await);
+    (moto, details)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn whole_values_go_to_s3_and_events_carry_the_reference() {
     let (moto, bus, response) = invoke_offloading(
@@ -138,9 +151,8 @@ async fn whole_values_go_to_s3_and_events_carry_the_reference() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nested_field_is_offloaded_as_raw_text() {
-    let (moto, bus, response) = invoke_offloading(
+    let (moto, details) = offloaded_and_delivered(
         "offload-nested",
-        true,
         &[(
             "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF",
             "$.detail.value.note",
@@ -148,8 +160,6 @@ async fn a_nested_field_is_offloaded_as_raw_text() {
         "events/msk.json",
     )
     .await;
-    assert_eq!(response, json!({"batchItemFailures": []}));
-    let details = details_by_offset(&bus.events(3).await);
     // 4711 has no `note`: unchanged, no reference.
     assert!(details[0].get("dataref").is_none());
     assert_eq!(details[0]["value"]["orderId"], "order-1001");
@@ -184,9 +194,8 @@ async fn a_record_above_one_mib_is_delivered_through_offloading() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_threshold_only_large_events_are_offloaded() {
-    let (moto, bus, response) = invoke_offloading(
+    let (moto, details) = offloaded_and_delivered(
         "offload-threshold",
-        true,
         &[(
             "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES",
             "262144",
@@ -194,8 +203,6 @@ async fn with_a_threshold_only_large_events_are_offloaded() {
         "events/oversize.json",
     )
     .await;
-    assert_eq!(response, json!({"batchItemFailures": []}));
-    let details = details_by_offset(&bus.events(3).await);
     for small in [&details[0], &details[2]] {
         assert!(small.get("dataref").is_none(), "{small}");
         assert_eq!(small["value"]["items"], json!(["sku-1", "sku-2"]));

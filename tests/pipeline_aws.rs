@@ -48,6 +48,19 @@ fn event(records: i64) -> KafkaEvent {
     kafka_event((0..records).map(|i| record("t", 0, i, None, Some(r#"{"a":1}"#))))
 }
 
+/// Asserts that all `records` failed after `calls` calls with `retries` retries (`why`), and
+/// returns the first reason.
+fn all_failed(
+    done: &Invocation,
+    records: usize,
+    (calls, retries): (usize, usize),
+    why: &str,
+) -> String {
+    assert_eq!(done.tally.failed, records);
+    assert_eq!((done.calls, done.retries), (calls, retries), "{why}");
+    reasons(done).swap_remove(0)
+}
+
 fn reasons(done: &Invocation) -> Vec<String> {
     done.failures.iter().map(|(_, f)| f.reason()).collect()
 }
@@ -73,13 +86,7 @@ async fn a_missing_bus_is_a_final_error_and_is_not_retried() {
     let moto = Moto::start();
     let missing = "arn:aws:events:us-east-1:123456789012:event-bus/does-not-exist";
     let done = run(&moto.endpoint, missing, &[], 12).await;
-    assert_eq!(done.tally.failed, 12);
-    assert_eq!(
-        (done.calls, done.retries),
-        (2, 0),
-        "one call per batch, no retry"
-    );
-    let reason = &reasons(&done)[0];
+    let reason = all_failed(&done, 12, (2, 0), "one call per batch, no retry");
     assert!(reason.contains("ResourceNotFoundException"), "{reason}");
     assert_eq!(done.response.batch_item_failures.len(), 12);
 }
@@ -96,13 +103,8 @@ async fn connection_failures_are_retried_then_reported() {
         3,
     )
     .await;
-    assert_eq!(done.tally.failed, 3);
-    assert_eq!(
-        (done.calls, done.retries),
-        (4, 3),
-        "retries.max + 1 attempts, no SDK retries on top"
-    );
-    let reason = &reasons(&done)[0];
+    let why = "retries.max + 1 attempts, no SDK retries on top";
+    let reason = all_failed(&done, 3, (4, 3), why);
     assert!(
         reason.starts_with(
             "gave up after 4 attempts; last: call failed: PutEvents failed: dispatch failure"
