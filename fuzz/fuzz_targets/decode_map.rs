@@ -32,12 +32,10 @@ fn config(selector: u8) -> Config {
     .expect("a valid configuration")
 }
 
+/// Validation into `IgnoredAny` is iterative in serde_json and has no recursion limit, so any
+/// depth the decoder accepts validates here.
 fn valid_json(text: &str) -> bool {
-    match serde_json::from_str::<IgnoredAny>(text) {
-        Ok(_) => true,
-        // A value at the nesting limit makes a detail one level deeper than serde's own limit.
-        Err(e) => e.to_string().starts_with("recursion limit exceeded"),
-    }
+    serde_json::from_str::<IgnoredAny>(text).is_ok()
 }
 
 fuzz_target!(|data: &[u8]| {
