@@ -1,4 +1,4 @@
-//! What the AWS adapters ([`eventbridge`](crate::eventbridge), [`s3`](crate::s3)) share: the
+//! What the AWS adapters (the EventBridge and S3 clients) share: the
 //! AWS configuration and credentials they are built from, how a failed SDK call is classified,
 //! and the connection timeout of their clients.
 

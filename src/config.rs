@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::decode::{Decoders, PayloadFormat};
 use crate::map::{DetailTypeRule, Mapper, TimeRule};
-use crate::offload::Offloader;
+use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
 use crate::retry::CallPolicy;
 
@@ -157,29 +157,6 @@ pub enum FailureMode {
     /// Fail the whole invocation (for on-demand event source mappings, which ignore partial
     /// responses).
     FailInvocation,
-}
-
-/// The S3 claim check: which part of an event goes to S3, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OffloadConfig {
-    /// The bucket.
-    pub(crate) bucket: String,
-    /// The configured path (reported in each event's `datarefJsonPath`), at or under
-    /// `$.detail.value`.
-    pub(crate) fieldref: DefinitePath,
-    /// The S3 endpoint override (path-style addressing when set).
-    pub(crate) s3_endpoint_uri: Option<String>,
-    /// Offload only entries larger than this; 0 offloads every match.
-    pub(crate) threshold_bytes: usize,
-    /// Prepended to each object key.
-    pub(crate) key_prefix: String,
-}
-
-impl OffloadConfig {
-    /// The path's steps inside the record value (after `$.detail.value`).
-    pub fn value_steps(&self) -> &[Step] {
-        self.fieldref.steps().get(2..).unwrap_or_default()
-    }
 }
 
 /// Where the function's AWS credentials come from.

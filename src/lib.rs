@@ -45,7 +45,7 @@ mod send;
 mod store;
 
 pub use bus::{BatchLimits, EntryStatus, EventBus};
-pub use config::{Config, ConfigError, FailureMode, OffloadConfig};
+pub use config::{Config, ConfigError, FailureMode};
 pub use decode::{
     DecodeError, Decoded, DecodedRecord, Decoders, EventError, JsonText, KafkaEvent,
     MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
@@ -57,7 +57,7 @@ pub use eventbridge::{
     PutEventsCallError, entry_size as put_events_entry_size,
 };
 pub use map::{DetailTypeRule, EventEntry, MapError, Mapper, TimeRule};
-pub use offload::{ObjectKeys, Offloader, RandomKeys, RecordKeys};
+pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
 pub use report::{

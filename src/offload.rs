@@ -11,11 +11,33 @@
 
 use std::fmt;
 
-use crate::config::OffloadConfig;
 use crate::decode::DecodedRecord;
 use crate::map::{DataRef, ValuePart, detail_with};
-use crate::path;
+use crate::path::{self, DefinitePath, Step};
 use crate::store::Upload;
+
+/// The S3 claim check: which part of an event goes to S3, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffloadConfig {
+    /// The bucket.
+    pub(crate) bucket: String,
+    /// The configured path (reported in each event's `datarefJsonPath`), at or under
+    /// `$.detail.value`.
+    pub(crate) fieldref: DefinitePath,
+    /// The S3 endpoint override (path-style addressing when set).
+    pub(crate) s3_endpoint_uri: Option<String>,
+    /// Offload only entries larger than this; 0 offloads every match.
+    pub(crate) threshold_bytes: usize,
+    /// Prepended to each object key.
+    pub(crate) key_prefix: String,
+}
+
+impl OffloadConfig {
+    /// The path's steps inside the record value (after `$.detail.value`).
+    pub fn value_steps(&self) -> &[Step] {
+        self.fieldref.steps().get(2..).unwrap_or_default()
+    }
+}
 
 /// Names offloaded objects: the part of the key after the configured prefix.
 pub trait ObjectKeys: fmt::Debug + Send + Sync {
@@ -108,7 +130,6 @@ impl Offloader {
 mod tests {
     use super::*;
     use crate::decode::{PayloadDecoder, PayloadFormat, TimestampType};
-    use crate::path::DefinitePath;
 
     fn record(value: Option<&str>) -> DecodedRecord {
         DecodedRecord {

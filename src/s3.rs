@@ -9,7 +9,8 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::config::{Config, OffloadConfig};
+use crate::config::Config;
+use crate::offload::OffloadConfig;
 use crate::store::{BlobStore, Upload};
 
 /// A PutObject call that failed.

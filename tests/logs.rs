@@ -10,7 +10,8 @@ mod support;
 
 use base64::Engine as _;
 use serde_json::json;
-use support::{Data, Function, Moto};
+use support::events::{event_json, record};
+use support::{Data, Function, Moto, deploy};
 
 const MARKER: &str = "S3CR3T-MARKER-7f3a";
 
@@ -89,4 +90,44 @@ async fn no_payload_in_logs_at_the_default_level() {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_payload_in_logs_at_debug() {
     check(Some("DEBUG")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_failing_batch_names_100_records_then_counts_the_rest() {
+    let env = [
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "logs"),
+        // A typo: warned at cold start with the closest known name, otherwise ignored.
+        ("AWS_EVENTBRIDGE_RETRY_MAX", "3"),
+    ];
+    let (_moto, _bus, function) = deploy("bounded", &env).await;
+    let invalid = (0..150).map(|offset| record("t", 0, offset, None, Some("{not json")));
+    let event = event_json(invalid).to_string();
+    let response = function
+        .invoke(Data::Ascii(&event))
+        .expect("invocation succeeds");
+    assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 150);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = function.log();
+    let named = log.matches("Record not delivered").count();
+    assert_eq!(
+        named, 100,
+        "one WARN line per record for the first 100: {log}"
+    );
+    let rest: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("More records not delivered"))
+        .collect();
+    assert_eq!(rest.len(), 1, "{log}");
+    assert!(
+        rest[0].contains("more=50") && rest[0].contains("decode=50"),
+        "{}",
+        rest[0]
+    );
+    let typo = log
+        .lines()
+        .find(|l| l.contains("Unknown AWS_EVENTBRIDGE_* variable"))
+        .unwrap_or_else(|| panic!("no warning for the misspelled variable: {log}"));
+    assert!(typo.contains("WARN"), "{typo}");
+    assert!(typo.contains("AWS_EVENTBRIDGE_RETRY_MAX"), "{typo}");
+    assert!(typo.contains("AWS_EVENTBRIDGE_RETRIES_MAX"), "{typo}");
 }
