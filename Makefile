@@ -2,6 +2,7 @@
 
 SHELL := /bin/bash
 VENV ?= .venv
+VENV_SCAN ?= .venv-scan
 PY ?= python3
 CARGO ?= cargo
 EVENT ?= events/msk.json
@@ -11,7 +12,7 @@ ARCH ?= arm64
 FUZZ_SECONDS ?= 600
 SOAK_SCHEDULES ?= 20000
 
-.PHONY: help venv venv-build demo test check fmt clippy lint build bench soak fuzz clean
+.PHONY: help venv venv-build venv-scan demo test check fmt clippy lint build bench soak fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -29,6 +30,13 @@ $(VENV)/.build-installed: $(VENV)/.installed requirements-build.txt
 
 venv-build: $(VENV)/.build-installed ## Add zig (cross builds) and the SAM CLI + cfn-lint to the venv
 
+$(VENV_SCAN)/.installed: requirements-scan.txt
+	$(PY) -m venv $(VENV_SCAN)
+	$(VENV_SCAN)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+venv-scan: $(VENV_SCAN)/.installed ## A venv of its own for checkov (its boto3 pins clash with the SAM CLI's)
+
 demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1
 	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) scripts/demo.sh
 
@@ -44,9 +52,11 @@ fmt:
 clippy:
 	$(CARGO) clippy --all-targets --features e2e -- -D warnings
 
-lint: venv-build ## Check template.yaml offline: sam validate --lint, then SAM transform + cfn-lint
+lint: venv-build venv-scan ## Check template.yaml offline: sam validate --lint, SAM transform + cfn-lint, checkov
 	cd . && AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region us-east-1
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/python scripts/lint_template.py template.yaml
+	# --skip-download: no guidance from Prisma Cloud (offline); failed checks fail the target.
+	$(VENV_SCAN)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 (default) or x86_64
 	rustup target list --installed | grep -q '^$(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu' \
@@ -71,4 +81,4 @@ fuzz: ## Fuzz event decoding + mapping with cargo-fuzz for FUZZ_SECONDS (default
 
 clean: ## Remove build output and the venv
 	$(CARGO) clean
-	rm -rf $(VENV) .demo
+	rm -rf $(VENV) $(VENV_SCAN) .demo
