@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::decode::{Decoders, PayloadFormat};
 use crate::map::{DetailTypeRule, Mapper, TimeRule};
+use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
 use crate::retry::CallPolicy;
@@ -54,6 +55,14 @@ pub const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
 pub const CALL_TIMEOUT_MS: &str = "AWS_EVENTBRIDGE_CALL_TIMEOUT_MS";
 /// What an undelivered record does to the invocation: `partial` or `fail-invocation`.
 pub const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
+
+/// Operator metrics: `emf` (an Embedded Metric Format document per invocation, the default) or
+/// `off`.
+pub const METRICS: &str = "AWS_EVENTBRIDGE_METRICS";
+/// The CloudWatch namespace of the metrics.
+pub const METRICS_NAMESPACE: &str = "AWS_EVENTBRIDGE_METRICS_NAMESPACE";
+/// `true` adds a document per topic, with the dimension `Topic`.
+pub const METRICS_TOPIC_DIMENSION: &str = "AWS_EVENTBRIDGE_METRICS_TOPIC_DIMENSION";
 
 /// `aws.eventbridge.offloading.default.s3.bucket`: enables the S3 claim check.
 pub const OFFLOAD_BUCKET: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET";
@@ -263,8 +272,12 @@ pub struct Config {
     pub(crate) call_timeout: Duration,
     /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
     pub(crate) failure_mode: FailureMode,
+
+    // Parts with settings of their own.
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
     pub(crate) offload: Option<OffloadConfig>,
+    /// `AWS_EVENTBRIDGE_METRICS*`: the operator metrics.
+    pub(crate) metrics: MetricsConfig,
     /// `AWS_EVENTBRIDGE_IAM_*`: where credentials come from.
     pub(crate) credentials: CredentialsConfig,
 }
@@ -318,6 +331,7 @@ impl Config {
             failure_mode: parse_failure_mode(get(BATCH_FAILURE_MODE))?,
             offload: parse_offload(&get)?,
             credentials: parse_credentials(&get)?,
+            metrics: parse_metrics(&get)?,
         })
     }
 
@@ -354,6 +368,11 @@ impl Config {
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
     pub fn offload(&self) -> Option<&OffloadConfig> {
         self.offload.as_ref()
+    }
+
+    /// `AWS_EVENTBRIDGE_METRICS*`: the operator metrics.
+    pub fn metrics(&self) -> &MetricsConfig {
+        &self.metrics
     }
 
     /// The decoders of the configured key and value formats.
@@ -415,7 +434,7 @@ impl Config {
 }
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 26] = [
+pub const KNOWN_VARS: [&str; 29] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -434,6 +453,9 @@ pub const KNOWN_VARS: [&str; 26] = [
     RETRIES_DELAY,
     CALL_TIMEOUT_MS,
     BATCH_FAILURE_MODE,
+    METRICS,
+    METRICS_NAMESPACE,
+    METRICS_TOPIC_DIMENSION,
     OFFLOAD_BUCKET,
     OFFLOAD_FIELDREF,
     OFFLOAD_S3_ENDPOINT_URI,
@@ -582,6 +604,36 @@ fn parse_choice<T: Copy>(
         format!("{} or {last}", rest.join(", "))
     };
     Err(ConfigError::invalid(var, value, format!("must be {list}")))
+}
+
+fn parse_metrics(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsConfig, ConfigError> {
+    let enabled = parse_choice(
+        METRICS,
+        get(METRICS),
+        true,
+        &[("emf", true), ("off", false)],
+    )?;
+    let choices = [("false", false), ("true", true)];
+    let per_topic = parse_choice(
+        METRICS_TOPIC_DIMENSION,
+        get(METRICS_TOPIC_DIMENSION),
+        false,
+        &choices,
+    )?;
+    let namespace = get(METRICS_NAMESPACE)
+        .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |v| v.trim().to_owned());
+    let ok = namespace.chars().count() <= MAX_NAMESPACE_CHARS
+        && !namespace.starts_with("AWS/")
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ._-/#:".contains(c));
+    let rule = "must be at most 255 characters of A-Z a-z 0-9 . - _ / # : and spaces, not starting with AWS/";
+    ensure(ok, METRICS_NAMESPACE, &namespace, rule)?;
+    Ok(MetricsConfig {
+        enabled,
+        namespace,
+        per_topic,
+    })
 }
 
 struct SendSettings {
@@ -1390,5 +1442,40 @@ mod tests {
             .filter(|l| !l.contains(&format!("\"{VAR_PREFIX}\";")))
             .count();
         assert_eq!(declared, KNOWN_VARS.len());
+    }
+
+    #[test]
+    fn metrics_settings() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.metrics, MetricsConfig::default());
+        assert!(c.metrics.enabled && !c.metrics.per_topic);
+        assert_eq!(c.metrics.namespace, "KafkaEventBridge");
+        let c = parse(&[
+            (METRICS, "off"),
+            (METRICS_NAMESPACE, "Team/Kafka Orders"),
+            (METRICS_TOPIC_DIMENSION, "true"),
+        ])
+        .unwrap();
+        assert!(!c.metrics.enabled && c.metrics.per_topic);
+        assert_eq!(c.metrics.namespace, "Team/Kafka Orders");
+        assert_eq!(
+            parse(&[(METRICS, "csv")]).unwrap_err().to_string(),
+            "`AWS_EVENTBRIDGE_METRICS`=\"csv\" is invalid: must be emf or off"
+        );
+        assert_eq!(
+            invalid_var(parse(&[(METRICS_NAMESPACE, "AWS/Lambda")])),
+            METRICS_NAMESPACE
+        );
+        assert_eq!(
+            invalid_var(parse(&[(METRICS_NAMESPACE, "a;b")])),
+            METRICS_NAMESPACE
+        );
+        let long = "n".repeat(256);
+        assert_eq!(
+            invalid_var(parse(&[(METRICS_NAMESPACE, &long)])),
+            METRICS_NAMESPACE
+        );
+        let flag = parse(&[(METRICS_TOPIC_DIMENSION, "yes")]);
+        assert_eq!(invalid_var(flag), METRICS_TOPIC_DIMENSION);
     }
 }

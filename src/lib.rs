@@ -35,6 +35,7 @@ mod decode;
 mod error;
 mod eventbridge;
 mod map;
+mod metrics;
 mod offload;
 mod path;
 mod pipeline;
@@ -57,6 +58,7 @@ pub use eventbridge::{
     PutEventsCallError, entry_size as put_events_entry_size,
 };
 pub use map::{DetailTypeRule, EventEntry, MapError, Mapper, TimeRule};
+pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};

@@ -32,13 +32,6 @@ pub struct OffloadConfig {
     pub(crate) key_prefix: String,
 }
 
-impl OffloadConfig {
-    /// The path's steps inside the record value (after `$.detail.value`).
-    pub fn value_steps(&self) -> &[Step] {
-        self.fieldref.steps().get(2..).unwrap_or_default()
-    }
-}
-
 /// Names offloaded objects: the part of the key after the configured prefix.
 pub trait ObjectKeys: fmt::Debug + Send + Sync {
     /// The key suffix of the object offloaded from `record`.
@@ -123,6 +116,13 @@ impl Offloader {
                 content_type,
             },
         ))
+    }
+}
+
+impl OffloadConfig {
+    /// The path's steps inside the record value (after `$.detail.value`).
+    pub fn value_steps(&self) -> &[Step] {
+        self.fieldref.steps().get(2..).unwrap_or_default()
     }
 }
 

@@ -204,6 +204,12 @@ impl<B: EventBus> Pipeline<B> {
         deadline: Instant,
     ) -> Result<BatchResponse, InvocationError> {
         let done = self.run(event, deadline).await?;
+        self.respond(done)
+    }
+
+    /// The function's answer for an invocation that ran: the partial batch response, or in
+    /// `fail-invocation` mode an error when any record was not delivered.
+    pub fn respond(&self, done: Invocation) -> Result<BatchResponse, InvocationError> {
         if self.failure_mode == FailureMode::FailInvocation && !done.failures.is_empty() {
             return Err(report::undelivered_error(&done.records, &done.failures));
         }
@@ -298,7 +304,9 @@ impl<B: EventBus> Pipeline<B> {
             batches = self.plan(&mut slots);
         }
         done.batches = batches.len();
+        let sending = Instant::now();
         self.send(&mut slots, batches, &caller, &mut done).await;
+        done.send_duration = sending.elapsed();
         let outcomes = slots.into_iter().map(|slot| match slot.state {
             State::Done(outcome) => (slot.record, outcome),
             State::Pending(_) => unreachable!(
@@ -387,6 +395,7 @@ impl<B: EventBus> Pipeline<B> {
         done.calls = report.calls;
         done.retries = report.retries;
         done.throttled = report.throttled;
+        done.bytes_sent = report.bytes_sent;
         for (i, delivery) in report.deliveries {
             slots[i].state = State::Done(match delivery {
                 Ok(()) => Outcome::Delivered,

@@ -105,7 +105,7 @@ impl Failure {
 }
 
 /// The kinds of failure operators count apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FailureClass {
     /// The record could not be decoded.
@@ -135,6 +135,20 @@ impl FailureClass {
         Self::SendExhausted,
         Self::Deadline,
     ];
+
+    /// The class in a metric name: `Decode`, `Mapping`, `Oversize`, `Offload`, `SendFinal`,
+    /// `SendExhausted`, `Deadline`.
+    pub fn metric_suffix(self) -> &'static str {
+        match self {
+            Self::Decode => "Decode",
+            Self::Mapping => "Mapping",
+            Self::Oversize => "Oversize",
+            Self::Offload => "Offload",
+            Self::SendFinal => "SendFinal",
+            Self::SendExhausted => "SendExhausted",
+            Self::Deadline => "Deadline",
+        }
+    }
 
     /// A short name: `decode`, `mapping`, `oversize`, `offload`, `send-final`,
     /// `send-exhausted`, `deadline`.
@@ -207,6 +221,10 @@ pub struct Invocation {
     pub retries: usize,
     /// Entries the bus throttled (once per throttled attempt).
     pub throttled: usize,
+    /// Bytes of the entries of every call made (retries included), as the bus sizes them.
+    pub bytes_sent: usize,
+    /// The time spent sending (after the uploads).
+    pub send_duration: Duration,
     /// From the start of `prepare` to the end of `deliver`.
     pub duration: Duration,
     /// Every record of the event, in event order.

@@ -24,6 +24,8 @@ pub(crate) struct SendReport {
     pub(crate) retries: usize,
     /// Entries the bus throttled, counted once per throttled attempt.
     pub(crate) throttled: usize,
+    /// Bytes of the entries of every call made, retries included.
+    pub(crate) bytes_sent: usize,
 }
 
 /// One batch: its entries, each with the caller's item number.
@@ -43,6 +45,7 @@ pub(crate) async fn send_all<B: EventBus>(
         report.calls += run.calls;
         report.retries += run.calls.saturating_sub(1);
         report.throttled += run.throttled;
+        report.bytes_sent += run.bytes_sent;
         report.deliveries.extend(run.deliveries);
     }
     report
@@ -53,6 +56,7 @@ struct BatchRun {
     deliveries: Vec<(usize, Delivery)>,
     calls: usize,
     throttled: usize,
+    bytes_sent: usize,
 }
 
 async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Caller) -> BatchRun {
@@ -67,6 +71,9 @@ async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Calle
                 bus.is_retryable(e)
             })
             .await;
+        if attempts.made() as usize > run.calls {
+            run.bytes_sent += refs.iter().map(|e| bus.entry_size(e)).sum::<usize>();
+        }
         run.calls = attempts.made() as usize;
         let (retry, failure) = match attempt {
             Attempt::NoTime(failure)

@@ -221,3 +221,33 @@ async fn a_bad_configuration_stops_the_cold_start() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_emf_document_per_invocation_and_topic_on_stdout() {
+    let topic_dimension = ("AWS_EVENTBRIDGE_METRICS_TOPIC_DIMENSION", "true");
+    let (_moto, _bus, function) = deploy("metrics", &[CONNECTOR, topic_dimension]).await;
+    function
+        .invoke(Data::File("events/mixed-json.json"))
+        .expect("invocation succeeds");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = function.log();
+    let docs: Vec<Value> = log
+        .lines()
+        .filter(|l| l.starts_with(r#"{"_aws""#))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2, "the invocation's and the one topic's: {log}");
+    let (all, topic) = (&docs[0], &docs[1]);
+    assert_eq!(
+        all["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "KafkaEventBridge"
+    );
+    assert_eq!(all["ConnectorId"], "e2e");
+    assert_eq!(all["RecordsReceived"], 3.0);
+    assert_eq!(all["RecordsDelivered"], 2.0);
+    assert_eq!(all["RecordsFailedDecode"], 1.0);
+    assert_eq!(all["PutEventsCalls"], 1.0);
+    assert!(all["BytesSent"].as_f64().unwrap() > 0.0);
+    assert_eq!(topic["Topic"], "payments");
+    assert_eq!(topic["RecordsFailed"], 1.0);
+}
