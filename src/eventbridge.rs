@@ -42,6 +42,8 @@ pub(crate) const TIME_ENTRY_BYTES: usize = 14;
 
 /// The size of an entry by AWS's formula: 14 bytes if `Time` is set, plus the UTF-8 bytes of
 /// `Source`, `DetailType`, `Detail` and each `Resources` item. `EventBusName` does not count.
+/// A `TraceHeader` counts its bytes too, as the connector counts it (the user guide's formula
+/// does not mention it; counting it is the safe side of the cap).
 pub fn entry_size(entry: &EventEntry) -> usize {
     let time = if entry.time_ms.is_some() {
         TIME_ENTRY_BYTES
@@ -52,7 +54,13 @@ pub fn entry_size(entry: &EventEntry) -> usize {
         + entry.detail_type.len()
         + entry.detail.len()
         + entry.resources.iter().map(String::len).sum::<usize>()
+        + entry.trace_header.as_deref().map_or(0, str::len)
 }
+
+/// A `TraceHeader` is 1 to 500 characters
+/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html>);
+/// a longer one is not sent.
+pub(crate) const MAX_TRACE_HEADER_CHARS: usize = 500;
 
 /// Per-entry error codes worth sending again
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html>).
@@ -121,6 +129,7 @@ impl EventBridgeBus {
             .event_bus_name(&self.bus_arn)
             .set_resources((!entry.resources.is_empty()).then(|| entry.resources.to_vec()))
             .set_time(entry.time_ms.map(DateTime::from_millis))
+            .set_trace_header(entry.trace_header.as_deref().map(str::to_owned))
             .build()
     }
 }
@@ -197,6 +206,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .into(),
             time_ms: time.then_some(0),
+            trace_header: None,
         }
     }
 
@@ -210,6 +220,29 @@ mod tests {
         assert_eq!(
             entry_size(&entry("s", "dt", "{}", &["r1", "r22"], true)),
             14 + 1 + 2 + 2 + 2 + 3
+        );
+    }
+
+    #[test]
+    fn a_trace_header_is_sent_and_counted() {
+        let mut e = entry("s", "dt", "{}", &[], false);
+        e.trace_header = Some(std::sync::Arc::from(
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+        ));
+        assert_eq!(entry_size(&e), 1 + 2 + 2 + 40);
+        let config = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .build();
+        let bus = EventBridgeBus::new(Client::from_conf(config), "arn".into(), None);
+        let request = bus.request_entry(&e);
+        assert_eq!(
+            request.trace_header(),
+            Some("Root=1-5759e988-bd862e3fe1be46a994272793")
+        );
+        assert_eq!(
+            bus.request_entry(&entry("s", "dt", "{}", &[], false))
+                .trace_header(),
+            None
         );
     }
 

@@ -34,7 +34,8 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<KafkaEvent>| async move {
             let deadline = deadline_from(event.context.deadline);
-            let done = pipeline.run(event.payload, deadline).await?;
+            let trace = event.context.xray_trace_id.as_deref();
+            let done = pipeline.run_traced(event.payload, deadline, trace).await?;
             emit_metrics(config, &done);
             pipeline.respond(done)
         },

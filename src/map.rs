@@ -36,6 +36,9 @@ pub struct EventEntry {
     pub resources: Arc<[String]>,
     /// `Time`, in epoch milliseconds; `None` leaves it unset.
     pub time_ms: Option<i64>,
+    /// `TraceHeader`: the invocation's X-Ray trace header, shared by its entries; `None` leaves
+    /// it unset.
+    pub trace_header: Option<Arc<str>>,
 }
 
 /// Why a record could not be mapped to an event.
@@ -115,6 +118,7 @@ impl Mapper {
             detail: detail(record),
             resources: Arc::clone(&self.resources),
             time_ms,
+            trace_header: None,
         })
     }
 

@@ -9,6 +9,7 @@
 //! ([`BlobStore`]) or value format ([`PayloadDecoder`](crate::PayloadDecoder)): those come
 //! through [`Pipeline::builder`].
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
@@ -18,6 +19,7 @@ use crate::bus::{BatchLimits, EventBus};
 use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
+use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
 use crate::map::{EventEntry, Mapper};
 use crate::offload::{ObjectKeys, Offloader, RandomKeys};
 use crate::report::{self, BatchResponse, Failure, Invocation, InvocationError, Outcome};
@@ -222,16 +224,43 @@ impl<B: EventBus> Pipeline<B> {
         event: KafkaEvent,
         deadline: Instant,
     ) -> Result<Invocation, EventError> {
-        let prepared = self.prepare(event)?;
+        self.run_traced(event, deadline, None).await
+    }
+
+    /// [`run`](Self::run) for an invocation with an X-Ray trace header (the runtime's
+    /// `_X_AMZN_TRACE_ID`), which every entry carries as its `TraceHeader`.
+    pub async fn run_traced(
+        &self,
+        event: KafkaEvent,
+        deadline: Instant,
+        trace_header: Option<&str>,
+    ) -> Result<Invocation, EventError> {
+        let prepared = self.prepare_traced(event, trace_header)?;
         Ok(self.deliver(prepared, deadline).await)
     }
 
     /// Decodes, maps, plans the offloading and the calls of one event. Pure: no I/O, and
     /// deterministic when the [`ObjectKeys`] are.
     pub fn prepare(&self, event: KafkaEvent) -> Result<Prepared, EventError> {
+        self.prepare_traced(event, None)
+    }
+
+    /// [`prepare`](Self::prepare) with an X-Ray trace header for every entry (counted in its
+    /// size; one longer than `TraceHeader` allows is left out).
+    pub fn prepare_traced(
+        &self,
+        event: KafkaEvent,
+        trace_header: Option<&str>,
+    ) -> Result<Prepared, EventError> {
         let started = Instant::now();
+        let trace: Option<Arc<str>> = trace_header
+            .filter(|t| (1..=MAX_TRACE_HEADER_CHARS).contains(&t.chars().count()))
+            .map(Arc::from);
         let decoded = decode::decode_event(event, &self.decoders)?;
-        let mut slots: Vec<Slot> = decoded.into_iter().map(|d| self.slot(d)).collect();
+        let mut slots: Vec<Slot> = decoded
+            .into_iter()
+            .map(|d| self.slot(d, trace.as_ref()))
+            .collect();
         let batches = self.plan(&mut slots);
         Ok(Prepared {
             slots,
@@ -240,9 +269,9 @@ impl<B: EventBus> Pipeline<B> {
         })
     }
 
-    fn slot(&self, decoded: Decoded) -> Slot {
+    fn slot(&self, decoded: Decoded, trace: Option<&Arc<str>>) -> Slot {
         let state = match decoded.result {
-            Ok(record) => match self.pending(&record) {
+            Ok(record) => match self.pending(&record, trace) {
                 Ok(pending) => State::Pending(pending),
                 Err(failure) => State::Done(Outcome::Failed(failure)),
             },
@@ -254,8 +283,13 @@ impl<B: EventBus> Pipeline<B> {
         }
     }
 
-    fn pending(&self, record: &DecodedRecord) -> Result<Pending, Failure> {
+    fn pending(
+        &self,
+        record: &DecodedRecord,
+        trace: Option<&Arc<str>>,
+    ) -> Result<Pending, Failure> {
         let mut entry = self.mapper.map(record).map_err(Failure::Map)?;
+        entry.trace_header = trace.cloned();
         let mut size = self.bus.entry_size(&entry);
         let mut upload = None;
         if let Some(offloader) = &self.offload

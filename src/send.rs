@@ -228,6 +228,7 @@ mod tests {
                 detail: i.to_string(),
                 resources: Arc::from(Vec::new()),
                 time_ms: None,
+                trace_header: None,
             })
             .collect()
     }

@@ -99,3 +99,34 @@ async fn every_sample_event_gives_each_record_one_outcome() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_invocations_trace_header_goes_on_every_entry_and_counts_in_its_size() {
+    let config = support::config::config::<&str>(&[]);
+    let bus = Arc::new(FakeBus::default());
+    let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).build();
+    let text = std::fs::read_to_string(sample_events()[0].with_file_name("msk.json")).unwrap();
+    let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+    let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = pipeline
+        .run_traced(event, deadline, Some(trace))
+        .await
+        .unwrap();
+    assert_eq!(done.tally.delivered, 3);
+    let sent = bus.state.lock().unwrap().trace_headers.clone();
+    assert_eq!(sent, vec![Some(trace.to_owned()); 3]);
+    let untraced = {
+        let bus = Arc::new(FakeBus::default());
+        let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).build();
+        let event: KafkaEvent = serde_json::from_str(&text).unwrap();
+        let done = pipeline.run(event, deadline).await.unwrap();
+        assert_eq!(bus.state.lock().unwrap().trace_headers, vec![None; 3]);
+        done.bytes_sent
+    };
+    assert_eq!(
+        done.bytes_sent,
+        untraced + 3 * trace.len(),
+        "the header counts in each size"
+    );
+}

@@ -45,6 +45,8 @@ pub struct State {
     pub accepted: HashSet<Id>,
     pub calls: Vec<(usize, usize)>,
     pub sent_datarefs: Vec<String>,
+    /// The `TraceHeader` of every entry sent.
+    pub trace_headers: Vec<Option<String>>,
 }
 
 pub struct FakeBus {
@@ -80,6 +82,9 @@ impl EventBus for FakeBus {
                 .push((entries.len(), entries.iter().map(|e| entry_size(e)).sum()));
             for e in entries {
                 *state.sends.entry(id_of(e)).or_default() += 1;
+                state
+                    .trace_headers
+                    .push(e.trace_header.as_deref().map(str::to_owned));
                 let detail: Value = serde_json::from_str(&e.detail).expect("detail is JSON");
                 if let Some(arn) = detail["dataref"].as_str() {
                     let key = arn
