@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::report::{FailureClass, Invocation};
+use crate::report::{FailureClass, FailureCounts, Invocation};
 
 /// Default of `AWS_EVENTBRIDGE_METRICS_NAMESPACE`.
 pub(crate) const DEFAULT_NAMESPACE: &str = "KafkaEventBridge";
@@ -70,11 +70,8 @@ impl Unit {
 }
 
 /// The per-record metrics of some records: received, delivered, failed, failed by class.
-fn record_metrics(
-    received: usize,
-    failed: &BTreeMap<FailureClass, usize>,
-) -> Vec<(String, Unit, f64)> {
-    let failed_total: usize = failed.values().sum();
+fn record_metrics(received: usize, failed: &FailureCounts) -> Vec<(String, Unit, f64)> {
+    let failed_total: usize = FailureClass::ALL.iter().map(|c| failed.get(*c)).sum();
     let count = |n: usize| n as f64;
     let mut out = vec![
         ("RecordsReceived".to_owned(), Unit::Count, count(received)),
@@ -86,7 +83,7 @@ fn record_metrics(
         ("RecordsFailed".to_owned(), Unit::Count, count(failed_total)),
     ];
     for class in FailureClass::ALL {
-        let n = failed.get(&class).copied().unwrap_or(0);
+        let n = failed.get(class);
         out.push((
             format!("RecordsFailed{}", class.metric_suffix()),
             Unit::Count,
@@ -159,8 +156,7 @@ pub fn emf_documents(
     timestamp_ms: u64,
 ) -> Vec<String> {
     let dims = [("ConnectorId", connector_id)];
-    let all_failed = failed_by_class(done, |_| true);
-    let mut metrics = record_metrics(done.tally.records, &all_failed);
+    let mut metrics = record_metrics(done.tally.records, &done.failed_by_class);
     metrics.extend(invocation_metrics(done));
     let mut out = vec![document(config, timestamp_ms, &dims, &metrics)];
     if config.per_topic {
@@ -171,7 +167,7 @@ pub fn emf_documents(
                 .or_default() += 1;
         }
         for (topic, received) in topics {
-            let failed = failed_by_class(done, |t| t == topic);
+            let failed = failed_in_topic(done, topic);
             let dims = [("ConnectorId", connector_id), ("Topic", topic)];
             out.push(document(
                 config,
@@ -184,15 +180,12 @@ pub fn emf_documents(
     out
 }
 
-/// Failed records per class, of the records whose topic passes `topic`.
-fn failed_by_class(
-    done: &Invocation,
-    topic: impl Fn(&str) -> bool,
-) -> BTreeMap<FailureClass, usize> {
-    let mut counts = BTreeMap::new();
+/// Failed records per class, of the records of `topic`.
+fn failed_in_topic(done: &Invocation, topic: &str) -> FailureCounts {
+    let mut counts = FailureCounts::default();
     for (index, failure) in &done.failures {
-        if topic(done.records[*index].topic.as_deref().unwrap_or("unknown")) {
-            *counts.entry(failure.class()).or_default() += 1;
+        if done.records[*index].topic.as_deref().unwrap_or("unknown") == topic {
+            counts.add(failure.class());
         }
     }
     counts

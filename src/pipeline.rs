@@ -418,7 +418,11 @@ impl<B: EventBus> Pipeline<B> {
                 batch
                     .into_iter()
                     .filter_map(|i| match &slots[i].state {
-                        State::Pending(p) => Some((i, &p.entry)),
+                        State::Pending(p) => Some(send::Item {
+                            id: i,
+                            entry: &p.entry,
+                            size: p.size,
+                        }),
                         State::Done(_) => None,
                     })
                     .collect()

@@ -175,7 +175,7 @@ impl FailureCounts {
         self.0[class as usize]
     }
 
-    fn add(&mut self, class: FailureClass) {
+    pub(crate) fn add(&mut self, class: FailureClass) {
         self.0[class as usize] += 1;
     }
 

@@ -138,11 +138,6 @@ pub(crate) struct Attempts<'a> {
 }
 
 impl Attempts<'_> {
-    /// Calls made so far.
-    pub(crate) fn made(&self) -> u32 {
-        self.made
-    }
-
     /// Makes one attempt. A timeout is a retryable failure; an error is classified by
     /// `is_retryable`.
     pub(crate) async fn call<T, E>(

@@ -28,8 +28,17 @@ pub(crate) struct SendReport {
     pub(crate) bytes_sent: usize,
 }
 
-/// One batch: its entries, each with the caller's item number.
-pub(crate) type Batch<'a> = Vec<(usize, &'a EventEntry)>;
+/// One entry to send: the caller's item number, the entry, and its size as the bus counts it
+/// (computed once, when the entry was planned).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Item<'a> {
+    pub(crate) id: usize,
+    pub(crate) entry: &'a EventEntry,
+    pub(crate) size: usize,
+}
+
+/// One batch: its entries.
+pub(crate) type Batch<'a> = Vec<Item<'a>>;
 
 /// Sends `batches` and reports what became of each entry.
 pub(crate) async fn send_all<B: EventBus>(
@@ -63,7 +72,7 @@ async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Calle
     let mut run = BatchRun::default();
     let mut attempts = caller.attempts();
     loop {
-        let refs: Vec<&EventEntry> = pending.iter().map(|&(_, e)| e).collect();
+        let refs: Vec<&EventEntry> = pending.iter().map(|item| item.entry).collect();
         let mut throttled = false;
         let attempt = attempts
             .call(bus.put(&refs), |e| {
@@ -71,10 +80,10 @@ async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Calle
                 bus.is_retryable(e)
             })
             .await;
-        if attempts.made() as usize > run.calls {
-            run.bytes_sent += refs.iter().map(|e| bus.entry_size(e)).sum::<usize>();
+        if !matches!(attempt, Attempt::NoTime(_)) {
+            run.calls += 1;
+            run.bytes_sent += pending.iter().map(|item| item.size).sum::<usize>();
         }
-        run.calls = attempts.made() as usize;
         let (retry, failure) = match attempt {
             Attempt::NoTime(failure)
             | Attempt::Failed {
@@ -115,7 +124,7 @@ impl BatchRun {
         let mut last = None;
         for (position, item) in sent.into_iter().enumerate() {
             match statuses.get(position) {
-                Some(EntryStatus::Accepted) => self.deliveries.push((item.0, Ok(()))),
+                Some(EntryStatus::Accepted) => self.deliveries.push((item.id, Ok(()))),
                 Some(EntryStatus::Rejected {
                     code,
                     message,
@@ -131,7 +140,7 @@ impl BatchRun {
                         retry.push(item);
                         last = Some(failure);
                     } else {
-                        self.deliveries.push((item.0, Err(failure)));
+                        self.deliveries.push((item.id, Err(failure)));
                     }
                 }
                 None => {
@@ -143,9 +152,9 @@ impl BatchRun {
         last.map(|failure| (retry, failure))
     }
 
-    fn fail_all(&mut self, items: &[(usize, &EventEntry)], failure: &CallFailure) {
+    fn fail_all(&mut self, items: &[Item<'_>], failure: &CallFailure) {
         self.deliveries
-            .extend(items.iter().map(|&(i, _)| (i, Err(failure.clone()))));
+            .extend(items.iter().map(|item| (item.id, Err(failure.clone()))));
     }
 }
 
@@ -274,7 +283,15 @@ mod tests {
     fn batched(entries: &[EventEntry], batches: Vec<Vec<usize>>) -> Vec<Batch<'_>> {
         batches
             .into_iter()
-            .map(|b| b.into_iter().map(|i| (i, &entries[i])).collect())
+            .map(|b| {
+                b.into_iter()
+                    .map(|id| Item {
+                        id,
+                        entry: &entries[id],
+                        size: entries[id].detail.len(),
+                    })
+                    .collect()
+            })
             .collect()
     }
 
