@@ -380,6 +380,17 @@ impl Config {
         Decoders::new(self.key_format, self.value_format)
     }
 
+    /// `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER` and its settings: the configured detail-type rule
+    /// (a plug-in [`DetailTypeMapper`](crate::DetailTypeMapper) may fall back on it).
+    pub fn detail_type_rule(&self) -> &DetailTypeRule {
+        &self.detail_type
+    }
+
+    /// `AWS_EVENTBRIDGE_TIME_MAPPER`: the configured time rule.
+    pub fn time_rule(&self) -> TimeRule {
+        self.time_mapper
+    }
+
     /// The mapper of the configured source, resources, detail-type and time rules.
     pub fn mapper(&self) -> Mapper {
         Mapper::new(

@@ -8,8 +8,8 @@
 //! config → decode → map → offload → batch → send → report. An invocation runs in two phases:
 //! [`Pipeline::prepare`] (decode, map, plan the claim check and the calls; pure) and
 //! [`Pipeline::deliver`] (upload, then send). The seams are traits: [`EventBus`] (the classic
-//! EventBridge bus is [`EventBridgeBus`]), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`] and
-//! [`ObjectKeys`]. Every remote call goes through one retry engine, and every call that did not
+//! EventBridge bus is [`EventBridgeBus`]), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`],
+//! [`DetailTypeMapper`], [`TimeMapper`] and [`ObjectKeys`]. Every remote call goes through one retry engine, and every call that did not
 //! succeed is a [`CallFailure`].
 //!
 //! ```no_run
@@ -57,7 +57,9 @@ pub use eventbridge::{
     EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
     PutEventsCallError, entry_size as put_events_entry_size,
 };
-pub use map::{DetailTypeRule, EventEntry, MapError, Mapper, TimeRule};
+pub use map::{
+    DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, TimeMapper, TimeRule,
+};
 pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys};
 pub use path::{DefinitePath, PathError};

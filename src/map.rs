@@ -7,6 +7,7 @@
 //! order, compact. Pure: no I/O.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -45,7 +46,9 @@ pub struct EventEntry {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MapError {
     /// The detail-type rule produced a value EventBridge does not accept.
-    #[error("detail-type of {chars} characters is not 1..={MAX_DETAIL_TYPE_CHARS}")]
+    #[error(
+        "the detail-type is {chars} characters long; EventBridge accepts 1 to {MAX_DETAIL_TYPE_CHARS}"
+    )]
     DetailType {
         /// Its length in characters.
         chars: usize,
@@ -75,61 +78,53 @@ pub enum TimeRule {
     RecordTimestamp,
 }
 
-/// Maps decoded records to entries; built once from the configuration.
-#[derive(Debug, Clone)]
-pub struct Mapper {
-    source: Arc<str>,
-    resources: Arc<[String]>,
-    detail_type: DetailTypeRule,
-    time: TimeRule,
+/// Chooses the detail-type of a record's event: the connector's `DetailTypeMapper` extension
+/// point. The built-in rules ([`DetailTypeRule`]) implement it; a function built on the library
+/// can bring its own through [`PipelineBuilder::detail_type`](crate::PipelineBuilder::detail_type).
+///
+/// EventBridge accepts 1 to 128 characters. A record whose detail-type is outside that range
+/// fails alone, reported with [`MapError::DetailType`]; the rest of the batch goes on.
+///
+/// ```
+/// use kafka_eventbridge_lambda::{DecodedRecord, DetailTypeMapper};
+///
+/// /// `orders.created` for a record of the topic `orders` with the header `kind: created`.
+/// #[derive(Debug)]
+/// struct ByKind;
+///
+/// impl DetailTypeMapper for ByKind {
+///     fn detail_type(&self, record: &DecodedRecord) -> String {
+///         let kind = record.headers.iter().find(|(name, _)| name == "kind");
+///         match kind.and_then(|(_, v)| std::str::from_utf8(v).ok()) {
+///             Some(kind) => format!("{}.{kind}", record.topic),
+///             None => record.topic.to_string(),
+///         }
+///     }
+/// }
+/// ```
+pub trait DetailTypeMapper: fmt::Debug + Send + Sync {
+    /// The detail-type of `record`'s event.
+    fn detail_type(&self, record: &DecodedRecord) -> String;
 }
 
-impl Mapper {
-    /// A mapper that gives every event `source` and `resources`, and chooses detail-types and
-    /// times by the rules.
-    pub fn new(
-        source: &str,
-        resources: &[String],
-        detail_type: DetailTypeRule,
-        time: TimeRule,
-    ) -> Self {
-        Self {
-            source: Arc::from(source),
-            resources: Arc::from(resources),
-            detail_type,
-            time,
-        }
-    }
+/// Chooses the `Time` of a record's event: the connector's `TimeMapper` extension point. The
+/// built-in rules ([`TimeRule`]) implement it; a function built on the library can bring its
+/// own through [`PipelineBuilder::time`](crate::PipelineBuilder::time).
+pub trait TimeMapper: fmt::Debug + Send + Sync {
+    /// The event's `Time` in epoch milliseconds, or `None` to leave it unset (EventBridge then
+    /// stamps the time of the `PutEvents` call).
+    fn time_ms(&self, record: &DecodedRecord) -> Option<i64>;
+}
 
-    /// Maps one record.
-    pub fn map(&self, record: &DecodedRecord) -> Result<EventEntry, MapError> {
-        let detail_type = self.detail_type(record);
-        let chars = detail_type.chars().count();
-        if chars == 0 || chars > MAX_DETAIL_TYPE_CHARS {
-            return Err(MapError::DetailType { chars });
-        }
-        let time_ms = match self.time {
-            TimeRule::None => None,
-            TimeRule::RecordTimestamp => record.timestamp,
-        };
-        Ok(EventEntry {
-            source: Arc::clone(&self.source),
-            detail_type,
-            detail: detail(record),
-            resources: Arc::clone(&self.resources),
-            time_ms,
-            trace_header: None,
-        })
-    }
-
+impl DetailTypeMapper for DetailTypeRule {
     fn detail_type(&self, record: &DecodedRecord) -> String {
-        match &self.detail_type {
-            DetailTypeRule::Template(t) => t.replace(TOPIC_PLACEHOLDER, &record.topic),
-            DetailTypeRule::PerTopic(map) => match map.get(&*record.topic) {
+        match self {
+            Self::Template(t) => t.replace(TOPIC_PLACEHOLDER, &record.topic),
+            Self::PerTopic(map) => match map.get(&*record.topic) {
                 Some(t) => t.clone(),
                 None => format!("kafka-connect-{}", record.topic),
             },
-            DetailTypeRule::JsonPath(path) => record
+            Self::JsonPath(path) => record
                 .value
                 .as_ref()
                 .and_then(|v| path.find(v.as_str()))
@@ -138,6 +133,74 @@ impl Mapper {
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| record.topic.to_string()),
         }
+    }
+}
+
+impl TimeMapper for TimeRule {
+    fn time_ms(&self, record: &DecodedRecord) -> Option<i64> {
+        match self {
+            Self::None => None,
+            Self::RecordTimestamp => record.timestamp,
+        }
+    }
+}
+
+/// Maps decoded records to entries; built once from the configuration.
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    source: Arc<str>,
+    resources: Arc<[String]>,
+    detail_type: Arc<dyn DetailTypeMapper>,
+    time: Arc<dyn TimeMapper>,
+}
+
+impl Mapper {
+    /// A mapper that gives every event `source` and `resources`, and chooses detail-types and
+    /// times with the given mappers (the built-in rules, or plug-ins).
+    pub fn new(
+        source: &str,
+        resources: &[String],
+        detail_type: impl DetailTypeMapper + 'static,
+        time: impl TimeMapper + 'static,
+    ) -> Self {
+        Self {
+            source: Arc::from(source),
+            resources: Arc::from(resources),
+            detail_type: Arc::new(detail_type),
+            time: Arc::new(time),
+        }
+    }
+
+    /// This mapper with another detail-type mapper.
+    #[must_use]
+    pub fn with_detail_type(mut self, detail_type: Arc<dyn DetailTypeMapper>) -> Self {
+        self.detail_type = detail_type;
+        self
+    }
+
+    /// This mapper with another time mapper.
+    #[must_use]
+    pub fn with_time(mut self, time: Arc<dyn TimeMapper>) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Maps one record; fails when the detail-type mapper's answer is not one EventBridge
+    /// accepts.
+    pub fn map(&self, record: &DecodedRecord) -> Result<EventEntry, MapError> {
+        let detail_type = self.detail_type.detail_type(record);
+        let chars = detail_type.chars().count();
+        if chars == 0 || chars > MAX_DETAIL_TYPE_CHARS {
+            return Err(MapError::DetailType { chars });
+        }
+        Ok(EventEntry {
+            source: Arc::clone(&self.source),
+            detail_type,
+            detail: detail(record),
+            resources: Arc::clone(&self.resources),
+            time_ms: self.time.time_ms(record),
+            trace_header: None,
+        })
     }
 }
 

@@ -20,7 +20,7 @@ use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
 use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
-use crate::map::{EventEntry, Mapper};
+use crate::map::{DetailTypeMapper, EventEntry, Mapper, TimeMapper};
 use crate::offload::{ObjectKeys, Offloader, RandomKeys};
 use crate::report::{self, BatchResponse, Failure, Invocation, InvocationError, Outcome};
 use crate::retry::{CallPolicy, Caller};
@@ -55,6 +55,8 @@ pub struct PipelineBuilder<'c, B> {
     store: Option<AnyStore>,
     decoders: Option<Decoders>,
     mapper: Option<Mapper>,
+    detail_type: Option<Arc<dyn DetailTypeMapper>>,
+    time: Option<Arc<dyn TimeMapper>>,
     keys: Option<Box<dyn ObjectKeys>>,
 }
 
@@ -71,6 +73,8 @@ impl Pipeline<NoBus> {
             store: None,
             decoders: None,
             mapper: None,
+            detail_type: None,
+            time: None,
             keys: None,
         }
     }
@@ -85,6 +89,8 @@ impl<'c, B> PipelineBuilder<'c, B> {
             store: self.store,
             decoders: self.decoders,
             mapper: self.mapper,
+            detail_type: self.detail_type,
+            time: self.time,
             keys: self.keys,
         }
     }
@@ -108,6 +114,19 @@ impl<'c, B> PipelineBuilder<'c, B> {
         self
     }
 
+    /// A plug-in detail-type mapper in place of the configured rule (source, resources and
+    /// time stay as configured, or as the [`mapper`](Self::mapper) sets them).
+    pub fn detail_type(mut self, mapper: impl DetailTypeMapper + 'static) -> Self {
+        self.detail_type = Some(Arc::new(mapper));
+        self
+    }
+
+    /// A plug-in time mapper in place of the configured rule.
+    pub fn time(mut self, mapper: impl TimeMapper + 'static) -> Self {
+        self.time = Some(Arc::new(mapper));
+        self
+    }
+
     /// How offloaded objects are named (default: [`RandomKeys`]).
     pub fn keys(mut self, keys: impl ObjectKeys + 'static) -> Self {
         self.keys = Some(Box::new(keys));
@@ -119,9 +138,16 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
     /// The pipeline.
     pub fn build(self) -> Pipeline<B> {
         let config = self.config;
+        let mut mapper = self.mapper.unwrap_or_else(|| config.mapper());
+        if let Some(detail_type) = self.detail_type {
+            mapper = mapper.with_detail_type(detail_type);
+        }
+        if let Some(time) = self.time {
+            mapper = mapper.with_time(time);
+        }
         Pipeline {
             decoders: self.decoders.unwrap_or_else(|| config.decoders()),
-            mapper: self.mapper.unwrap_or_else(|| config.mapper()),
+            mapper,
             limits: self.bus.limits().capped(config.batch_max_bytes()),
             bus: self.bus,
             offload: config.offloader(),
