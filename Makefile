@@ -12,7 +12,9 @@ ARCH ?= arm64
 FUZZ_SECONDS ?= 600
 SOAK_SCHEDULES ?= 20000
 
-.PHONY: help venv venv-build venv-scan demo test check fmt clippy lint build bench soak fuzz clean
+SEED ?= 0
+
+.PHONY: help venv venv-build venv-scan demo render test check fmt clippy lint build bench soak fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -39,6 +41,12 @@ venv-scan: $(VENV_SCAN)/.installed ## A venv of its own for checkov (its boto3 p
 
 demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1
 	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) scripts/demo.sh
+
+# The demo's configuration unless the environment gives another; no credentials are needed.
+render: ## Dry run: what the function would do with EVENT (no credentials, no AWS call); SEED=…
+	AWS_EVENTBRIDGE_CONNECTOR_ID=$${AWS_EVENTBRIDGE_CONNECTOR_ID:-demo} \
+	AWS_EVENTBRIDGE_EVENTBUS_ARN=$${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:events:us-east-1:123456789012:event-bus/kafka-demo} \
+		$(CARGO) run --quiet -- render --event $(EVENT) --seed $(SEED)
 
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check

@@ -98,6 +98,15 @@ pub async fn load_shared_config(config: &Config) -> SdkConfig {
     assume_role(config, base).await
 }
 
+/// The shared configuration of a run that makes no AWS call (the dry run): the configured
+/// region and no credentials provider at all, so that no request could even be signed.
+pub fn offline_config(config: &Config) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .build()
+}
+
 /// `base` with credentials of the role `AWS_EVENTBRIDGE_IAM_ROLE_ARN`, assumed with `base`'s
 /// credentials (session name: the connector id; `ExternalId` when configured). The SDK caches
 /// the role's credentials and refreshes them before they expire. Without a role, `base` itself.

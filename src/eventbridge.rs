@@ -8,8 +8,10 @@ use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::http::HttpResponse;
 use aws_sdk_eventbridge::error::SdkError;
 use aws_sdk_eventbridge::operation::put_events::PutEventsError;
-use aws_sdk_eventbridge::primitives::DateTime;
+use aws_sdk_eventbridge::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::config::Config;
@@ -132,6 +134,60 @@ impl EventBridgeBus {
             .set_trace_header(entry.trace_header.as_deref().map(str::to_owned))
             .build()
     }
+
+    /// The JSON body of the `PutEvents` request that carries `entries`, member for member as
+    /// [`put`](EventBus::put) has the SDK send it (awsJson1.1; `Time` in the SDK's epoch-seconds
+    /// text). Pure: the dry run prints it.
+    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+        let body = PutEventsBody {
+            entries: entries.iter().map(|e| self.body_entry(e)).collect(),
+            endpoint_id: self.endpoint_id.as_deref(),
+        };
+        serde_json::to_string(&body).expect("a PutEvents body serializes: strings and numbers")
+    }
+
+    fn body_entry<'a>(&'a self, entry: &'a EventEntry) -> BodyEntry<'a> {
+        let time = entry.time_ms.map(|ms| {
+            let seconds = DateTime::from_millis(ms)
+                .fmt(DateTimeFormat::EpochSeconds)
+                .expect("epoch seconds format every DateTime");
+            RawValue::from_string(seconds).expect("epoch seconds are a JSON number")
+        });
+        BodyEntry {
+            source: &entry.source,
+            detail_type: &entry.detail_type,
+            detail: &entry.detail,
+            resources: (!entry.resources.is_empty()).then_some(&*entry.resources),
+            time,
+            event_bus_name: &self.bus_arn,
+            trace_header: entry.trace_header.as_deref(),
+        }
+    }
+}
+
+/// `PutEventsRequest` as JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutEventsBody<'a> {
+    entries: Vec<BodyEntry<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint_id: Option<&'a str>,
+}
+
+/// `PutEventsRequestEntry` as JSON, members in the order the README's dry run shows them.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BodyEntry<'a> {
+    source: &'a str,
+    detail_type: &'a str,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<Box<RawValue>>,
+    event_bus_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_header: Option<&'a str>,
 }
 
 impl EventBus for EventBridgeBus {
@@ -244,6 +300,34 @@ mod tests {
                 .trace_header(),
             None
         );
+    }
+
+    #[test]
+    fn put_events_body_has_the_api_members() {
+        let config = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .build();
+        let bus = EventBridgeBus::new(Client::from_conf(config), "arn:bus".into(), None);
+        let mut timed = entry("s", "dt", r#"{"a":1}"#, &["r1"], true);
+        timed.time_ms = Some(1_764_240_000_123);
+        let mut whole = entry("s", "dt", "{}", &[], true);
+        whole.time_ms = Some(1_764_240_001_000);
+        assert_eq!(
+            bus.put_events_body(&[&timed, &whole]),
+            concat!(
+                r#"{"Entries":[{"Source":"s","DetailType":"dt","Detail":"{\"a\":1}","#,
+                r#""Resources":["r1"],"Time":1764240000.123,"EventBusName":"arn:bus"},"#,
+                r#"{"Source":"s","DetailType":"dt","Detail":"{}","Time":1764240001,"#,
+                r#""EventBusName":"arn:bus"}]}"#
+            )
+        );
+        let global = EventBridgeBus {
+            endpoint_id: Some("abc.xyz".into()),
+            ..bus
+        };
+        let body: serde_json::Value =
+            serde_json::from_str(&global.put_events_body(&[&whole])).unwrap();
+        assert_eq!(body["EndpointId"], "abc.xyz");
     }
 
     #[test]

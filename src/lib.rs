@@ -39,6 +39,7 @@ mod metrics;
 mod offload;
 mod path;
 mod pipeline;
+mod render;
 mod report;
 mod retry;
 mod s3;
@@ -61,9 +62,10 @@ pub use map::{
     DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, TimeMapper, TimeRule,
 };
 pub use metrics::{MetricsConfig, emf_documents};
-pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys};
+pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
+pub use render::Rendering;
 pub use report::{
     BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,
     InvocationError, ItemIdentifier, Outcome, Tally,

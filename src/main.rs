@@ -1,16 +1,66 @@
 //! The Lambda entry point: read the configuration, build the clients once, serve invocations.
+//! `render` is the dry run: what the function would do with an event, without any AWS call.
 
 use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    Config, ErrorChain, EventBridgeBus, Invocation, KafkaEvent, Pipeline, S3Store, aws,
+    Config, ErrorChain, EventBridgeBus, Invocation, KafkaEvent, Pipeline, S3Store, SeededKeys, aws,
     deadline_from, emf_documents,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
+/// Forwards Kafka event source mapping batches to Amazon EventBridge. Without a command, serves
+/// invocations through the Lambda runtime API.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prints what the function would do with an event under the current environment, without
+    /// credentials or any AWS call: each S3 object it would upload, each PutEvents request body
+    /// (one JSON document per line, in order), then the batchItemFailures of the records that
+    /// fail before any call, with a reason for each on stderr.
+    Render {
+        /// The Kafka event source mapping event, as a JSON file (`-` reads standard input).
+        #[arg(long)]
+        event: PathBuf,
+        /// Seed of the offloaded objects' keys (UUIDs, as the function's, but repeatable).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The X-Ray trace header of the invocation (`Root=1-…;Parent=…;Sampled=1`).
+        #[arg(long)]
+        trace_header: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        None => match serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("Error: {error:?}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Render {
+            event,
+            seed,
+            trace_header,
+        }) => render(&event, seed, trace_header.as_deref()),
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
@@ -30,16 +80,19 @@ async fn main() -> Result<(), Error> {
         .bus(EventBridgeBus::from_config(&config, &shared))
         .store(store)
         .build();
-    let (pipeline, config) = (&pipeline, &config);
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<KafkaEvent>| async move {
+    let (pipeline, config) = (Arc::new(pipeline), Arc::new(config));
+    // One invocation at a time on classic Lambda; as many at once as AWS_LAMBDA_MAX_CONCURRENCY
+    // says on Lambda Managed Instances, each with its own records, calls and limits.
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<KafkaEvent>| {
+        let (pipeline, config) = (Arc::clone(&pipeline), Arc::clone(&config));
+        async move {
             let deadline = deadline_from(event.context.deadline);
             let trace = event.context.xray_trace_id.as_deref();
             let done = pipeline.run_traced(event.payload, deadline, trace).await?;
-            emit_metrics(config, &done);
+            emit_metrics(&config, &done);
             pipeline.respond(done)
-        },
-    ))
+        }
+    }))
     .await
 }
 
@@ -58,4 +111,59 @@ fn emit_metrics(config: &Config, done: &Invocation) {
             tracing::warn!(%error, "Could not write the metrics document.");
         }
     }
+}
+
+/// The dry run: documents on stdout, reasons and errors on stderr.
+fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = if event.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(event)
+    };
+    let parsed = text
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str::<KafkaEvent>(&text).map_err(|e| e.to_string()));
+    let event_data = match parsed {
+        Ok(data) => data,
+        Err(error) => {
+            eprintln!("{}: not a Kafka event: {error}", event.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let shared = aws::offline_config(&config);
+    let pipeline = Pipeline::builder(&config)
+        .bus(EventBridgeBus::from_config(&config, &shared))
+        .keys(SeededKeys::new(seed))
+        .build();
+    let rendering = match pipeline.render(event_data, trace_header) {
+        Ok(rendering) => rendering,
+        Err(error) => {
+            eprintln!("{}: {}", event.display(), ErrorChain(&error));
+            return ExitCode::FAILURE;
+        }
+    };
+    let response = serde_json::to_string(&rendering.response).expect("a batch response serializes");
+    let mut stdout = std::io::stdout().lock();
+    let written = rendering
+        .uploads
+        .iter()
+        .chain(&rendering.calls)
+        .chain([&response])
+        .try_for_each(|document| writeln!(stdout, "{document}"));
+    if let Err(error) = written {
+        eprintln!("could not write the rendering: {error}");
+        return ExitCode::FAILURE;
+    }
+    for reason in &rendering.reasons {
+        eprintln!("not delivered: {reason}");
+    }
+    ExitCode::SUCCESS
 }

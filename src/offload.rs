@@ -10,6 +10,7 @@
 //! upload fails is reported, never sent without its payload.
 
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use crate::decode::DecodedRecord;
 use crate::map::{DataRef, ValuePart, detail_with};
@@ -45,6 +46,29 @@ pub struct RandomKeys;
 impl ObjectKeys for RandomKeys {
     fn key_for(&self, _record: &DecodedRecord) -> String {
         uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// UUIDs (v4 in form) drawn from a seeded generator: keys shaped like [`RandomKeys`]', the
+/// same sequence for the same seed. The dry run names its objects with them.
+#[derive(Debug)]
+pub struct SeededKeys(Mutex<fastrand::Rng>);
+
+impl SeededKeys {
+    /// Keys from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(Mutex::new(fastrand::Rng::with_seed(seed)))
+    }
+}
+
+impl ObjectKeys for SeededKeys {
+    fn key_for(&self, _record: &DecodedRecord) -> String {
+        // A poisoned lock still holds a generator in a valid state: it has no invariant to break.
+        let mut rng = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let bytes = rng.u128(..).to_le_bytes();
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 }
 
@@ -141,6 +165,24 @@ mod tests {
             headers: vec![],
             key: Some(PayloadFormat::String.decode(b"1".to_vec()).unwrap()),
             value: value.map(|v| PayloadFormat::Json.decode(v.as_bytes().to_vec()).unwrap()),
+        }
+    }
+
+    #[test]
+    fn seeded_keys_repeat_per_seed_and_look_like_random_ones() {
+        let r = record(None);
+        let keys = |seed| {
+            let k = SeededKeys::new(seed);
+            [k.key_for(&r), k.key_for(&r)]
+        };
+        assert_eq!(keys(7), keys(7));
+        assert_ne!(keys(7), keys(8));
+        let [a, b] = keys(0);
+        assert_ne!(a, b);
+        for key in [a, RandomKeys.key_for(&r)] {
+            let uuid = uuid::Uuid::parse_str(&key).unwrap();
+            assert_eq!(uuid.get_version_num(), 4, "{key}");
+            assert_eq!(key.len(), 36);
         }
     }
 

@@ -224,6 +224,18 @@ impl Prepared {
     }
 }
 
+impl<B> Pipeline<B> {
+    /// The bus events are sent through.
+    pub(crate) fn bus(&self) -> &B {
+        &self.bus
+    }
+
+    /// The bucket of the claim check, when offloading is on.
+    pub(crate) fn bucket(&self) -> Option<&str> {
+        self.offload.as_ref().map(Offloader::bucket)
+    }
+}
+
 impl<B: EventBus> Pipeline<B> {
     /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
     pub async fn handle(

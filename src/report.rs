@@ -38,6 +38,17 @@ pub struct BatchItemFailure {
     pub item_identifier: ItemIdentifier,
 }
 
+impl From<&RecordInfo> for BatchItemFailure {
+    fn from(record: &RecordInfo) -> Self {
+        Self {
+            item_identifier: ItemIdentifier {
+                partition: record.id.partition_key.to_string(),
+                offset: record.id.offset,
+            },
+        }
+    }
+}
+
 /// A record's identity: its records-map key and its offset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ItemIdentifier {
@@ -296,12 +307,9 @@ pub(crate) fn build(
     for (index, (record, outcome)) in outcomes.into_iter().enumerate() {
         if let Outcome::Failed(failure) = outcome {
             failed_by_class.add(failure.class());
-            response.batch_item_failures.push(BatchItemFailure {
-                item_identifier: ItemIdentifier {
-                    partition: record.id.partition_key.to_string(),
-                    offset: record.id.offset,
-                },
-            });
+            response
+                .batch_item_failures
+                .push(BatchItemFailure::from(&record));
             failures.push((index, failure));
         }
         records.push(record);

@@ -1,0 +1,259 @@
+//! The dry run tells the truth: for every sample event, `render`'s PutEvents bodies, S3 objects
+//! and batchItemFailures equal what the real binary, invoked through cargo-lambda with the same
+//! event and environment, sends to a recording server and answers. Object keys are random in the
+//! function and seeded in `render`; both are UUIDs, compared as such.
+
+// Needs the project venv (cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod support;
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt as _;
+use hyper::Request;
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use support::http::{Reply, respond, serve};
+use support::{Data, Function, free_port};
+
+/// What the recording server received, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Call {
+    /// A PutEvents request body.
+    PutEvents(Value),
+    /// A PutObject: bucket, key, content type, length.
+    PutObject(Value),
+}
+
+type Log = Arc<Mutex<Vec<Call>>>;
+
+async fn record(log: Log, req: Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    if header("x-amz-target").as_deref() == Some("AWSEvents.PutEvents") {
+        let request: Value = serde_json::from_slice(&body).unwrap();
+        let n = request["Entries"].as_array().unwrap().len();
+        log.lock().unwrap().push(Call::PutEvents(request));
+        let entries: Vec<Value> = (0..n).map(|i| json!({"EventId": i.to_string()})).collect();
+        let answer = json!({"FailedEntryCount": 0, "Entries": entries});
+        return Ok(respond(
+            200,
+            "application/x-amz-json-1.1",
+            answer.to_string(),
+        ));
+    }
+    assert_eq!(parts.method, hyper::Method::PUT, "{parts:?}");
+    let path = parts.uri.path().trim_start_matches('/');
+    let (bucket, key) = path.split_once('/').unwrap();
+    // A streamed (aws-chunked) body says its object length in its own header.
+    let length =
+        header("x-amz-decoded-content-length").map_or(body.len(), |l| l.parse::<usize>().unwrap());
+    log.lock().unwrap().push(Call::PutObject(json!({
+        "Bucket": bucket, "Key": key,
+        "ContentType": header("content-type"), "ContentLength": length,
+    })));
+    Ok(respond(200, "application/xml", ""))
+}
+
+/// `text` with every UUID replaced by `<uuid>`.
+fn without_uuids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let is_uuid = |s: &[u8]| {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    };
+    let (mut out, mut i) = (String::new(), 0);
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_uuid(&bytes[i..i + 36]) {
+            out.push_str("<uuid>");
+            i += 36;
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn normalized(call: &Call) -> Value {
+    let (kind, value) = match call {
+        Call::PutEvents(v) => ("PutEvents", v),
+        Call::PutObject(v) => ("PutObject", v),
+    };
+    json!({kind: without_uuids(&value.to_string())})
+}
+
+/// Runs `render` on `event` with `env`: its documents (objects, calls, response) and stderr.
+fn render(env: &[(&str, &str)], event: &str, trace: Option<&str>) -> (Vec<Call>, Value, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+    command
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(["render", "--event", event, "--seed", "42"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(trace) = trace {
+        command.args(["--trace-header", trace]);
+    }
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "render {event} failed: {stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut documents: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let response = documents.pop().unwrap();
+    let calls = documents
+        .into_iter()
+        .map(|d| {
+            if d.get("Entries").is_some() {
+                Call::PutEvents(d)
+            } else {
+                Call::PutObject(d)
+            }
+        })
+        .collect();
+    (calls, response, stderr)
+}
+
+fn sample_events() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
+        .map(|name| format!("events/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
+async fn check(extra: &[(&str, &str)]) {
+    let log: Log = Arc::default();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+        .await
+        .unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let recording = Arc::clone(&log);
+    let server = serve(listener, move |req| record(Arc::clone(&recording), req));
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "render"),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            "arn:aws:events:us-east-1:123456789012:event-bus/render",
+        ),
+        // One call at a time: the recording is then in call order.
+        ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "1"),
+        ("AWS_EVENTBRIDGE_METRICS", "off"),
+    ];
+    env.extend_from_slice(extra);
+    let s3_endpoint = (
+        "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+        &*endpoint,
+    );
+    if extra.iter().any(|(k, _)| k.contains("OFFLOADING")) {
+        env.push(s3_endpoint);
+    }
+    let function = Function::start_with_env(&env);
+    let mut objects = 0;
+    for event in sample_events() {
+        log.lock().unwrap().clear();
+        let response = function.invoke(Data::File(&event)).unwrap();
+        let sent = log.lock().unwrap().clone();
+        let trace = sent.iter().find_map(|call| match call {
+            Call::PutEvents(body) => body["Entries"][0]["TraceHeader"]
+                .as_str()
+                .map(str::to_owned),
+            Call::PutObject(_) => None,
+        });
+        // Without credentials: render must not need any.
+        let offline: Vec<_> = env
+            .iter()
+            .copied()
+            .filter(|(k, _)| !k.starts_with("AWS_ACCESS_KEY") && !k.starts_with("AWS_SECRET"))
+            .collect();
+        let (rendered, rendered_response, reasons) = render(&offline, &event, trace.as_deref());
+        assert!(
+            sent.iter().any(|c| matches!(c, Call::PutEvents(_))),
+            "{event}: the function sent nothing"
+        );
+        assert_eq!(
+            rendered.iter().map(normalized).collect::<Vec<_>>(),
+            sent.iter().map(normalized).collect::<Vec<_>>(),
+            "{event} with {extra:?}: render differs from what the function sent"
+        );
+        assert_eq!(rendered_response, response, "{event} with {extra:?}");
+        objects += sent
+            .iter()
+            .filter(|c| matches!(c, Call::PutObject(_)))
+            .count();
+        let failed = response["batchItemFailures"].as_array().unwrap().len();
+        assert_eq!(
+            reasons.matches("not delivered: ").count(),
+            failed,
+            "{event}: one reason per failed record: {reasons}"
+        );
+    }
+    let offloading = env.contains(&s3_endpoint);
+    assert_eq!(objects > 0, offloading, "{objects} objects stored");
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_equals_what_the_function_sends() {
+    check(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_equals_what_the_function_sends_with_time_resources_and_offload() {
+    check(&[
+        ("AWS_EVENTBRIDGE_TIME_MAPPER", "record-timestamp"),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES",
+            "arn:aws:kafka:a,arn:aws:kafka:b",
+        ),
+        ("AWS_EVENTBRIDGE_DETAIL_TYPES", "${topic}-type"),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "render-offload",
+        ),
+        ("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", "200"),
+    ])
+    .await;
+}
+
+#[test]
+fn render_names_the_invalid_variable_and_exits_non_zero() {
+    let output = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .env_clear()
+        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "render")
+        .env("AWS_EVENTBRIDGE_EVENTBUS_ARN", "not-an-arn")
+        .args(["render", "--event", "events/msk.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("invalid configuration") && stderr.contains("AWS_EVENTBRIDGE_EVENTBUS_ARN"),
+        "{stderr}"
+    );
+}
