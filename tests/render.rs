@@ -10,59 +10,11 @@
 mod support;
 
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use http_body_util::BodyExt as _;
-use hyper::Request;
-use hyper::body::Incoming;
 use serde_json::{Value, json};
-use support::http::{Reply, respond, serve};
-use support::{Data, Function, free_port};
-
-/// What the recording server received, in order.
-#[derive(Debug, Clone, PartialEq)]
-enum Call {
-    /// A PutEvents request body.
-    PutEvents(Value),
-    /// A PutObject: bucket, key, content type, length.
-    PutObject(Value),
-}
-
-type Log = Arc<Mutex<Vec<Call>>>;
-
-async fn record(log: Log, req: Request<Incoming>) -> Reply {
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-    };
-    if header("x-amz-target").as_deref() == Some("AWSEvents.PutEvents") {
-        let request: Value = serde_json::from_slice(&body).unwrap();
-        let n = request["Entries"].as_array().unwrap().len();
-        log.lock().unwrap().push(Call::PutEvents(request));
-        let entries: Vec<Value> = (0..n).map(|i| json!({"EventId": i.to_string()})).collect();
-        let answer = json!({"FailedEntryCount": 0, "Entries": entries});
-        return Ok(respond(
-            200,
-            "application/x-amz-json-1.1",
-            answer.to_string(),
-        ));
-    }
-    assert_eq!(parts.method, hyper::Method::PUT, "{parts:?}");
-    let path = parts.uri.path().trim_start_matches('/');
-    let (bucket, key) = path.split_once('/').unwrap();
-    // A streamed (aws-chunked) body says its object length in its own header.
-    let length =
-        header("x-amz-decoded-content-length").map_or(body.len(), |l| l.parse::<usize>().unwrap());
-    log.lock().unwrap().push(Call::PutObject(json!({
-        "Bucket": bucket, "Key": key,
-        "ContentType": header("content-type"), "ContentLength": length,
-    })));
-    Ok(respond(200, "application/xml", ""))
-}
+use support::recorder::{Call, Recorder};
+use support::{Data, Function};
 
 /// `text` with every UUID replaced by `<uuid>`.
 fn without_uuids(text: &str) -> String {
@@ -142,13 +94,8 @@ fn sample_events() -> Vec<String> {
 }
 
 async fn check(extra: &[(&str, &str)]) {
-    let log: Log = Arc::default();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
-        .await
-        .unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let recording = Arc::clone(&log);
-    let server = serve(listener, move |req| record(Arc::clone(&recording), req));
+    let recorder = Recorder::start(Duration::ZERO).await;
+    let endpoint = recorder.endpoint.clone();
     let mut env = vec![
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -174,9 +121,8 @@ async fn check(extra: &[(&str, &str)]) {
     let function = Function::start_with_env(&env);
     let mut objects = 0;
     for event in sample_events() {
-        log.lock().unwrap().clear();
         let response = function.invoke(Data::File(&event)).unwrap();
-        let sent = log.lock().unwrap().clone();
+        let sent = recorder.take();
         let trace = sent.iter().find_map(|call| match call {
             Call::PutEvents(body) => body["Entries"][0]["TraceHeader"]
                 .as_str()
@@ -213,7 +159,6 @@ async fn check(extra: &[(&str, &str)]) {
     }
     let offloading = env.contains(&s3_endpoint);
     assert_eq!(objects > 0, offloading, "{objects} objects stored");
-    server.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ pub mod events;
 pub mod fakes;
 pub mod faults;
 pub mod http;
+pub mod recorder;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -269,6 +270,12 @@ impl Function {
 
     /// Starts the emulator and the binary with exactly `env` (and the runtime API variables).
     pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        Self::start_concurrent(env, 1)
+    }
+
+    /// As [`Self::start_with_env`], with an emulator that runs up to `concurrency`
+    /// invocations at once (`cargo lambda watch --concurrency`).
+    pub fn start_concurrent(env: &[(&str, &str)], concurrency: u32) -> Self {
         let port = free_port();
         let mut emulator = Command::new(venv_bin().join("cargo-lambda"))
             .args([
@@ -279,6 +286,8 @@ impl Function {
                 "127.0.0.1",
                 "-P",
                 &port.to_string(),
+                "--concurrency",
+                &concurrency.to_string(),
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::null())
