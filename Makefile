@@ -52,7 +52,8 @@ test: venv ## Run every test: unit, property, and end to end against moto and th
 	$(CARGO) fmt --check
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
 
-check: fmt clippy ## Format check and clippy with warnings as errors
+check: fmt clippy ## Format check, clippy with warnings as errors, and the examples built
+	$(CARGO) build --examples
 
 fmt:
 	$(CARGO) fmt --check

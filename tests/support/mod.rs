@@ -276,6 +276,33 @@ impl Function {
     /// As [`Self::start_with_env`], with an emulator that runs up to `concurrency`
     /// invocations at once (`cargo lambda watch --concurrency`).
     pub fn start_concurrent(env: &[(&str, &str)], concurrency: u32) -> Self {
+        let binary = Path::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+        Self::start_binary(binary, env, concurrency)
+    }
+
+    /// As [`Self::start`], with the example `name` (built by `cargo test` beside the binary)
+    /// in place of the function.
+    pub fn start_example(moto: &Moto, name: &str, env: &[(&str, &str)]) -> Self {
+        let binary = Path::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+            .parent()
+            .expect("the binary's folder")
+            .join("examples")
+            .join(name);
+        assert!(
+            binary.exists(),
+            "{} is missing: `cargo test` builds the examples",
+            binary.display()
+        );
+        let mut all = vec![
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ];
+        all.extend_from_slice(env);
+        Self::start_binary(&binary, &all, 1)
+    }
+
+    fn start_binary(binary: &Path, env: &[(&str, &str)], concurrency: u32) -> Self {
         let port = free_port();
         let mut emulator = Command::new(venv_bin().join("cargo-lambda"))
             .args([
@@ -296,7 +323,7 @@ impl Function {
             .expect("cargo lambda watch starts");
         wait_for_port(port, "cargo lambda watch", &mut emulator);
         let emulator = Guard(emulator);
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+        let mut command = Command::new(binary);
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
