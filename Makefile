@@ -51,6 +51,7 @@ render: ## Dry run: what the function would do with EVENT (no credentials, no AW
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
+	$(CARGO) test --doc
 
 check: fmt clippy ## Format check, clippy with warnings as errors, and the examples built
 	$(CARGO) build --examples

@@ -96,7 +96,7 @@ fails("headers-an-object.json", event(rec(1, headers={"h": [1]})), [["t-0", 1]],
 fails("timestamp-a-string.json", event(rec(1, timestamp="yesterday")), [["t-0", 1]], "field `timestamp` is a string")
 fails("topic-a-number.json", event(rec(1, topic=5)), [["t-0", 1]], "field `topic` is a number")
 fails("partition-a-string.json", event(rec(1, partition="0")), [["t-0", 1]], "field `partition` is a string")
-fails("topic-too-long-for-detail-type.json", event(rec(1, topic="t" * 200), key="t" * 200 + "-0"), [["t" * 200 + "-0", 1]], "detail-type of 214 characters")
+fails("topic-too-long-for-detail-type.json", event(rec(1, topic="t" * 200), key="t" * 200 + "-0"), [["t" * 200 + "-0", 1]], "the detail-type is 214 characters long")
 fails("no-topic-anywhere.json", event(rec(1, topic=DROP, partition=DROP), key="nodash"), [["nodash", 1]], "the record has no topic or partition")
 
 # Odd but valid: delivered.
