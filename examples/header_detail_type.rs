@@ -7,8 +7,7 @@
 //! `cargo lambda build --release --example header_detail_type` for a deployable `bootstrap`.
 
 use kafka_eventbridge_lambda::{
-    Config, DecodedRecord, DetailTypeMapper, DetailTypeRule, ErrorChain, EventBridgeBus,
-    KafkaEvent, Pipeline, S3Store, aws, deadline_from,
+    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, Pipeline, aws, deadline_from,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -38,25 +37,12 @@ impl DetailTypeMapper for HeaderDetailType {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|error| {
-        tracing::error!(%error, "Invalid configuration; the function cannot start.");
-    })?;
-    let shared = aws::load_shared_config(&config).await;
-    aws::check_credentials(&config, &shared)
-        .await
-        .inspect_err(|error| {
-            let error = ErrorChain(error);
-            tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
-        })?;
-    let store = config
-        .offload()
-        .map(|offload| S3Store::from_config(&config, offload, &shared));
+    let (config, shared) = aws::cold_start().await?;
     let pipeline = Pipeline::builder(&config)
         .detail_type(HeaderDetailType {
             fallback: config.detail_type_rule().clone(),
         })
-        .bus(EventBridgeBus::from_config(&config, &shared))
-        .store(store)
+        .aws(&shared)
         .build();
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(

@@ -98,6 +98,24 @@ pub async fn load_shared_config(config: &Config) -> SdkConfig {
     assume_role(config, base).await
 }
 
+/// A function's cold start: the configuration from the environment, then the shared AWS
+/// configuration with its credentials checked, and the loaded configuration logged. A failure is
+/// logged at ERROR (what to fix) and returned: the function cannot start.
+pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Error + Send + Sync>> {
+    let config = Config::from_env().inspect_err(|error| {
+        tracing::error!(%error, "Invalid configuration; the function cannot start.");
+    })?;
+    let shared = load_shared_config(&config).await;
+    check_credentials(&config, &shared)
+        .await
+        .inspect_err(|error| {
+            let error = crate::ErrorChain(error);
+            tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
+        })?;
+    config.log_loaded();
+    Ok((config, shared))
+}
+
 /// The shared configuration of a run that makes no AWS call (the dry run): the configured
 /// region and no credentials provider at all, so that no request could even be signed.
 pub fn offline_config(config: &Config) -> SdkConfig {

@@ -13,17 +13,10 @@
 //! succeed is a [`CallFailure`].
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use kafka_eventbridge_lambda::{Config, EventBridgeBus, Pipeline, S3Store};
-//! let config = Config::from_env()?;
-//! let shared = kafka_eventbridge_lambda::aws::load_shared_config(&config).await;
-//! let store = config
-//!     .offload()
-//!     .map(|offload| S3Store::from_config(&config, offload, &shared));
-//! let pipeline = Pipeline::builder(&config)
-//!     .bus(EventBridgeBus::from_config(&config, &shared))
-//!     .store(store)
-//!     .build();
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use kafka_eventbridge_lambda::{Pipeline, aws};
+//! let (config, shared) = aws::cold_start().await?;
+//! let pipeline = Pipeline::builder(&config).aws(&shared).build();
 //! # let _ = pipeline; Ok(()) }
 //! ```
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    Config, ErrorChain, EventBridgeBus, Invocation, KafkaEvent, Pipeline, S3Store, SeededKeys, aws,
+    Config, ErrorChain, EventBridgeBus, Invocation, KafkaEvent, Pipeline, SeededKeys, aws,
     deadline_from, emf_documents,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -62,24 +62,8 @@ fn main() -> ExitCode {
 #[tokio::main]
 async fn serve() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|error| {
-        tracing::error!(%error, "Invalid configuration; the function cannot start.");
-    })?;
-    let shared = aws::load_shared_config(&config).await;
-    aws::check_credentials(&config, &shared)
-        .await
-        .inspect_err(|error| {
-            let error = ErrorChain(error);
-            tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
-        })?;
-    config.log_loaded();
-    let store = config
-        .offload()
-        .map(|offload| S3Store::from_config(&config, offload, &shared));
-    let pipeline = Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared))
-        .store(store)
-        .build();
+    let (config, shared) = aws::cold_start().await?;
+    let pipeline = Pipeline::builder(&config).aws(&shared).build();
     let (pipeline, config) = (Arc::new(pipeline), Arc::new(config));
     // One invocation at a time on classic Lambda; as many at once as AWS_LAMBDA_MAX_CONCURRENCY
     // says on Lambda Managed Instances, each with its own records, calls and limits.

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_config::SdkConfig;
 use tokio::time::Instant;
 
 use crate::batch::{self, Plan};
@@ -19,11 +20,13 @@ use crate::bus::{BatchLimits, EventBus};
 use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
+use crate::eventbridge::EventBridgeBus;
 use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
 use crate::map::{DetailTypeMapper, EventEntry, Mapper, TimeMapper};
 use crate::offload::{ObjectKeys, Offloader, RandomKeys};
 use crate::report::{self, BatchResponse, Failure, Invocation, InvocationError, Outcome};
 use crate::retry::{CallPolicy, Caller};
+use crate::s3::S3Store;
 use crate::send;
 use crate::store::{AnyStore, BlobStore, NoObjectStore, Upload};
 
@@ -93,6 +96,18 @@ impl<'c, B> PipelineBuilder<'c, B> {
             time: self.time,
             keys: self.keys,
         }
+    }
+
+    /// The function's own AWS parts, built from `shared` (see
+    /// [`aws::cold_start`](crate::aws::cold_start)) and the configuration: the classic
+    /// EventBridge bus, and the S3 store when offloading is on.
+    pub fn aws(self, shared: &SdkConfig) -> PipelineBuilder<'c, EventBridgeBus> {
+        let config = self.config;
+        let store = config
+            .offload()
+            .map(|offload| S3Store::from_config(config, offload, shared));
+        self.bus(EventBridgeBus::from_config(config, shared))
+            .store(store)
     }
 
     /// The object store of the claim check, if any: a pipeline whose configuration offloads
