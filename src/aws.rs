@@ -38,6 +38,15 @@ pub fn is_retryable<E: ProvideErrorMetadata>(
     }
 }
 
+/// The HTTP status an SDK error came with, if the service answered.
+pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    match error {
+        SdkError::ResponseError(e) => Some(e.raw().status().as_u16()),
+        SdkError::ServiceError(e) => Some(e.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
 /// Whether a failed SDK call was throttled: HTTP 429, or the service's `throttling_code`.
 pub fn is_throttling<E: ProvideErrorMetadata>(
     error: &SdkError<E, HttpResponse>,

@@ -74,6 +74,12 @@ pub trait EventBus: Send + Sync {
     fn is_throttling(&self, _error: &Self::Error) -> bool {
         false
     }
+
+    /// Whether the bus refused the call as too large as a whole (the send stage then splits
+    /// it). No bus does by default.
+    fn is_too_large(&self, _error: &Self::Error) -> bool {
+        false
+    }
 }
 
 impl<B: EventBus> EventBus for std::sync::Arc<B> {
@@ -100,5 +106,9 @@ impl<B: EventBus> EventBus for std::sync::Arc<B> {
 
     fn is_throttling(&self, error: &B::Error) -> bool {
         B::is_throttling(self, error)
+    }
+
+    fn is_too_large(&self, error: &B::Error) -> bool {
+        B::is_too_large(self, error)
     }
 }

@@ -47,6 +47,8 @@ pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
 pub const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
 /// How many PutEvents calls may be in flight at once.
 pub const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
+/// Whether throttling lowers the calls in flight (and calls without it raise them back).
+pub const ADAPTIVE_CONCURRENCY: &str = "AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY";
 /// `aws.eventbridge.retries.max`: retries per entry.
 pub const RETRIES_MAX: &str = "AWS_EVENTBRIDGE_RETRIES_MAX";
 /// `aws.eventbridge.retries.delay`: the first backoff, in milliseconds.
@@ -102,6 +104,11 @@ pub const DEFAULT_DETAIL_TYPES: &str = "kafka-connect-${topic}";
 /// a supported bus accepts (PutEvents: 1 MiB; each bus caps it further to its own limit,
 /// [`EventBus::limits`](crate::EventBus::limits)).
 pub const MAX_BATCH_MAX_BYTES: usize = 1_048_576;
+/// Default `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`: AWS documents the PutEvents limit as "less than
+/// 1 MB" per request ("Amazon EventBridge quotas",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>), and the connector
+/// caps a call at 1,048,575 bytes; a call refused as too large anyway is split in two.
+pub const DEFAULT_BATCH_MAX_BYTES: usize = 1_048_575;
 /// An S3 bucket name is 3 to 63 characters
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>).
 pub const BUCKET_NAME_CHARS: (usize, usize) = (3, 63);
@@ -263,6 +270,8 @@ pub struct Config {
     pub(crate) batch_max_bytes: usize,
     /// `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
     pub(crate) max_inflight: NonZeroUsize,
+    /// `AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY`.
+    pub(crate) adaptive_concurrency: bool,
     /// `AWS_EVENTBRIDGE_RETRIES_MAX`.
     pub(crate) retries_max: u32,
     /// `AWS_EVENTBRIDGE_RETRIES_DELAY`.
@@ -325,6 +334,7 @@ impl Config {
             value_format,
             batch_max_bytes: sending.batch_max_bytes,
             max_inflight: sending.max_inflight,
+            adaptive_concurrency: sending.adaptive_concurrency,
             retries_max: sending.retries_max,
             retries_delay: sending.retries_delay,
             call_timeout: sending.call_timeout,
@@ -407,6 +417,11 @@ impl Config {
         Some(Offloader::new(offload, self.bus_arn.partition()))
     }
 
+    /// `AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY`: whether throttling adapts the calls in flight.
+    pub fn adaptive_concurrency(&self) -> bool {
+        self.adaptive_concurrency
+    }
+
     /// How remote calls are made and retried.
     pub fn call_policy(&self) -> CallPolicy {
         CallPolicy {
@@ -427,6 +442,7 @@ impl Config {
             global_endpoint_id = self.global_endpoint_id.as_deref().unwrap_or("-"),
             batch_max_bytes = self.batch_max_bytes,
             max_inflight = self.max_inflight,
+            adaptive_concurrency = self.adaptive_concurrency,
             retries_max = self.retries_max,
             retries_delay_ms = u64::try_from(self.retries_delay.as_millis()).unwrap_or(u64::MAX),
             "Configuration loaded."
@@ -445,7 +461,7 @@ impl Config {
 }
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 29] = [
+pub const KNOWN_VARS: [&str; 30] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -460,6 +476,7 @@ pub const KNOWN_VARS: [&str; 29] = [
     VALUE_FORMAT,
     BATCH_MAX_BYTES,
     MAX_INFLIGHT,
+    ADAPTIVE_CONCURRENCY,
     RETRIES_MAX,
     RETRIES_DELAY,
     CALL_TIMEOUT_MS,
@@ -650,6 +667,7 @@ fn parse_metrics(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsConfig,
 struct SendSettings {
     batch_max_bytes: usize,
     max_inflight: NonZeroUsize,
+    adaptive_concurrency: bool,
     retries_max: u32,
     retries_delay: Duration,
     call_timeout: Duration,
@@ -668,9 +686,16 @@ fn parse_sending(get: &impl Fn(&str) -> Option<String>) -> Result<SendSettings, 
     let (min, max) = CALL_TIMEOUT_RANGE_MS;
     let timeout_ms = parse_int(get, CALL_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS, min, max)?;
     let cap = MAX_BATCH_MAX_BYTES;
+    let adaptive_concurrency = parse_choice(
+        ADAPTIVE_CONCURRENCY,
+        get(ADAPTIVE_CONCURRENCY),
+        true,
+        &[("false", false), ("true", true)],
+    )?;
     Ok(SendSettings {
-        batch_max_bytes: parse_int(get, BATCH_MAX_BYTES, cap, 1, cap)?,
+        batch_max_bytes: parse_int(get, BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_BYTES, 1, cap)?,
         max_inflight: NonZeroUsize::new(max_inflight).expect("the parser's minimum is 1"),
+        adaptive_concurrency,
         retries_max,
         retries_delay: Duration::from_millis(delay_ms),
         call_timeout: Duration::from_millis(timeout_ms),
@@ -998,8 +1023,9 @@ mod tests {
         assert_eq!(c.time_mapper, TimeRule::None);
         assert_eq!(c.key_format, PayloadFormat::String);
         assert_eq!(c.value_format, PayloadFormat::Json);
-        assert_eq!(c.batch_max_bytes, 1_048_576);
+        assert_eq!(c.batch_max_bytes, 1_048_575);
         assert_eq!(c.max_inflight.get(), 8);
+        assert!(c.adaptive_concurrency);
         assert_eq!(c.retries_max, 2);
         assert_eq!(c.retries_delay, Duration::from_millis(200));
         assert_eq!(c.failure_mode, FailureMode::Partial);

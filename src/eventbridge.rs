@@ -83,6 +83,10 @@ pub(crate) const RETRYABLE_CALL_CODES: [&str; 4] = [
     "ServiceUnavailable",
 ];
 
+/// The HTTP status of a PutEvents request over the size limit ("413 Request Entity Too Large";
+/// the connector reports it as "EventBridge batch size limit exceeded").
+pub(crate) const TOO_LARGE_STATUS: u16 = 413;
+
 /// A PutEvents call that failed as a whole.
 #[derive(Debug, thiserror::Error)]
 #[error("PutEvents failed")]
@@ -233,6 +237,10 @@ impl EventBus for EventBridgeBus {
 
     fn is_throttling(&self, error: &PutEventsCallError) -> bool {
         crate::aws::is_throttling(&error.0, THROTTLING_CODE)
+    }
+
+    fn is_too_large(&self, error: &PutEventsCallError) -> bool {
+        crate::aws::status(&error.0) == Some(TOO_LARGE_STATUS)
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod aws;
 mod batch;
 mod bus;
+mod concurrency;
 pub mod config;
 mod decode;
 mod error;
@@ -40,6 +41,7 @@ mod send;
 mod store;
 
 pub use bus::{BatchLimits, EntryStatus, EventBus};
+pub use concurrency::AdaptiveLimit;
 pub use config::{Config, ConfigError, FailureMode};
 pub use decode::{
     DecodeError, Decoded, DecodedRecord, Decoders, EventError, JsonText, KafkaEvent,

@@ -103,6 +103,12 @@ fn invocation_metrics(done: &Invocation) -> Vec<(String, Unit, f64)> {
         ("PutEventsCalls", Unit::Count, count(done.calls)),
         ("Retries", Unit::Count, count(done.retries)),
         ("ThrottledEntries", Unit::Count, count(done.throttled)),
+        ("ThrottledCalls", Unit::Count, count(done.throttled_calls)),
+        (
+            "ConcurrencyLimit",
+            Unit::Count,
+            count(done.concurrency_limit),
+        ),
         ("BytesSent", Unit::Bytes, count(done.bytes_sent)),
         ("SendDuration", Unit::Milliseconds, ms(done.send_duration)),
         ("InvocationDuration", Unit::Milliseconds, ms(done.duration)),
@@ -259,6 +265,8 @@ mod tests {
             calls: 3,
             retries: 1,
             throttled: 2,
+            throttled_calls: 1,
+            concurrency_limit: 4,
             bytes_sent: 1500,
             offloaded: 1,
             offloaded_bytes: 700,
@@ -299,6 +307,8 @@ mod tests {
             ("PutEventsCalls", 3.0),
             ("Retries", 1.0),
             ("ThrottledEntries", 2.0),
+            ("ThrottledCalls", 1.0),
+            ("ConcurrencyLimit", 4.0),
             ("BytesSent", 1500.0),
             ("OffloadedObjects", 1.0),
             ("OffloadedBytes", 700.0),
@@ -311,7 +321,7 @@ mod tests {
             .as_array()
             .unwrap()
             .len();
-        assert_eq!(declared, 3 + FailureClass::ALL.len() + 8);
+        assert_eq!(declared, 3 + FailureClass::ALL.len() + 10);
     }
 
     #[test]

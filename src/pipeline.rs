@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::batch::{self, Plan};
 use crate::bus::{BatchLimits, EventBus};
+use crate::concurrency::AdaptiveLimit;
 use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
@@ -46,6 +47,8 @@ pub struct Pipeline<B> {
     store: Option<AnyStore>,
     keys: Box<dyn ObjectKeys>,
     policy: CallPolicy,
+    /// The environment's limit on calls in flight to the bus, when it adapts to throttling.
+    limit: Option<AdaptiveLimit>,
     failure_mode: FailureMode,
 }
 
@@ -169,6 +172,9 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
             store: self.store,
             keys: self.keys.unwrap_or_else(|| Box::new(RandomKeys)),
             policy: config.call_policy(),
+            limit: config
+                .adaptive_concurrency()
+                .then(|| AdaptiveLimit::new(config.call_policy().max_inflight)),
             failure_mode: config.failure_mode(),
         }
     }
@@ -481,11 +487,16 @@ impl<B: EventBus> Pipeline<B> {
                     .collect()
             };
             let batches = batches.into_iter().map(entries).collect();
-            send::send_all(&self.bus, batches, caller).await
+            send::send_all(&self.bus, batches, self.limits, caller, self.limit.as_ref()).await
         };
         done.calls = report.calls;
         done.retries = report.retries;
         done.throttled = report.throttled;
+        done.throttled_calls = report.throttled_calls;
+        done.concurrency_limit = self
+            .limit
+            .as_ref()
+            .map_or(self.policy.max_inflight.get(), AdaptiveLimit::current);
         done.bytes_sent = report.bytes_sent;
         for (i, delivery) in report.deliveries {
             slots[i].state = State::Done(match delivery {

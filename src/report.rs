@@ -228,10 +228,15 @@ pub struct Invocation {
     pub batches: usize,
     /// Calls made, retries included.
     pub calls: usize,
-    /// Calls that were retries.
+    /// Calls that resent entries (repacked retries, halves of a call split for size).
     pub retries: usize,
     /// Entries the bus throttled (once per throttled attempt).
     pub throttled: usize,
+    /// Calls the bus throttled, as a whole or in any entry.
+    pub throttled_calls: usize,
+    /// The limit on calls in flight when the sending ended (the adaptive limit, or the
+    /// configured maximum).
+    pub concurrency_limit: usize,
     /// Bytes of the entries of every call made (retries included), as the bus sizes them.
     pub bytes_sent: usize,
     /// The time spent sending (after the uploads).
@@ -360,6 +365,8 @@ fn log_summary(done: &Invocation) {
         calls = done.calls,
         retries = done.retries,
         throttled = done.throttled,
+        throttled_calls = done.throttled_calls,
+        concurrency_limit = done.concurrency_limit,
         duration_ms = u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
         "Invocation done."
     );

@@ -107,10 +107,26 @@ impl Caller {
         }
     }
 
+    /// The time left at `now` before the deadline.
+    pub(crate) fn time_left(&self, now: Instant) -> Duration {
+        self.deadline.saturating_duration_since(now)
+    }
+
+    /// Most calls in flight at once.
+    pub(crate) fn max_inflight(&self) -> usize {
+        self.policy.max_inflight.get()
+    }
+
+    /// Whether and when an item that failed retryably after `attempts` attempts may be tried
+    /// again: for schedulers that count attempts per item (the send stage).
+    pub(crate) fn next_attempt(&self, attempts: u32) -> NextAttempt {
+        next_attempt(attempts, &self.policy, self.deadline)
+    }
+
     /// Runs `call` in one of the slots, cut to the call timeout and to the time left before the
     /// deadline: `Err(timeout)` when it did not answer in time, `None` (and no call) when less
     /// than [`MIN_CALL_TIME`] is left once a slot is free. `call` is only polled inside the slot.
-    async fn bounded<F: Future>(&self, call: F) -> Option<Result<F::Output, Duration>> {
+    pub(crate) async fn bounded<F: Future>(&self, call: F) -> Option<Result<F::Output, Duration>> {
         let _slot = self
             .slots
             .acquire()
@@ -198,7 +214,7 @@ impl Attempts<'_> {
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NextAttempt {
+pub(crate) enum NextAttempt {
     /// Sleep this long, then try again.
     After(Duration),
     /// The retry budget is spent.

@@ -1,14 +1,41 @@
 //! Stage 5: send.
 //!
-//! Sends planned batches through an [`EventBus`], as many at once as the [`Caller`] allows, and
-//! retries what can be retried: entries rejected with a retryable code are resent alone, a call
-//! that failed retryably is resent whole. Attempts, backoff, timeouts and the deadline are the
-//! retry engine's ([`crate::retry`]). Every entry ends delivered or with a [`CallFailure`].
+//! Sends planned batches through an [`EventBus`] and retries what can be retried, one scheduler
+//! per invocation:
+//!
+//! - The planned batches go out first, in order, as many at once as the limit on calls in
+//!   flight allows: the configured maximum, or the environment's [`AdaptiveLimit`], which
+//!   throttling cuts and calls without throttling raise.
+//! - An entry rejected with a retryable code, or carried by a call that failed retryably, waits
+//!   for its own backoff, then goes back into one queue; waiting entries are **repacked** into
+//!   full calls (within the bus's entry and byte limits). A call of waiting entries goes out
+//!   when it is full, when no planned batch is left, or when its oldest entry has been ready for
+//!   [`RETRY_PACK_WAIT`]. Each entry keeps its own attempt count (at most `retries_max + 1`
+//!   sends) and the deadline.
+//! - A call the bus refuses as too large is split in two and the halves are sent, without
+//!   spending their entries' retries, down to single entries (which then fail with the bus's
+//!   message).
+//!
+//! Attempts, backoff, timeouts and the deadline are the retry engine's ([`crate::retry`]).
+//! Every entry ends delivered or with a [`CallFailure`].
 
-use crate::bus::{EntryStatus, EventBus};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use tokio::time::Instant;
+
+use crate::bus::{BatchLimits, EntryStatus, EventBus};
+use crate::concurrency::{AdaptiveLimit, Signal};
 use crate::error::CallFailure;
 use crate::map::EventEntry;
-use crate::retry::{Attempt, Caller};
+use crate::retry::{Caller, MIN_CALL_TIME, NextAttempt};
+
+/// A ready entry waits at most this long for others to fill a call with it while planned
+/// batches are still going out.
+pub(crate) const RETRY_PACK_WAIT: Duration = Duration::from_millis(250);
 
 /// What became of one entry: delivered, or why not.
 pub(crate) type Delivery = Result<(), CallFailure>;
@@ -20,10 +47,12 @@ pub(crate) struct SendReport {
     pub(crate) deliveries: Vec<(usize, Delivery)>,
     /// Calls made, retries included.
     pub(crate) calls: usize,
-    /// Calls that were retries.
+    /// Calls that resent entries (repacked retries, and the halves of a call split for size).
     pub(crate) retries: usize,
     /// Entries the bus throttled, counted once per throttled attempt.
     pub(crate) throttled: usize,
+    /// Calls the bus throttled, as a whole or in any entry.
+    pub(crate) throttled_calls: usize,
     /// Bytes of the entries of every call made, retries included.
     pub(crate) bytes_sent: usize,
 }
@@ -40,121 +69,337 @@ pub(crate) struct Item<'a> {
 /// One batch: its entries.
 pub(crate) type Batch<'a> = Vec<Item<'a>>;
 
-/// Sends `batches` and reports what became of each entry.
+/// An entry on its way: how often it was sent, and why the last send did not deliver it.
+#[derive(Debug)]
+struct Entry<'a> {
+    item: Item<'a>,
+    sent: u32,
+    last: Option<CallFailure>,
+}
+
+/// The entries of one call, and whether they were sent before.
+#[derive(Debug)]
+struct Call<'a> {
+    entries: Vec<Entry<'a>>,
+    resend: bool,
+}
+
+/// An entry waiting for its backoff or for a call.
+#[derive(Debug)]
+struct Waiting<'a> {
+    entry: Entry<'a>,
+    ready_at: Instant,
+}
+
+/// Makes one call of `call`'s entries; notes the limit's round when it starts.
+async fn start<'a, B: EventBus>(
+    bus: &B,
+    caller: &Caller,
+    limit: Option<&AdaptiveLimit>,
+    call: Call<'a>,
+) -> Done<'a, B::Error> {
+    let round = limit.map_or(0, AdaptiveLimit::round);
+    let refs: Vec<&EventEntry> = call.entries.iter().map(|e| e.item.entry).collect();
+    let result = caller.bounded(bus.put(&refs)).await;
+    (call, round, result)
+}
+
+/// Sends `batches` and reports what became of each entry. Repacked calls stay within `limits`
+/// (the bus's, capped by the configuration); `limit` adapts the calls in flight (without it,
+/// `caller`'s maximum holds).
 pub(crate) async fn send_all<B: EventBus>(
     bus: &B,
     batches: Vec<Batch<'_>>,
+    limits: BatchLimits,
     caller: &Caller,
+    limit: Option<&AdaptiveLimit>,
 ) -> SendReport {
-    let runs = batches
-        .into_iter()
-        .map(|batch| send_batch(bus, batch, caller));
-    let mut report = SendReport::default();
-    for run in futures_util::future::join_all(runs).await {
-        report.calls += run.calls;
-        report.retries += run.calls.saturating_sub(1);
-        report.throttled += run.throttled;
-        report.bytes_sent += run.bytes_sent;
-        report.deliveries.extend(run.deliveries);
-    }
-    report
-}
-
-#[derive(Default)]
-struct BatchRun {
-    deliveries: Vec<(usize, Delivery)>,
-    calls: usize,
-    throttled: usize,
-    bytes_sent: usize,
-}
-
-async fn send_batch<B: EventBus>(bus: &B, mut pending: Batch<'_>, caller: &Caller) -> BatchRun {
-    let mut run = BatchRun::default();
-    let mut attempts = caller.attempts();
-    loop {
-        let refs: Vec<&EventEntry> = pending.iter().map(|item| item.entry).collect();
-        let mut throttled = false;
-        let attempt = attempts
-            .call(bus.put(&refs), |e| {
-                throttled = bus.is_throttling(e);
-                bus.is_retryable(e)
+    let mut scheduler = Scheduler {
+        bus,
+        caller,
+        limit,
+        limits,
+        planned: batches
+            .into_iter()
+            .filter(|batch| !batch.is_empty())
+            .map(|batch| Call {
+                entries: batch
+                    .into_iter()
+                    .map(|item| Entry {
+                        item,
+                        sent: 0,
+                        last: None,
+                    })
+                    .collect(),
+                resend: false,
             })
-            .await;
-        if !matches!(attempt, Attempt::NoTime(_)) {
-            run.calls += 1;
-            run.bytes_sent += pending.iter().map(|item| item.size).sum::<usize>();
-        }
-        let (retry, failure) = match attempt {
-            Attempt::NoTime(failure)
-            | Attempt::Failed {
-                failure,
-                retryable: false,
-            } => {
-                run.fail_all(&pending, &failure);
-                return run;
-            }
-            Attempt::Failed { failure, .. } => {
-                if throttled {
-                    run.throttled += pending.len();
-                }
-                (pending, failure)
-            }
-            Attempt::Answered(statuses) => match run.read_statuses(pending, &statuses) {
-                Some(retry) => retry,
-                None => return run,
-            },
-        };
-        if let Err(failure) = attempts.back_off(failure).await {
-            run.fail_all(&retry, &failure);
-            return run;
-        }
-        pending = retry;
-    }
+            .collect(),
+        waiting: Vec::new(),
+        report: SendReport::default(),
+    };
+    scheduler.run().await;
+    scheduler.report
 }
 
-impl BatchRun {
-    /// Records the final statuses of a call's entries; returns the entries to retry with the
-    /// last retryable reason, if any.
-    fn read_statuses<'a>(
-        &mut self,
-        sent: Batch<'a>,
-        statuses: &[EntryStatus],
-    ) -> Option<(Batch<'a>, CallFailure)> {
-        let mut retry = Vec::new();
-        let mut last = None;
-        for (position, item) in sent.into_iter().enumerate() {
+struct Scheduler<'b, 'a, B> {
+    bus: &'b B,
+    caller: &'b Caller,
+    limit: Option<&'b AdaptiveLimit>,
+    limits: BatchLimits,
+    planned: VecDeque<Call<'a>>,
+    waiting: Vec<Waiting<'a>>,
+    report: SendReport,
+}
+
+/// A finished call: its entries, the round of the limit it started in, and what came back
+/// (`None`: no call was made, the deadline left no time).
+type Done<'a, E> = (
+    Call<'a>,
+    u64,
+    Option<Result<Result<Vec<EntryStatus>, E>, Duration>>,
+);
+
+impl<'b, 'a, B: EventBus> Scheduler<'b, 'a, B> {
+    async fn run(&mut self) {
+        let (bus, caller, limit) = (self.bus, self.caller, self.limit);
+        let mut inflight = FuturesUnordered::new();
+        loop {
+            let cap = self
+                .limit
+                .map_or(self.caller.max_inflight(), AdaptiveLimit::current);
+            while inflight.len() < cap {
+                let Some(call) = self.next_call(Instant::now(), inflight.len()) else {
+                    break;
+                };
+                inflight.push(start(bus, caller, limit, call));
+            }
+            // Nothing in flight means nothing was startable: the planned batches are gone, and
+            // any waiting entry is still in its backoff, so the timer below is set.
+            let wake = self.next_wake(inflight.len() < cap, Instant::now());
+            if inflight.is_empty() && wake.is_none() {
+                debug_assert!(self.planned.is_empty() && self.waiting.is_empty());
+                return;
+            }
+            tokio::select! {
+                Some(done) = inflight.next(), if !inflight.is_empty() => self.finish(done),
+                () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
+            }
+        }
+    }
+
+    /// The next call to start: a full call of ready waiting entries, else the next planned
+    /// batch, else the ready waiting entries when nothing else can join them (no other entry
+    /// waits and no call is in flight), when the oldest has waited [`RETRY_PACK_WAIT`], or when
+    /// the deadline is near.
+    fn next_call(&mut self, now: Instant, inflight: usize) -> Option<Call<'a>> {
+        let (count, full, oldest) = self.ready_pack(now);
+        if count > 0 && full {
+            return Some(self.take_ready(count));
+        }
+        if let Some(call) = self.planned.pop_front() {
+            return Some(call);
+        }
+        let alone = count == self.waiting.len() && inflight == 0;
+        let waited = oldest.is_some_and(|t| now >= t + RETRY_PACK_WAIT);
+        let late = self.caller.time_left(now) < RETRY_PACK_WAIT + MIN_CALL_TIME;
+        (count > 0 && (alone || waited || late)).then(|| self.take_ready(count))
+    }
+
+    /// How many ready entries the next call of waiting entries would carry, whether that call
+    /// is full, and when its oldest entry became ready.
+    fn ready_pack(&mut self, now: Instant) -> (usize, bool, Option<Instant>) {
+        self.waiting.sort_by_key(|w| w.ready_at);
+        let (mut count, mut bytes) = (0, 0);
+        for w in self.waiting.iter().take_while(|w| w.ready_at <= now) {
+            if count == self.limits.max_entries || bytes + w.entry.item.size > self.limits.max_bytes
+            {
+                break;
+            }
+            count += 1;
+            bytes += w.entry.item.size;
+        }
+        let next_fits = self.waiting.get(count).is_some_and(|w| {
+            w.ready_at <= now && bytes + w.entry.item.size > self.limits.max_bytes
+        });
+        let full = count == self.limits.max_entries || next_fits;
+        let oldest = self
+            .waiting
+            .first()
+            .map(|w| w.ready_at)
+            .filter(|_| count > 0);
+        (count, full, oldest)
+    }
+
+    fn take_ready(&mut self, count: usize) -> Call<'a> {
+        Call {
+            entries: self.waiting.drain(..count).map(|w| w.entry).collect(),
+            resend: true,
+        }
+    }
+
+    /// When the loop must wake for waiting entries: when the next one ends its backoff, or
+    /// when the oldest ready one has waited [`RETRY_PACK_WAIT`]. `None` when no call could
+    /// start anyway.
+    fn next_wake(&self, slot_free: bool, now: Instant) -> Option<Instant> {
+        if !slot_free {
+            return None;
+        }
+        let next_ready = self
+            .waiting
+            .iter()
+            .map(|w| w.ready_at)
+            .filter(|&t| t > now)
+            .min();
+        let oldest_ready = self
+            .waiting
+            .iter()
+            .map(|w| w.ready_at)
+            .filter(|&t| t <= now)
+            .min();
+        let pack_timeout = oldest_ready.map(|t| t + RETRY_PACK_WAIT);
+        match (next_ready, pack_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn finish(&mut self, (mut call, round, result): Done<'a, B::Error>) {
+        let Some(result) = result else {
+            for entry in call.entries {
+                let failure = CallFailure::Deadline {
+                    attempts: entry.sent,
+                    last: entry.last.map(Box::new),
+                };
+                self.report.deliveries.push((entry.item.id, Err(failure)));
+            }
+            return;
+        };
+        self.report.calls += 1;
+        self.report.retries += usize::from(call.resend);
+        self.report.bytes_sent += call.entries.iter().map(|e| e.item.size).sum::<usize>();
+        for entry in &mut call.entries {
+            entry.sent += 1;
+        }
+        let signal = match result {
+            Ok(Ok(statuses)) => self.read_statuses(call.entries, &statuses),
+            Ok(Err(error)) => self.call_failed(call, error),
+            Err(timeout) => {
+                for entry in call.entries {
+                    self.retry_or_fail(entry, CallFailure::Timeout(timeout));
+                }
+                Signal::Neutral
+            }
+        };
+        if signal == Signal::Throttled {
+            self.report.throttled_calls += 1;
+        }
+        if let Some(limit) = self.limit {
+            limit.record(round, signal);
+        }
+    }
+
+    /// A call that failed as a whole: split when too large, retried when retryable, else final.
+    fn call_failed(&mut self, call: Call<'a>, error: B::Error) -> Signal {
+        let throttled = self.bus.is_throttling(&error);
+        let (too_large, retryable) = (self.bus.is_too_large(&error), self.bus.is_retryable(&error));
+        if throttled {
+            self.report.throttled += call.entries.len();
+        }
+        let signal = if throttled {
+            Signal::Throttled
+        } else {
+            Signal::Neutral
+        };
+        let failure = CallFailure::Call(Arc::new(error));
+        let mut entries = call.entries;
+        if too_large && entries.len() > 1 {
+            // Not the entries' fault: resend both halves, their retries unspent.
+            for entry in &mut entries {
+                entry.sent -= 1;
+            }
+            let second = entries.split_off(entries.len() / 2);
+            self.planned.push_front(Call {
+                entries: second,
+                resend: true,
+            });
+            self.planned.push_front(Call {
+                entries,
+                resend: true,
+            });
+        } else if retryable {
+            for entry in entries {
+                self.retry_or_fail(entry, failure.clone());
+            }
+        } else {
+            for entry in entries {
+                self.report
+                    .deliveries
+                    .push((entry.item.id, Err(failure.clone())));
+            }
+        }
+        signal
+    }
+
+    /// Records the statuses of a call's entries; the retryable ones wait for their retry.
+    fn read_statuses(&mut self, sent: Vec<Entry<'a>>, statuses: &[EntryStatus]) -> Signal {
+        let mut signal = Signal::Clear;
+        for (position, entry) in sent.into_iter().enumerate() {
             match statuses.get(position) {
-                Some(EntryStatus::Accepted) => self.deliveries.push((item.id, Ok(()))),
+                Some(EntryStatus::Accepted) => self.report.deliveries.push((entry.item.id, Ok(()))),
                 Some(EntryStatus::Rejected {
                     code,
                     message,
                     retryable,
                     throttled,
                 }) => {
-                    self.throttled += usize::from(*throttled);
+                    if *throttled {
+                        self.report.throttled += 1;
+                        signal = Signal::Throttled;
+                    }
                     let failure = CallFailure::Rejected {
                         code: code.clone(),
                         message: message.clone(),
                     };
                     if *retryable {
-                        retry.push(item);
-                        last = Some(failure);
+                        self.retry_or_fail(entry, failure);
                     } else {
-                        self.deliveries.push((item.id, Err(failure)));
+                        self.report.deliveries.push((entry.item.id, Err(failure)));
                     }
                 }
-                None => {
-                    retry.push(item);
-                    last = Some(CallFailure::NoResult);
-                }
+                None => self.retry_or_fail(entry, CallFailure::NoResult),
             }
         }
-        last.map(|failure| (retry, failure))
+        signal
     }
 
-    fn fail_all(&mut self, items: &[Item<'_>], failure: &CallFailure) {
-        self.deliveries
-            .extend(items.iter().map(|item| (item.id, Err(failure.clone()))));
+    /// Puts an entry that failed retryably in the queue after its backoff, or fails it when its
+    /// retries or the time are spent.
+    fn retry_or_fail(&mut self, mut entry: Entry<'a>, failure: CallFailure) {
+        let outcome = match self.caller.next_attempt(entry.sent) {
+            NextAttempt::After(delay) => {
+                tracing::debug!(
+                    attempt = entry.sent,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    reason = %crate::error::ErrorChain(&failure),
+                    "Retrying an entry."
+                );
+                entry.last = Some(failure);
+                self.waiting.push(Waiting {
+                    entry,
+                    ready_at: Instant::now() + delay,
+                });
+                return;
+            }
+            NextAttempt::Exhausted => CallFailure::Exhausted {
+                attempts: entry.sent,
+                last: Box::new(failure),
+            },
+            NextAttempt::NoTime => CallFailure::Deadline {
+                attempts: entry.sent,
+                last: Some(Box::new(failure)),
+            },
+        };
+        self.report.deliveries.push((entry.item.id, Err(outcome)));
     }
 }
 
@@ -268,7 +513,7 @@ mod tests {
     ) -> Vec<Option<String>> {
         let entries = entries(n);
         let caller = Caller::new(policy, Instant::now() + Duration::from_secs(60));
-        let report = send_all(bus, batched(&entries, batches), &caller).await;
+        let report = send_all(bus, batched(&entries, batches), bus.limits(), &caller, None).await;
         let mut out = vec![None; n];
         for (i, d) in report.deliveries {
             assert!(out[i].is_none(), "entry {i} got two outcomes");
@@ -393,7 +638,14 @@ mod tests {
         let mut p = policy(10);
         p.call_timeout = Duration::from_secs(2);
         let caller = Caller::new(p, deadline);
-        let report = send_all(&bus, batched(&entries, vec![vec![0]]), &caller).await;
+        let report = send_all(
+            &bus,
+            batched(&entries, vec![vec![0]]),
+            bus.limits(),
+            &caller,
+            None,
+        )
+        .await;
         assert!(Instant::now() <= deadline, "returned after the deadline");
         let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
@@ -406,7 +658,14 @@ mod tests {
         let bus = ScriptedBus::default();
         let entries = entries(1);
         let caller = Caller::new(policy(2), Instant::now());
-        let report = send_all(&bus, batched(&entries, vec![vec![0]]), &caller).await;
+        let report = send_all(
+            &bus,
+            batched(&entries, vec![vec![0]]),
+            bus.limits(),
+            &caller,
+            None,
+        )
+        .await;
         assert_eq!(report.calls, 0);
         let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
