@@ -34,6 +34,7 @@ use support::config::config;
 use support::events;
 use support::faults::{Fault, FaultServer, Schedule};
 use support::http;
+use support::quota::{Quota, QuotaServer};
 use tokio::net::TcpListener;
 
 const RECORDS: usize = 10_000;
@@ -52,11 +53,13 @@ fn event_json(records: usize, value_bytes: usize) -> Value {
     }))
 }
 
+/// One send phase: (wall time, calls, retries, entries sent).
 async fn send_phase(
     latency_ms: u64,
     inflight: usize,
     throttle_tenth: bool,
-) -> (Duration, usize, usize) {
+    adaptive: bool,
+) -> (Duration, usize, usize, usize) {
     let fault = Fault::Latency(latency_ms);
     let schedule = Schedule {
         rng: fastrand::Rng::with_seed(7),
@@ -75,6 +78,7 @@ async fn send_phase(
         ),
         ("AWS_EVENTBRIDGE_RETRIES_MAX", "10".to_owned()),
         ("AWS_EVENTBRIDGE_RETRIES_DELAY", "20".to_owned()),
+        ("AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY", adaptive.to_string()),
     ]);
     let shared = sdk_config(None);
     let pipeline = Pipeline::builder(&config)
@@ -91,7 +95,63 @@ async fn send_phase(
         .unwrap();
     let took = started.elapsed();
     assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
-    (took, done.calls, done.retries)
+    let offers = server.truth().sends.values().map(|&n| n as usize).sum();
+    (took, done.calls, done.retries, offers)
+}
+
+/// Records per invocation of the quota table.
+const QUOTA_RECORDS: usize = 6_000;
+
+/// `invocations` invocations at once (each its own execution environment and limiter) of
+/// 6,000 × 1 KB records against one quota of `rate` calls/s (burst: a tenth of a second), 20 ms
+/// per call: (records delivered, records, calls, throttled calls, wall time).
+async fn quota_phase(
+    rate: f64,
+    adaptive: bool,
+    invocations: usize,
+) -> (usize, usize, usize, usize, Duration) {
+    let server = QuotaServer::start(Quota {
+        rate,
+        burst: (rate / 10.0).max(1.0),
+        latency: Duration::from_millis(20),
+        max_bytes: None,
+    })
+    .await;
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench".to_owned()),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
+        ("AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY", adaptive.to_string()),
+    ]);
+    let shared = sdk_config(None);
+    let pipelines: Vec<_> = (0..invocations)
+        .map(|_| {
+            Pipeline::builder(&config)
+                .bus(EventBridgeBus::from_config(&config, &shared))
+                .build()
+        })
+        .collect();
+    let started = Instant::now();
+    let runs = pipelines.iter().map(|pipeline| {
+        let event: KafkaEvent = serde_json::from_value(event_json(QUOTA_RECORDS, 1024)).unwrap();
+        pipeline.run(
+            event,
+            tokio::time::Instant::now() + Duration::from_secs(600),
+        )
+    });
+    let done = futures_util::future::join_all(runs).await;
+    let took = started.elapsed();
+    let delivered = done
+        .iter()
+        .map(|d| d.as_ref().unwrap().tally.delivered)
+        .sum();
+    let seen = server.seen();
+    (
+        delivered,
+        invocations * QUOTA_RECORDS,
+        seen.calls,
+        seen.throttled,
+        took,
+    )
 }
 
 /// A stub Lambda runtime API: hands out one event, notes when `/next` was first polled and
@@ -224,18 +284,43 @@ fn main() {
         }
 
         println!("\nSend phase: 1 invocation, {RECORDS} x 1 KB records, {latency_ms} ms per PutEvents call");
-        println!("| in-flight | calls | retries | wall time | ideal | ratio |");
-        println!("|---|---|---|---|---|---|");
-        for throttle in [false, true] {
+        println!("| in-flight | calls | retries | calls ÷ ⌈entries sent ÷ 10⌉ | wall time | ideal | ratio |");
+        println!("|---|---|---|---|---|---|---|");
+        for (throttle, adaptive) in [(false, true), (true, true), (true, false)] {
             for inflight in [1, 4, 8, 16, 32] {
-                let (took, calls, retries) = send_phase(latency_ms, inflight, throttle).await;
+                let (took, calls, retries, offers) =
+                    send_phase(latency_ms, inflight, throttle, adaptive).await;
                 let ideal = Duration::from_millis(calls.div_ceil(inflight) as u64 * latency_ms);
-                let label = if throttle { format!("{inflight} (10 % throttled)") } else { inflight.to_string() };
+                let label = match (throttle, adaptive) {
+                    (false, _) => inflight.to_string(),
+                    (true, true) => format!("{inflight} (10 % throttled, adaptive)"),
+                    (true, false) => format!("{inflight} (10 % throttled, fixed)"),
+                };
                 println!(
-                    "| {label} | {calls} | {retries} | {:.2} s | {:.2} s | {:.2} |",
+                    "| {label} | {calls} | {retries} | {:.3} | {:.2} s | {:.2} s | {:.2} |",
+                    calls as f64 / offers.div_ceil(10) as f64,
                     took.as_secs_f64(),
                     ideal.as_secs_f64(),
                     took.as_secs_f64() / ideal.as_secs_f64()
+                );
+            }
+        }
+
+        println!("\nQuota: {QUOTA_RECORDS} x 1 KB records per invocation, 20 ms per call, 8 calls in flight at most, one account quota");
+        println!("| quota | invocations | concurrency | delivered | calls | throttled calls | wall time | ideal | ratio |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for (rate, invocations) in [(50.0, 1), (100.0, 1), (400.0, 1), (100.0, 4)] {
+            for adaptive in [true, false] {
+                let (delivered, records, calls, throttled, took) =
+                    quota_phase(rate, adaptive, invocations).await;
+                let ideal = (records.div_ceil(10)) as f64 / rate;
+                println!(
+                    "| {rate} calls/s | {invocations} | {} | {:.1} % | {calls} | {:.1} % | {:.2} s | {ideal:.2} s | {:.2} |",
+                    if adaptive { "adaptive" } else { "fixed" },
+                    100.0 * delivered as f64 / records as f64,
+                    100.0 * throttled as f64 / calls as f64,
+                    took.as_secs_f64(),
+                    took.as_secs_f64() / ideal
                 );
             }
         }

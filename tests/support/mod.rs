@@ -15,6 +15,7 @@ pub mod events;
 pub mod fakes;
 pub mod faults;
 pub mod http;
+pub mod quota;
 pub mod recorder;
 
 use std::net::{TcpListener, TcpStream};
