@@ -427,6 +427,7 @@ mod tests {
         All,
         Statuses(Vec<EntryStatus>),
         Fail { retryable: bool },
+        TooLarge,
         Hang,
     }
 
@@ -434,6 +435,7 @@ mod tests {
     #[error("scripted call failure")]
     struct ScriptedError {
         retryable: bool,
+        too_large: bool,
     }
 
     impl EventBus for ScriptedBus {
@@ -464,13 +466,24 @@ mod tests {
             match answer {
                 Answer::All => Ok(vec![EntryStatus::Accepted; entries.len()]),
                 Answer::Statuses(s) => Ok(s),
-                Answer::Fail { retryable } => Err(ScriptedError { retryable }),
+                Answer::Fail { retryable } => Err(ScriptedError {
+                    retryable,
+                    too_large: false,
+                }),
+                Answer::TooLarge => Err(ScriptedError {
+                    retryable: false,
+                    too_large: true,
+                }),
                 Answer::Hang => std::future::pending().await,
             }
         }
 
         fn is_retryable(&self, error: &ScriptedError) -> bool {
             error.retryable
+        }
+
+        fn is_too_large(&self, error: &ScriptedError) -> bool {
+            error.too_large
         }
     }
 
@@ -557,8 +570,68 @@ mod tests {
             Some("rejected by the bus: MalformedDetail: m")
         );
         assert_eq!(out[3].as_deref(), Some("ok"));
-        let calls = bus.calls.lock().unwrap().clone();
+        let mut calls = bus.calls.lock().unwrap().clone();
+        // Retried entries go out in the order their backoffs end.
+        calls[1].sort();
         assert_eq!(calls, vec![vec!["0", "1", "2", "3"], vec!["1", "3"]]);
+    }
+
+    #[tokio::test]
+    async fn retries_of_several_calls_are_repacked_into_one() {
+        let bus = ScriptedBus::default();
+        let half_throttled: Vec<EntryStatus> = (0..10)
+            .map(|i| {
+                if i % 2 == 0 {
+                    EntryStatus::Accepted
+                } else {
+                    rejected("ThrottlingException", true)
+                }
+            })
+            .collect();
+        for _ in 0..2 {
+            bus.script
+                .lock()
+                .unwrap()
+                .push_back(Answer::Statuses(half_throttled.clone()));
+        }
+        let batches = vec![(0..10).collect(), (10..20).collect()];
+        let out = run(&bus, 20, batches, policy(2)).await;
+        assert!(out.iter().all(|o| o.as_deref() == Some("ok")), "{out:?}");
+        let calls = bus.calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        let mut retried: Vec<usize> = calls[2].iter().map(|d| d.parse().unwrap()).collect();
+        retried.sort_unstable();
+        assert_eq!(retried, [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    }
+
+    #[tokio::test]
+    async fn calls_too_large_are_halved_down_to_single_entries() {
+        let bus = ScriptedBus::default();
+        // 4 entries: refused; 2 + 2: the first half refused again, then 1 + 1: the first alone
+        // refused (final), the rest accepted. No retry budget at all.
+        for answer in [Answer::TooLarge, Answer::TooLarge, Answer::TooLarge] {
+            bus.script.lock().unwrap().push_back(answer);
+        }
+        let out = run(&bus, 4, vec![vec![0, 1, 2, 3]], policy(0)).await;
+        assert_eq!(
+            out[0].as_deref(),
+            Some("call failed: scripted call failure")
+        );
+        assert!(
+            out[1..].iter().all(|o| o.as_deref() == Some("ok")),
+            "{out:?}"
+        );
+        let calls = bus.calls.lock().unwrap().clone();
+        assert_eq!(
+            calls,
+            vec![
+                vec!["0", "1", "2", "3"],
+                vec!["0", "1"],
+                vec!["0"],
+                vec!["1"],
+                vec!["2", "3"],
+            ]
+        );
     }
 
     #[tokio::test]
