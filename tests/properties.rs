@@ -1,6 +1,7 @@
 //! Property: for arbitrary record sets, limits and per-call outcomes, every record gets exactly
 //! one outcome (delivered, or reported in `batchItemFailures`), no call exceeds 10 entries or
-//! the byte cap, no entry is sent more than `retries.max + 1` times, and, with offloading on and
+//! the byte cap, no entry is sent more than `retries.max + 1` times (calls split for size
+//! aside), and, with offloading on and
 //! arbitrary upload failures, no event is sent before its S3 object exists.
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
@@ -37,6 +38,7 @@ fn call_strategy() -> impl Strategy<Value = Call> {
         3 => Just(Call::AcceptAll),
         3 => proptest::collection::vec(answer, 1..5).prop_map(Call::PerEntry),
         1 => any::<bool>().prop_map(|retryable| Call::Fail { retryable }),
+        1 => Just(Call::TooLarge),
         1 => Just(Call::Hang),
     ]
 }
@@ -51,6 +53,7 @@ proptest! {
         cap in 400_usize..4000,
         retries_max in 0_u32..4,
         max_inflight in 1_usize..5,
+        adaptive in any::<bool>(),
         offload in proptest::option::of(0_usize..3000),
         uploads in proptest::collection::vec(proptest::option::of(any::<bool>()), 0..20),
     ) {
@@ -60,6 +63,7 @@ proptest! {
             ("AWS_EVENTBRIDGE_BATCH_MAX_BYTES", cap_s.as_str()),
             ("AWS_EVENTBRIDGE_RETRIES_MAX", retries_s.as_str()),
             ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", inflight_s.as_str()),
+            ("AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY", if adaptive { "true" } else { "false" }),
         ];
         if offload.is_some() {
             vars.push(("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET", "bucket"));
@@ -95,7 +99,9 @@ proptest! {
             let accepted = state.accepted.contains(id);
             let failed = reported_set.contains(id);
             prop_assert!(accepted != failed, "record {:?}: accepted={} reported={}", id, accepted, failed);
-            prop_assert!(state.sends.get(id).copied().unwrap_or(0) <= retries_max + 1, "record {:?} sent too often", id);
+            let sends = state.sends.get(id).copied().unwrap_or(0);
+            let refused = state.refused_too_large.get(id).copied().unwrap_or(0);
+            prop_assert!(sends - refused <= retries_max + 1, "record {:?} sent too often", id);
         }
         for (offset, (_, value)) in records.iter().enumerate() {
             if matches!(value, Payload::Invalid) {

@@ -21,6 +21,8 @@ pub enum Call {
     Fail {
         retryable: bool,
     },
+    /// The whole call refused as too large (HTTP 413).
+    TooLarge,
     Hang,
 }
 
@@ -36,12 +38,15 @@ pub enum Answer {
 #[error("scripted failure")]
 pub struct Failure {
     pub retryable: bool,
+    pub too_large: bool,
 }
 
 #[derive(Default)]
 pub struct State {
     pub script: VecDeque<Call>,
     pub sends: HashMap<Id, u32>,
+    /// Sends refused as part of a call too large (they spend no retry).
+    pub refused_too_large: HashMap<Id, u32>,
     pub accepted: HashSet<Id>,
     pub calls: Vec<(usize, usize)>,
     pub sent_datarefs: Vec<String>,
@@ -68,6 +73,10 @@ impl EventBus for FakeBus {
 
     fn is_retryable(&self, error: &Failure) -> bool {
         error.retryable
+    }
+
+    fn is_too_large(&self, error: &Failure) -> bool {
+        error.too_large
     }
 
     fn entry_size(&self, entry: &EventEntry) -> usize {
@@ -99,7 +108,22 @@ impl EventBus for FakeBus {
             Call::AcceptAll => vec![Answer::Accept],
             Call::PerEntry(a) if !a.is_empty() => a,
             Call::PerEntry(_) => vec![Answer::Accept],
-            Call::Fail { retryable } => return Err(Failure { retryable }),
+            Call::Fail { retryable } => {
+                return Err(Failure {
+                    retryable,
+                    too_large: false,
+                });
+            }
+            Call::TooLarge => {
+                let mut state = self.state.lock().expect("lock");
+                for e in entries {
+                    *state.refused_too_large.entry(id_of(e)).or_default() += 1;
+                }
+                return Err(Failure {
+                    retryable: false,
+                    too_large: true,
+                });
+            }
             Call::Hang => std::future::pending().await,
         };
         let mut state = self.state.lock().expect("lock");
@@ -140,7 +164,10 @@ impl BlobStore for FakeStore {
     async fn put(&self, upload: &Upload) -> Result<(), Failure> {
         // None: store it; Some(retryable): fail.
         match self.script.lock().expect("lock").pop_front().flatten() {
-            Some(retryable) => Err(Failure { retryable }),
+            Some(retryable) => Err(Failure {
+                retryable,
+                too_large: false,
+            }),
             None => {
                 self.stored.lock().expect("lock").insert(upload.key.clone());
                 Ok(())
