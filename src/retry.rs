@@ -117,10 +117,34 @@ impl Caller {
         self.policy.max_inflight.get()
     }
 
-    /// Whether and when an item that failed retryably after `attempts` attempts may be tried
-    /// again: for schedulers that count attempts per item (the send stage).
-    pub(crate) fn next_attempt(&self, attempts: u32) -> NextAttempt {
-        next_attempt(attempts, &self.policy, self.deadline)
+    /// After `attempts` attempts of an item, the last of which failed retryably with `failure`:
+    /// the backoff before the next (and `failure`, to keep as the last reason), or the final
+    /// failure when the retry budget is spent or the deadline leaves no time. Both the
+    /// per-call attempts here and the send stage's per-entry attempts decide through it.
+    pub(crate) fn retry_after(
+        &self,
+        attempts: u32,
+        failure: CallFailure,
+    ) -> Result<(Duration, CallFailure), CallFailure> {
+        match next_attempt(attempts, &self.policy, self.deadline) {
+            NextAttempt::After(delay) => {
+                tracing::debug!(
+                    attempt = attempts,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    reason = %crate::error::ErrorChain(&failure),
+                    "Retrying."
+                );
+                Ok((delay, failure))
+            }
+            NextAttempt::Exhausted => Err(CallFailure::Exhausted {
+                attempts,
+                last: Box::new(failure),
+            }),
+            NextAttempt::NoTime => Err(CallFailure::Deadline {
+                attempts,
+                last: Some(Box::new(failure)),
+            }),
+        }
     }
 
     /// Runs `call` in one of the slots, cut to the call timeout and to the time left before the
@@ -187,34 +211,16 @@ impl Attempts<'_> {
     /// After a retryable `failure`: sleeps the backoff before the next attempt, or returns the
     /// final failure when the retry budget is spent or the deadline leaves no time.
     pub(crate) async fn back_off(&mut self, failure: CallFailure) -> Result<(), CallFailure> {
-        let policy = &self.caller.policy;
-        match next_attempt(self.made, policy, self.caller.deadline) {
-            NextAttempt::After(delay) => {
-                tracing::debug!(
-                    attempt = self.made,
-                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                    reason = %crate::error::ErrorChain(&failure),
-                    "Retrying a call."
-                );
-                self.last = Some(failure);
-                tokio::time::sleep(delay).await;
-                Ok(())
-            }
-            NextAttempt::Exhausted => Err(CallFailure::Exhausted {
-                attempts: self.made,
-                last: Box::new(failure),
-            }),
-            NextAttempt::NoTime => Err(CallFailure::Deadline {
-                attempts: self.made,
-                last: Some(Box::new(failure)),
-            }),
-        }
+        let (delay, failure) = self.caller.retry_after(self.made, failure)?;
+        self.last = Some(failure);
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 }
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NextAttempt {
+enum NextAttempt {
     /// Sleep this long, then try again.
     After(Duration),
     /// The retry budget is spent.

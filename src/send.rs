@@ -31,7 +31,7 @@ use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::concurrency::{AdaptiveLimit, Signal};
 use crate::error::CallFailure;
 use crate::map::EventEntry;
-use crate::retry::{Caller, MIN_CALL_TIME, NextAttempt};
+use crate::retry::{Caller, MIN_CALL_TIME};
 
 /// A ready entry waits at most this long for others to fill a call with it while planned
 /// batches are still going out.
@@ -375,31 +375,16 @@ impl<'b, 'a, B: EventBus> Scheduler<'b, 'a, B> {
     /// Puts an entry that failed retryably in the queue after its backoff, or fails it when its
     /// retries or the time are spent.
     fn retry_or_fail(&mut self, mut entry: Entry<'a>, failure: CallFailure) {
-        let outcome = match self.caller.next_attempt(entry.sent) {
-            NextAttempt::After(delay) => {
-                tracing::debug!(
-                    attempt = entry.sent,
-                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                    reason = %crate::error::ErrorChain(&failure),
-                    "Retrying an entry."
-                );
+        match self.caller.retry_after(entry.sent, failure) {
+            Ok((delay, failure)) => {
                 entry.last = Some(failure);
                 self.waiting.push(Waiting {
                     entry,
                     ready_at: Instant::now() + delay,
                 });
-                return;
             }
-            NextAttempt::Exhausted => CallFailure::Exhausted {
-                attempts: entry.sent,
-                last: Box::new(failure),
-            },
-            NextAttempt::NoTime => CallFailure::Deadline {
-                attempts: entry.sent,
-                last: Some(Box::new(failure)),
-            },
-        };
-        self.report.deliveries.push((entry.item.id, Err(outcome)));
+            Err(last) => self.report.deliveries.push((entry.item.id, Err(last))),
+        }
     }
 }
 
@@ -536,6 +521,12 @@ mod tests {
             });
         }
         out
+    }
+
+    /// Sends the first of `entries` alone.
+    async fn send_one(bus: &ScriptedBus, entries: &[EventEntry], caller: &Caller) -> SendReport {
+        let batches = batched(entries, vec![vec![0]]);
+        send_all(bus, batches, bus.limits(), caller, None).await
     }
 
     fn batched(entries: &[EventEntry], batches: Vec<Vec<usize>>) -> Vec<Batch<'_>> {
@@ -710,15 +701,7 @@ mod tests {
         let deadline = start + Duration::from_secs(3);
         let mut p = policy(10);
         p.call_timeout = Duration::from_secs(2);
-        let caller = Caller::new(p, deadline);
-        let report = send_all(
-            &bus,
-            batched(&entries, vec![vec![0]]),
-            bus.limits(),
-            &caller,
-            None,
-        )
-        .await;
+        let report = send_one(&bus, &entries, &Caller::new(p, deadline)).await;
         assert!(Instant::now() <= deadline, "returned after the deadline");
         let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
@@ -730,15 +713,7 @@ mod tests {
     async fn no_call_starts_without_time() {
         let bus = ScriptedBus::default();
         let entries = entries(1);
-        let caller = Caller::new(policy(2), Instant::now());
-        let report = send_all(
-            &bus,
-            batched(&entries, vec![vec![0]]),
-            bus.limits(),
-            &caller,
-            None,
-        )
-        .await;
+        let report = send_one(&bus, &entries, &Caller::new(policy(2), Instant::now())).await;
         assert_eq!(report.calls, 0);
         let Err(failure) = &report.deliveries[0].1 else {
             panic!("delivered")
