@@ -69,6 +69,11 @@ pub(crate) fn client_config(config: &Config, shared: &SdkConfig) -> SdkConfig {
         .to_builder()
         .region(Region::new(config.region.clone()))
         .retry_config(aws_config::retry::RetryConfig::disabled())
+        // The call timeout (AWS_EVENTBRIDGE_CALL_TIMEOUT_MS) already bounds a stalled call;
+        // the SDK's own watch over every body poll only costs CPU.
+        .stalled_stream_protection(
+            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled(),
+        )
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)

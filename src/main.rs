@@ -59,8 +59,27 @@ fn main() -> ExitCode {
     }
 }
 
-#[tokio::main]
-async fn serve() -> Result<(), Error> {
+/// The Tokio runtime of the function. Below 1,769 MB a function has less than one vCPU, so one
+/// thread does the work without cross-thread wake-ups; on Lambda Managed Instances
+/// (`AWS_LAMBDA_MAX_CONCURRENCY` above 1) invocations run at once on several vCPUs.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let concurrent = std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|n| n > 1);
+    let mut builder = if concurrent {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
+}
+
+fn serve() -> Result<(), Error> {
+    runtime()?.block_on(serve_invocations())
+}
+
+async fn serve_invocations() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let (config, shared) = aws::cold_start().await?;
     let pipeline = Pipeline::builder(&config).aws(&shared).build();
