@@ -19,23 +19,17 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
 use kafka_eventbridge_lambda::{EventBridgeBus, KafkaEvent, Pipeline};
 use serde_json::{Value, json};
 use support::aws::sdk_config;
 use support::config::config;
 use support::events;
 use support::faults::{Fault, FaultServer, Schedule};
-use support::http;
 use support::quota::{Quota, QuotaServer};
-use tokio::net::TcpListener;
+use support::runtime_api::{RuntimeApi, peak_rss};
 
 const RECORDS: usize = 10_000;
 
@@ -154,76 +148,13 @@ async fn quota_phase(
     )
 }
 
-/// A stub Lambda runtime API: hands out one event, notes when `/next` was first polled and
-/// when the response came back.
-async fn runtime_api(event: Bytes) -> (String, Arc<Mutex<(Option<Instant>, Option<Instant>)>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let seen = Arc::new(Mutex::new((None, None)));
-    let state = Arc::clone(&seen);
-    let served = Arc::new(Mutex::new(false));
-    http::serve(listener, move |req: Request<Incoming>| {
-        let (state, served, event) = (Arc::clone(&state), Arc::clone(&served), event.clone());
-        async move {
-            let path = req.uri().path().to_owned();
-            req.into_body().collect().await.ok();
-            if path.ends_with("/invocation/next") {
-                state.lock().unwrap().0.get_or_insert_with(Instant::now);
-                let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
-                if !first {
-                    std::future::pending::<()>().await;
-                }
-                return Ok::<_, Infallible>(next_invocation(event));
-            }
-            if path.ends_with("/response") || path.ends_with("/error") {
-                state.lock().unwrap().1.get_or_insert_with(Instant::now);
-            }
-            Ok(http::respond(202, "application/json", Bytes::new()))
-        }
-    });
-    (address, seen)
-}
-
-/// The runtime API's answer to `/next`: `event`, due in 60 s.
-fn next_invocation(event: Bytes) -> Response<Full<Bytes>> {
-    let deadline = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        + 60_000;
-    Response::builder()
-        .header("lambda-runtime-aws-request-id", "bench-1")
-        .header("lambda-runtime-deadline-ms", deadline.to_string())
-        .header(
-            "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:us-east-1:123456789012:function:f",
-        )
-        .body(Full::new(event))
-        .unwrap()
-}
-
 /// Starts the binary; returns (time to the first `/next`, peak RSS in KiB after the response).
 async fn start_binary(event: Bytes, endpoint: &str) -> (Duration, u64) {
-    let (address, seen) = runtime_api(event).await;
+    let api = RuntimeApi::start(event, 1).await;
     let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
-        // Its EMF lines would fill the bench's output.
-        .stdout(std::process::Stdio::null())
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_LAMBDA_LOG_LEVEL", "ERROR")
-        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench")
-        .env(
-            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
-            "arn:aws:events:us-east-1:123456789012:event-bus/b",
-        )
-        .env("AWS_EVENTBRIDGE_ENDPOINT_URI", endpoint)
+    let binary = env!("CARGO_BIN_EXE_kafka-eventbridge-lambda");
+    let mut child = api
+        .function(binary.as_ref(), endpoint)
         .env(
             "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
             "bench-bucket",
@@ -239,21 +170,15 @@ async fn start_binary(event: Bytes, endpoint: &str) -> (Duration, u64) {
         .spawn()
         .unwrap();
     let first_poll = loop {
-        if let Some(t) = seen.lock().unwrap().0 {
+        if let Some(t) = api.seen().first_poll {
             break t - started;
         }
         tokio::time::sleep(Duration::from_micros(200)).await;
     };
-    while seen.lock().unwrap().1.is_none() {
+    while api.seen().first_response.is_none() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let peak_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
+    let peak_kib = peak_rss(child.id()) / 1024;
     child.kill().ok();
     child.wait().ok();
     (first_poll, peak_kib)

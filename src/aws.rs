@@ -24,18 +24,11 @@ pub fn is_retryable<E: ProvideErrorMetadata>(
     error: &SdkError<E, HttpResponse>,
     retryable_codes: &[&str],
 ) -> bool {
-    let retryable_status = |status: u16| status == 429 || status >= 500;
-    match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ResponseError(e) => retryable_status(e.raw().status().as_u16()),
-        SdkError::ServiceError(e) => {
-            retryable_status(e.raw().status().as_u16())
-                || e.err()
-                    .code()
-                    .is_some_and(|code| retryable_codes.contains(&code))
-        }
-        _ => false,
-    }
+    matches!(
+        error,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)
+    ) || status(error).is_some_and(|status| status == 429 || status >= 500)
+        || service_code(error).is_some_and(|code| retryable_codes.contains(&code))
 }
 
 /// The HTTP status an SDK error came with, if the service answered.
@@ -47,18 +40,20 @@ pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     }
 }
 
+/// The service's error code, if the service answered with one.
+fn service_code<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(e) => e.err().code(),
+        _ => None,
+    }
+}
+
 /// Whether a failed SDK call was throttled: HTTP 429, or the service's `throttling_code`.
 pub fn is_throttling<E: ProvideErrorMetadata>(
     error: &SdkError<E, HttpResponse>,
     throttling_code: &str,
 ) -> bool {
-    match error {
-        SdkError::ResponseError(e) => e.raw().status().as_u16() == 429,
-        SdkError::ServiceError(e) => {
-            e.raw().status().as_u16() == 429 || e.err().code() == Some(throttling_code)
-        }
-        _ => false,
-    }
+    status(error) == Some(429) || service_code(error) == Some(throttling_code)
 }
 
 /// The shared configuration as each adapter's client uses it: the function's region, the SDK's

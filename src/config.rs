@@ -634,6 +634,15 @@ fn parse_choice<T: Copy>(
     Err(ConfigError::invalid(var, value, format!("must be {list}")))
 }
 
+/// A `true`/`false` flag.
+fn parse_flag(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    parse_choice(var, get(var), default, &[("false", false), ("true", true)])
+}
+
 fn parse_metrics(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsConfig, ConfigError> {
     let enabled = parse_choice(
         METRICS,
@@ -641,13 +650,7 @@ fn parse_metrics(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsConfig,
         true,
         &[("emf", true), ("off", false)],
     )?;
-    let choices = [("false", false), ("true", true)];
-    let per_topic = parse_choice(
-        METRICS_TOPIC_DIMENSION,
-        get(METRICS_TOPIC_DIMENSION),
-        false,
-        &choices,
-    )?;
+    let per_topic = parse_flag(get, METRICS_TOPIC_DIMENSION, false)?;
     let namespace = get(METRICS_NAMESPACE)
         .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |v| v.trim().to_owned());
     let ok = namespace.chars().count() <= MAX_NAMESPACE_CHARS
@@ -686,12 +689,7 @@ fn parse_sending(get: &impl Fn(&str) -> Option<String>) -> Result<SendSettings, 
     let (min, max) = CALL_TIMEOUT_RANGE_MS;
     let timeout_ms = parse_int(get, CALL_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS, min, max)?;
     let cap = MAX_BATCH_MAX_BYTES;
-    let adaptive_concurrency = parse_choice(
-        ADAPTIVE_CONCURRENCY,
-        get(ADAPTIVE_CONCURRENCY),
-        true,
-        &[("false", false), ("true", true)],
-    )?;
+    let adaptive_concurrency = parse_flag(get, ADAPTIVE_CONCURRENCY, true)?;
     Ok(SendSettings {
         batch_max_bytes: parse_int(get, BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_BYTES, 1, cap)?,
         max_inflight: NonZeroUsize::new(max_inflight).expect("the parser's minimum is 1"),

@@ -43,6 +43,38 @@ where
     })
 }
 
+/// A stub on 127.0.0.1 that serves every connection with a handler; stopped when dropped.
+pub struct Stub {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    task: JoinHandle<()>,
+}
+
+impl Stub {
+    /// Binds a free port and serves it with `handle` (see [`serve`]).
+    pub async fn start<F, Fut, E>(handle: F) -> Self
+    where
+        F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Reply<E>> + Send + 'static,
+        E: Into<Box<dyn Error + Send + Sync>> + 'static,
+    {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("a local port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        Self {
+            endpoint,
+            task: serve(listener, handle),
+        }
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// A response with `content_type` and `body`.
 pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     Response::builder()

@@ -17,6 +17,7 @@ pub mod faults;
 pub mod http;
 pub mod quota;
 pub mod recorder;
+pub mod runtime_api;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -12,10 +12,9 @@ use http_body_util::BodyExt as _;
 use hyper::Request;
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::http::{Reply, respond, serve};
+use super::http::{Reply, Stub, respond};
 
 /// The quota and behaviour of the server.
 #[derive(Debug, Clone, Copy)]
@@ -62,22 +61,12 @@ struct Shared {
 pub struct QuotaServer {
     pub endpoint: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for QuotaServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _stub: Stub,
 }
 
 impl QuotaServer {
     /// Starts the server on 127.0.0.1 with a full bucket.
     pub async fn start(quota: Quota) -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("a local port");
-        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
         let shared = Arc::new(Shared {
             quota,
             bucket: Mutex::new(Bucket {
@@ -87,11 +76,11 @@ impl QuotaServer {
             seen: Mutex::default(),
         });
         let handling = Arc::clone(&shared);
-        let task = serve(listener, move |req| handle(Arc::clone(&handling), req));
+        let stub = Stub::start(move |req| handle(Arc::clone(&handling), req)).await;
         Self {
-            endpoint,
+            endpoint: stub.endpoint.clone(),
             shared,
-            task,
+            _stub: stub,
         }
     }
 

@@ -9,9 +9,8 @@ use http_body_util::BodyExt as _;
 use hyper::Request;
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 
-use super::http::{Reply, respond, serve};
+use super::http::{Reply, Stub, respond};
 
 /// One request the recorder received.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,31 +32,19 @@ struct Shared {
 pub struct Recorder {
     pub endpoint: String,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _stub: Stub,
 }
 
 impl Recorder {
     /// Starts the server on 127.0.0.1; each PutEvents is answered after `delay`.
     pub async fn start(delay: Duration) -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("a local port");
-        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
         let shared = Arc::new(Shared::default());
         let handling = Arc::clone(&shared);
-        let task = serve(listener, move |req| {
-            handle(Arc::clone(&handling), req, delay)
-        });
+        let stub = Stub::start(move |req| handle(Arc::clone(&handling), req, delay)).await;
         Self {
-            endpoint,
+            endpoint: stub.endpoint.clone(),
             shared,
-            task,
+            _stub: stub,
         }
     }
 
