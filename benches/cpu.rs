@@ -76,6 +76,43 @@ async fn cpu_per_invocation(endpoint: &str, event: &[u8]) -> (f64, f64) {
     (cpu, peak)
 }
 
+/// The Python interpreter of the project venv (`make venv`), when it exists: it has boto3.
+fn venv_python() -> Option<std::path::PathBuf> {
+    let bin = std::env::var_os("KEL_VENV_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin").into());
+    Some(bin.join("python")).filter(|p| p.exists())
+}
+
+/// CPU seconds per warm invocation of the Python + boto3 equivalent
+/// (`benches/boto3_equivalent.py`) on `event`, or `None` without the venv.
+fn boto3_cpu(endpoint: &str, event: &[u8]) -> Option<f64> {
+    let python = venv_python()?;
+    let file = std::env::temp_dir().join(format!("kel-cpu-{}.json", std::process::id()));
+    std::fs::write(&file, event).unwrap();
+    let output = std::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/boto3_equivalent.py"
+        ))
+        .arg(&file)
+        .arg(endpoint)
+        .arg(warm_runs().min(10).to_string())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    assert!(
+        output.status.success(),
+        "the boto3 equivalent failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ms: f64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    Some(ms / 1000.0)
+}
+
 fn event(records: usize, value_bytes: usize) -> Vec<u8> {
     let json = events::event_json((0..records).map(|i| {
         let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
@@ -121,13 +158,24 @@ fn main() {
         };
         let runs = warm_runs();
         println!("\nCPU per warm invocation (process user + system, {runs} runs each), PutEvents answered at once");
-        println!("| records | event JSON | CPU per invocation | MB of event per CPU-second | peak RSS |");
-        println!("|---|---|---|---|---|");
+        println!(
+            "| records | event JSON | CPU per invocation | MB of event per CPU-second | peak RSS | Python + boto3 CPU | ratio |"
+        );
+        println!("|---|---|---|---|---|---|---|");
         for (records, value_bytes) in cases {
             let bytes = event(records, value_bytes);
             let (cpu, peak) = cpu_per_invocation(&server.endpoint, &bytes).await;
+            // The Python equivalent takes seconds per run: only in a real bench run.
+            let python = if quick {
+                None
+            } else {
+                boto3_cpu(&server.endpoint, &bytes)
+            };
+            let (python_ms, ratio) = python.map_or(("n/a".into(), "n/a".into()), |p| {
+                (format!("{:.0} ms", p * 1000.0), format!("{:.1}×", p / cpu))
+            });
             println!(
-                "| {records} × {} KB | {:.2} MB | {:.1} ms | {:.1} | {peak:.1} MB |",
+                "| {records} × {} KB | {:.2} MB | {:.1} ms | {:.1} | {peak:.1} MB | {python_ms} | {ratio} |",
                 value_bytes / 1024,
                 bytes.len() as f64 / 1e6,
                 cpu * 1000.0,
