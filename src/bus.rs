@@ -1,5 +1,6 @@
-//! The seam between the pipeline and one kind of event bus: the classic EventBridge bus today
-//! ([`EventBridgeBus`](crate::EventBridgeBus)), other bus APIs later.
+//! The seam between the pipeline and one kind of event bus: the classic EventBridge bus
+//! ([`EventBridgeBus`](crate::EventBridgeBus)) and the Custom Event Bus
+//! ([`EventBridgeV2Bus`](crate::EventBridgeV2Bus)), joined as [`AwsBus`] where the ARN chooses.
 //!
 //! A bus owns everything that differs between buses: how many entries and bytes one call may
 //! carry, how an entry is sized, how a call is made and which failures are worth retrying. The
@@ -16,6 +17,9 @@ use crate::map::EventEntry;
 pub enum EntryStatus {
     /// The bus accepted the entry.
     Accepted,
+    /// The bus accepted the entry as a duplicate of one it already has (a Custom Event Bus's
+    /// `SuccessCode: DEDUPLICATED`): delivered, not a new event.
+    Deduplicated,
     /// The bus rejected the entry.
     Rejected {
         /// The bus's error code, e.g. `ThrottlingException`.
@@ -39,10 +43,11 @@ pub struct BatchLimits {
 }
 
 impl BatchLimits {
-    /// These limits with the byte cap lowered to `max_bytes` where that is smaller.
-    pub fn capped(self, max_bytes: usize) -> Self {
+    /// These limits with the entry and byte caps lowered to `max_entries` and `max_bytes` where
+    /// those are smaller.
+    pub fn capped(self, max_entries: usize, max_bytes: usize) -> Self {
         Self {
-            max_entries: self.max_entries,
+            max_entries: self.max_entries.min(max_entries).max(1),
             max_bytes: self.max_bytes.min(max_bytes),
         }
     }
@@ -64,6 +69,13 @@ pub trait EventBus: Send + Sync {
         &self,
         entries: &[&EventEntry],
     ) -> impl Future<Output = Result<Vec<EntryStatus>, Self::Error>> + Send;
+
+    /// Whether the bus keeps the order of each event group ([`EventEntry::event_group_id`]):
+    /// the send stage then sends a group's entries in order, with at most one call of the
+    /// group in flight, and resends a group from its first failed entry.
+    fn ordered(&self) -> bool {
+        false
+    }
 
     /// Whether a failed call may succeed when sent again (throttling, 5xx, timeouts, lost
     /// connections), as opposed to a final failure (other 4xx, malformed requests).
@@ -100,6 +112,10 @@ impl<B: EventBus> EventBus for std::sync::Arc<B> {
         B::put(self, entries)
     }
 
+    fn ordered(&self) -> bool {
+        B::ordered(self)
+    }
+
     fn is_retryable(&self, error: &B::Error) -> bool {
         B::is_retryable(self, error)
     }
@@ -110,5 +126,102 @@ impl<B: EventBus> EventBus for std::sync::Arc<B> {
 
     fn is_too_large(&self, error: &B::Error) -> bool {
         B::is_too_large(self, error)
+    }
+}
+
+/// The bus the configured ARN names: the classic bus (`event-bus/…`) or a Custom Event Bus
+/// (`event-busv2/…`).
+#[derive(Debug, Clone)]
+pub enum AwsBus {
+    /// A classic bus.
+    Classic(crate::EventBridgeBus),
+    /// A Custom Event Bus.
+    V2(crate::EventBridgeV2Bus),
+}
+
+/// A failed call to an [`AwsBus`].
+#[derive(Debug, thiserror::Error)]
+pub enum AwsBusError {
+    /// On a classic bus.
+    #[error(transparent)]
+    Classic(#[from] crate::PutEventsCallError),
+    /// On a Custom Event Bus.
+    #[error(transparent)]
+    V2(#[from] crate::PutEventsV2CallError),
+}
+
+impl AwsBus {
+    /// The bus of the configuration's ARN, its client built from `shared`.
+    pub fn from_config(config: &crate::Config, shared: &aws_config::SdkConfig) -> Self {
+        match config.bus_arn().kind() {
+            crate::config::BusKind::Classic => {
+                Self::Classic(crate::EventBridgeBus::from_config(config, shared))
+            }
+            crate::config::BusKind::V2 => {
+                Self::V2(crate::EventBridgeV2Bus::from_config(config, shared))
+            }
+        }
+    }
+
+    /// The request body of a call that carries `entries`, as JSON (see each bus's
+    /// `put_events_body`).
+    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+        match self {
+            Self::Classic(bus) => bus.put_events_body(entries),
+            Self::V2(bus) => bus.put_events_body(entries),
+        }
+    }
+}
+
+impl EventBus for AwsBus {
+    type Error = AwsBusError;
+
+    fn limits(&self) -> BatchLimits {
+        match self {
+            Self::Classic(bus) => bus.limits(),
+            Self::V2(bus) => bus.limits(),
+        }
+    }
+
+    fn entry_size(&self, entry: &EventEntry) -> usize {
+        match self {
+            Self::Classic(bus) => bus.entry_size(entry),
+            Self::V2(bus) => bus.entry_size(entry),
+        }
+    }
+
+    fn ordered(&self) -> bool {
+        matches!(self, Self::V2(_))
+    }
+
+    async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, AwsBusError> {
+        match self {
+            Self::Classic(bus) => Ok(bus.put(entries).await?),
+            Self::V2(bus) => Ok(bus.put(entries).await?),
+        }
+    }
+
+    fn is_retryable(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_retryable(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_retryable(e),
+            _ => false,
+        }
+    }
+
+    fn is_throttling(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_throttling(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_throttling(e),
+            _ => false,
+        }
+    }
+
+    fn is_too_large(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_too_large(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_too_large(e),
+            _ => false,
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use crate::decode::{Decoders, PayloadFormat};
-use crate::map::{DetailTypeRule, Mapper, TimeRule};
+use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
@@ -45,6 +45,12 @@ pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
 pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
 /// The byte cap of one PutEvents call.
 pub const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
+/// The entry cap of one PutEvents call (at most the bus's own limit).
+pub const BATCH_MAX_ENTRIES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES";
+/// Custom Event Bus only: the `EventGroupId` of each event: `partition`, `key` or `none`.
+pub const EVENT_GROUP: &str = "AWS_EVENTBRIDGE_EVENT_GROUP";
+/// Custom Event Bus only: how redeliveries are deduplicated: `offset`, `content` or `none`.
+pub const DEDUPLICATION: &str = "AWS_EVENTBRIDGE_DEDUPLICATION";
 /// How many PutEvents calls may be in flight at once.
 pub const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
 /// Whether throttling lowers the calls in flight (and calls without it raise them back).
@@ -186,16 +192,32 @@ pub struct CredentialsConfig {
     pub(crate) external_id: Option<String>,
 }
 
-/// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>`.
+/// Which EventBridge bus an ARN names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusKind {
+    /// `event-bus/<name>`: the rule-based bus ("Custom Event Bus - Classic"), API `events`.
+    Classic,
+    /// `event-busv2/<name>/<id>`: the Custom Event Bus, API `eventsv2`, with ordered event
+    /// groups and publish-time deduplication.
+    V2,
+}
+
+/// What `AWS_EVENTBRIDGE_EVENTBUS_ARN` must look like.
+const BUS_ARN_RULE: &str = "must be arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)";
+
+/// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>` (classic)
+/// or `…:event-busv2/<name>/<id>` (Custom Event Bus).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusArn {
     arn: String,
     partition_end: usize,
     region: (usize, usize),
+    kind: BusKind,
 }
 
 impl BusArn {
-    /// The whole ARN, as sent in each entry's `EventBusName`.
+    /// The whole ARN, as sent in each entry's `EventBusName` (classic) or the request's
+    /// `EventBusArn` (Custom Event Bus).
     pub fn as_str(&self) -> &str {
         &self.arn
     }
@@ -210,20 +232,42 @@ impl BusArn {
         &self.arn[self.region.0..self.region.1]
     }
 
+    /// Which bus the ARN names.
+    pub fn kind(&self) -> BusKind {
+        self.kind
+    }
+
     fn parse(value: &str) -> Result<Self, ConfigError> {
-        const RULE: &str =
-            "must be arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>";
-        let invalid = || ConfigError::invalid(EVENTBUS_ARN, value, RULE);
+        let invalid = || ConfigError::invalid(EVENTBUS_ARN, value, BUS_ARN_RULE);
         let Some(["arn", partition, "events", region, account, rest]) = arn_parts(value) else {
             return Err(invalid());
         };
-        let name = rest.strip_prefix("event-bus/").ok_or_else(invalid)?;
-        if !is_partition(partition)
-            || !is_region(region)
-            || !is_account(account)
-            || name.is_empty()
-            || name.chars().any(char::is_whitespace)
-        {
+        let kind = if let Some(name) = rest.strip_prefix("event-bus/") {
+            if name.is_empty() || name.chars().any(char::is_whitespace) {
+                return Err(invalid());
+            }
+            BusKind::Classic
+        } else if let Some(name_id) = rest.strip_prefix("event-busv2/") {
+            // The API's pattern: a name of [A-Za-z0-9][.-_A-Za-z0-9]{0,255}, then a 25-character
+            // id of lowercase letters and digits.
+            let (name, id) = name_id.split_once('/').ok_or_else(invalid)?;
+            let name_ok = name.len() <= 256
+                && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c));
+            let id_ok = id.len() == 25
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !name_ok || !id_ok {
+                return Err(invalid());
+            }
+            BusKind::V2
+        } else {
+            return Err(invalid());
+        };
+        if !is_partition(partition) || !is_region(region) || !is_account(account) {
             return Err(invalid());
         }
         let partition_end = 4 + partition.len();
@@ -232,8 +276,40 @@ impl BusArn {
             arn: value.to_owned(),
             partition_end,
             region: (region_start, region_start + region.len()),
+            kind,
         })
     }
+}
+
+/// What the `EventGroupId` of an event on a Custom Event Bus is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventGroup {
+    /// `<topic>-<partition>`: the Kafka partition's order is kept.
+    Partition,
+    /// The record key as text (a record with a null key falls back to the partition).
+    Key,
+    /// No event group: no order.
+    None,
+}
+
+/// How redeliveries are deduplicated on a Custom Event Bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deduplication {
+    /// `DeduplicationId` = `<connector id>:<topic>:<partition>:<offset>`.
+    Offset,
+    /// The request's `DeduplicationConfiguration` is `CONTENT_BASED`; no per-entry id.
+    Content,
+    /// No deduplication.
+    None,
+}
+
+/// The ordering and deduplication settings of a Custom Event Bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ordering {
+    /// `AWS_EVENTBRIDGE_EVENT_GROUP`.
+    pub event_group: EventGroup,
+    /// `AWS_EVENTBRIDGE_DEDUPLICATION`.
+    pub deduplication: Deduplication,
 }
 
 impl fmt::Display for BusArn {
@@ -268,6 +344,11 @@ pub struct Config {
     pub(crate) value_format: PayloadFormat,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
     pub(crate) batch_max_bytes: usize,
+    /// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`, or the bus's own limit.
+    pub(crate) batch_max_entries: usize,
+    /// `AWS_EVENTBRIDGE_EVENT_GROUP` and `AWS_EVENTBRIDGE_DEDUPLICATION`: set for a Custom
+    /// Event Bus only.
+    pub(crate) ordering: Option<Ordering>,
     /// `AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS`.
     pub(crate) max_inflight: NonZeroUsize,
     /// `AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY`.
@@ -321,6 +402,7 @@ impl Config {
         let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
         let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
         let sending = parse_sending(&get)?;
+        let (batch_max_entries, ordering) = parse_bus_kind_settings(&get, &bus)?;
         Ok(Self {
             connector_id: bus.connector_id,
             bus_arn: bus.bus_arn,
@@ -333,6 +415,8 @@ impl Config {
             key_format,
             value_format,
             batch_max_bytes: sending.batch_max_bytes,
+            batch_max_entries,
+            ordering,
             max_inflight: sending.max_inflight,
             adaptive_concurrency: sending.adaptive_concurrency,
             retries_max: sending.retries_max,
@@ -370,6 +454,17 @@ impl Config {
         self.batch_max_bytes
     }
 
+    /// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`: the entry cap of one call (by default the bus's
+    /// own limit).
+    pub fn batch_max_entries(&self) -> usize {
+        self.batch_max_entries
+    }
+
+    /// The event groups and deduplication of a Custom Event Bus; `None` on the classic bus.
+    pub fn ordering(&self) -> Option<Ordering> {
+        self.ordering
+    }
+
     /// `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE`.
     pub fn failure_mode(&self) -> FailureMode {
         self.failure_mode
@@ -403,12 +498,18 @@ impl Config {
 
     /// The mapper of the configured source, resources, detail-type and time rules.
     pub fn mapper(&self) -> Mapper {
-        Mapper::new(
+        let mapper = Mapper::new(
             &self.source(),
             &self.resources,
             self.detail_type.clone(),
             self.time_mapper,
-        )
+        );
+        match self.ordering {
+            Some(ordering) => {
+                mapper.with_system_metadata(SystemMetadataRule::new(ordering, &self.connector_id))
+            }
+            None => mapper,
+        }
     }
 
     /// The planner of the claim check, when offloading is on.
@@ -440,7 +541,11 @@ impl Config {
             region = %self.region,
             endpoint = self.endpoint_uri.as_deref().unwrap_or("-"),
             global_endpoint_id = self.global_endpoint_id.as_deref().unwrap_or("-"),
+            bus_kind = ?self.bus_arn.kind(),
             batch_max_bytes = self.batch_max_bytes,
+            batch_max_entries = self.batch_max_entries,
+            event_group = ?self.ordering.map(|o| o.event_group),
+            deduplication = ?self.ordering.map(|o| o.deduplication),
             max_inflight = self.max_inflight,
             adaptive_concurrency = self.adaptive_concurrency,
             retries_max = self.retries_max,
@@ -461,7 +566,7 @@ impl Config {
 }
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 30] = [
+pub const KNOWN_VARS: [&str; 33] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -475,6 +580,9 @@ pub const KNOWN_VARS: [&str; 30] = [
     KEY_FORMAT,
     VALUE_FORMAT,
     BATCH_MAX_BYTES,
+    BATCH_MAX_ENTRIES,
+    EVENT_GROUP,
+    DEDUPLICATION,
     MAX_INFLIGHT,
     ADAPTIVE_CONCURRENCY,
     RETRIES_MAX,
@@ -541,7 +649,7 @@ fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSettings, Confi
             })?;
     let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
         var: EVENTBUS_ARN,
-        rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name>",
+        rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)",
     })?;
     let bus_arn = BusArn::parse(bus_arn.trim())?;
     let region = match get(REGION) {
@@ -566,6 +674,83 @@ fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSettings, Confi
             .map(|v| parse_global_endpoint_id(&v))
             .transpose()?,
     })
+}
+
+/// The settings that depend on the kind of bus: the entry cap of a call (at most the bus's
+/// limit) and, on a Custom Event Bus only, the event groups and deduplication.
+fn parse_bus_kind_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    bus: &BusSettings,
+) -> Result<(usize, Option<Ordering>), ConfigError> {
+    let kind = bus.bus_arn.kind();
+    let limit = match kind {
+        BusKind::Classic => crate::eventbridge::MAX_ENTRIES_PER_PUT,
+        BusKind::V2 => crate::eventbridge_v2::MAX_ENTRIES_PER_PUT,
+    };
+    let max_entries = match get(BATCH_MAX_ENTRIES) {
+        None => limit,
+        Some(v) => {
+            let rule = match kind {
+                BusKind::Classic => {
+                    "must be an integer from 1 to 10 (a classic bus takes at most 10 entries per PutEvents call)"
+                }
+                BusKind::V2 => {
+                    "must be an integer from 1 to 100 (a Custom Event Bus takes at most 100 entries per PutEvents call)"
+                }
+            };
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=limit).contains(n))
+                .ok_or_else(|| ConfigError::invalid(BATCH_MAX_ENTRIES, &v, rule))?
+        }
+    };
+    if kind == BusKind::Classic {
+        for var in [EVENT_GROUP, DEDUPLICATION] {
+            if let Some(v) = get(var) {
+                return Err(ConfigError::invalid(
+                    var,
+                    &v,
+                    "applies only to a Custom Event Bus (an event-busv2 ARN); a classic bus has no event groups or deduplication",
+                ));
+            }
+        }
+        return Ok((max_entries, None));
+    }
+    if let Some(id) = &bus.global_endpoint_id {
+        return Err(ConfigError::invalid(
+            GLOBAL_ENDPOINT_ID,
+            id,
+            "applies only to a classic bus; a Custom Event Bus has no global endpoints",
+        ));
+    }
+    let event_group = parse_choice(
+        EVENT_GROUP,
+        get(EVENT_GROUP),
+        EventGroup::Partition,
+        &[
+            ("partition", EventGroup::Partition),
+            ("key", EventGroup::Key),
+            ("none", EventGroup::None),
+        ],
+    )?;
+    let deduplication = parse_choice(
+        DEDUPLICATION,
+        get(DEDUPLICATION),
+        Deduplication::Offset,
+        &[
+            ("offset", Deduplication::Offset),
+            ("content", Deduplication::Content),
+            ("none", Deduplication::None),
+        ],
+    )?;
+    Ok((
+        max_entries,
+        Some(Ordering {
+            event_group,
+            deduplication,
+        }),
+    ))
 }
 
 fn parse_global_endpoint_id(value: &str) -> Result<String, ConfigError> {
@@ -1040,6 +1225,96 @@ mod tests {
         assert_eq!(invalid_var(r), CONNECTOR_ID);
         let r = Config::from_lookup(|n| (n == CONNECTOR_ID).then(|| "c".to_string()));
         assert_eq!(invalid_var(r), EVENTBUS_ARN);
+    }
+
+    const V2_ARN: &str =
+        "arn:aws:events:eu-west-1:123456789012:event-busv2/orders/abcdefghij0123456789klmno";
+
+    #[test]
+    fn custom_event_bus_arns_and_defaults() {
+        let c = parse(&[(EVENTBUS_ARN, V2_ARN)]).unwrap();
+        assert_eq!(c.bus_arn.kind(), BusKind::V2);
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.batch_max_entries, 100);
+        assert_eq!(
+            c.ordering,
+            Some(Ordering {
+                event_group: EventGroup::Partition,
+                deduplication: Deduplication::Offset
+            })
+        );
+        let classic = parse(&[]).unwrap();
+        assert_eq!(classic.bus_arn.kind(), BusKind::Classic);
+        assert_eq!((classic.batch_max_entries, classic.ordering), (10, None));
+        let c = parse(&[
+            (EVENTBUS_ARN, V2_ARN),
+            (EVENT_GROUP, "key"),
+            (DEDUPLICATION, "content"),
+            (BATCH_MAX_ENTRIES, "25"),
+        ])
+        .unwrap();
+        assert_eq!(c.batch_max_entries, 25);
+        assert_eq!(
+            c.ordering,
+            Some(Ordering {
+                event_group: EventGroup::Key,
+                deduplication: Deduplication::Content
+            })
+        );
+        for bad in [
+            "arn:aws:events:eu-west-1:123456789012:event-busv2/orders",
+            "arn:aws:events:eu-west-1:123456789012:event-busv2/orders/ABCDEFGHIJ0123456789KLMNO",
+            "arn:aws:events:eu-west-1:123456789012:event-busv2/orders/short",
+            "arn:aws:events:eu-west-1:123456789012:event-busv2/-x/abcdefghij0123456789klmno",
+        ] {
+            let err = parse(&[(EVENTBUS_ARN, bad)]).unwrap_err().to_string();
+            assert!(err.contains("event-bus/<name>"), "{err}");
+            assert!(
+                err.contains("event-busv2/<name>/<25-character id>"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn bus_kind_settings_are_checked_against_the_bus() {
+        for var in [EVENT_GROUP, DEDUPLICATION] {
+            let err = parse(&[(var, "none")]).unwrap_err();
+            assert_eq!(invalid_var(Err(err)), var);
+        }
+        assert_eq!(
+            invalid_var(parse(&[(BATCH_MAX_ENTRIES, "11")])),
+            BATCH_MAX_ENTRIES
+        );
+        assert_eq!(
+            parse(&[(BATCH_MAX_ENTRIES, "10")])
+                .unwrap()
+                .batch_max_entries,
+            10
+        );
+        assert_eq!(
+            invalid_var(parse(&[(EVENTBUS_ARN, V2_ARN), (BATCH_MAX_ENTRIES, "101")])),
+            BATCH_MAX_ENTRIES
+        );
+        assert_eq!(
+            invalid_var(parse(&[(EVENTBUS_ARN, V2_ARN), (BATCH_MAX_ENTRIES, "0")])),
+            BATCH_MAX_ENTRIES
+        );
+        assert_eq!(
+            invalid_var(parse(&[(EVENTBUS_ARN, V2_ARN), (EVENT_GROUP, "topic")])),
+            EVENT_GROUP
+        );
+        assert_eq!(
+            invalid_var(parse(&[(EVENTBUS_ARN, V2_ARN), (DEDUPLICATION, "key")])),
+            DEDUPLICATION
+        );
+        assert_eq!(
+            invalid_var(parse(&[
+                (EVENTBUS_ARN, V2_ARN),
+                (GLOBAL_ENDPOINT_ID, "abc.xyz")
+            ])),
+            GLOBAL_ENDPOINT_ID
+        );
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub enum CallFailure {
     /// The response did not say what became of the entry.
     #[error("the response had no result for this entry")]
     NoResult,
+    /// Not sent (or sent again): an earlier record of its event group was not delivered, and
+    /// an ordered bus keeps the group's order, so a redelivery resumes from that record.
+    #[error(
+        "not sent: an earlier record of its event group was not delivered, and the group's order is kept"
+    )]
+    Held,
 }
 
 fn deadline_message(attempts: u32, has_last: bool) -> String {

@@ -271,6 +271,8 @@ mod tests {
                 .into(),
             time_ms: time.then_some(0),
             trace_header: None,
+            event_group_id: None,
+            deduplication_id: None,
         }
     }
 

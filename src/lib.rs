@@ -28,6 +28,7 @@ pub mod config;
 mod decode;
 mod error;
 mod eventbridge;
+mod eventbridge_v2;
 mod map;
 mod metrics;
 mod offload;
@@ -40,9 +41,9 @@ mod s3;
 mod send;
 mod store;
 
-pub use bus::{BatchLimits, EntryStatus, EventBus};
+pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};
 pub use concurrency::AdaptiveLimit;
-pub use config::{Config, ConfigError, FailureMode};
+pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
 pub use decode::{
     DecodeError, Decoded, DecodedRecord, Decoders, EventError, JsonText, KafkaEvent,
     MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
@@ -53,8 +54,13 @@ pub use eventbridge::{
     EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
     PutEventsCallError, entry_size as put_events_entry_size,
 };
+pub use eventbridge_v2::{
+    EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
+    entry_size as put_events_v2_entry_size,
+};
 pub use map::{
-    DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, TimeMapper, TimeRule,
+    DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,
+    TimeRule, digest_id,
 };
 pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    Config, ErrorChain, EventBridgeBus, Invocation, KafkaEvent, Pipeline, SeededKeys, aws,
-    deadline_from, emf_documents,
+    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, SeededKeys, aws, deadline_from,
+    emf_documents,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -143,7 +143,7 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
     };
     let shared = aws::offline_config(&config);
     let pipeline = Pipeline::builder(&config)
-        .bus(EventBridgeBus::from_config(&config, &shared))
+        .bus(AwsBus::from_config(&config, &shared))
         .keys(SeededKeys::new(seed))
         .build();
     let rendering = match pipeline.render(event_data, trace_header) {

@@ -8,12 +8,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use crate::config::{Deduplication, EventGroup, Ordering};
 use crate::decode::DecodedRecord;
 use crate::path::DefinitePath;
 
@@ -40,6 +42,11 @@ pub struct EventEntry {
     /// `TraceHeader`: the invocation's X-Ray trace header, shared by its entries; `None` leaves
     /// it unset.
     pub trace_header: Option<Arc<str>>,
+    /// `SystemMetadata.EventGroupId` (Custom Event Bus only): events of one group are sent in
+    /// order; `None` leaves it unset.
+    pub event_group_id: Option<String>,
+    /// `SystemMetadata.DeduplicationId` (Custom Event Bus only); `None` leaves it unset.
+    pub deduplication_id: Option<String>,
 }
 
 /// Why a record could not be mapped to an event.
@@ -152,6 +159,85 @@ pub struct Mapper {
     resources: Arc<[String]>,
     detail_type: Arc<dyn DetailTypeMapper>,
     time: Arc<dyn TimeMapper>,
+    system: Option<SystemMetadataRule>,
+}
+
+/// An `EventGroupId` or `DeduplicationId` is 1 to 128 characters (`PutEventsSystemMetadata`,
+/// Amazon EventBridge Custom Event Bus API Reference).
+pub(crate) const MAX_SYSTEM_ID_CHARS: usize = 128;
+
+/// How the Custom Event Bus's `SystemMetadata` of an event is chosen: its event group and its
+/// deduplication id.
+#[derive(Debug, Clone)]
+pub struct SystemMetadataRule {
+    ordering: Ordering,
+    connector_id: Arc<str>,
+}
+
+impl SystemMetadataRule {
+    /// The rule of `ordering`; `connector_id` prefixes offset deduplication ids.
+    pub fn new(ordering: Ordering, connector_id: &str) -> Self {
+        Self {
+            ordering,
+            connector_id: Arc::from(connector_id),
+        }
+    }
+
+    /// `EventGroupId`: `<topic>-<partition>`, the key as text (its JSON string value, or its
+    /// JSON text when it is not a string; a null or empty key falls back to the partition), or
+    /// none. Longer than 128 characters, it is replaced by [`digest_id`].
+    pub fn event_group_id(&self, record: &DecodedRecord) -> Option<String> {
+        let partition = || format!("{}-{}", record.topic, record.partition);
+        let id = match self.ordering.event_group {
+            EventGroup::None => return None,
+            EventGroup::Partition => partition(),
+            EventGroup::Key => record
+                .key
+                .as_ref()
+                .map(|k| match serde_json::from_str::<String>(k.as_str()) {
+                    Ok(text) => text,
+                    Err(_) => k.as_str().to_owned(),
+                })
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(partition),
+        };
+        Some(bounded(id))
+    }
+
+    /// `DeduplicationId`: `<connector id>:<topic>:<partition>:<offset>` in `offset` mode
+    /// ([`digest_id`] when longer than 128 characters), else none (`content` deduplicates by
+    /// the request's `DeduplicationConfiguration`).
+    pub fn deduplication_id(&self, record: &DecodedRecord) -> Option<String> {
+        (self.ordering.deduplication == Deduplication::Offset).then(|| {
+            bounded(format!(
+                "{}:{}:{}:{}",
+                self.connector_id, record.topic, record.partition, record.offset
+            ))
+        })
+    }
+}
+
+/// `id` itself when it has at most 128 characters, else [`digest_id`] of it.
+fn bounded(id: String) -> String {
+    if id.chars().count() <= MAX_SYSTEM_ID_CHARS {
+        id
+    } else {
+        digest_id(&id)
+    }
+}
+
+/// The stable stand-in for an id too long for the Custom Event Bus: `sha256:` and the
+/// lowercase hex SHA-256 of its UTF-8 bytes (71 characters). Equal ids give equal digests, so
+/// grouping and deduplication still hold.
+pub fn digest_id(id: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in digest.iter() {
+        write!(out, "{byte:02x}").expect("writing to a String cannot fail");
+    }
+    out
 }
 
 impl Mapper {
@@ -168,7 +254,15 @@ impl Mapper {
             resources: Arc::from(resources),
             detail_type: Arc::new(detail_type),
             time: Arc::new(time),
+            system: None,
         }
+    }
+
+    /// This mapper with the Custom Event Bus's event groups and deduplication ids.
+    #[must_use]
+    pub fn with_system_metadata(mut self, rule: SystemMetadataRule) -> Self {
+        self.system = Some(rule);
+        self
     }
 
     /// This mapper with another detail-type mapper.
@@ -200,6 +294,11 @@ impl Mapper {
             resources: Arc::clone(&self.resources),
             time_ms: self.time.time_ms(record),
             trace_header: None,
+            event_group_id: self.system.as_ref().and_then(|s| s.event_group_id(record)),
+            deduplication_id: self
+                .system
+                .as_ref()
+                .and_then(|s| s.deduplication_id(record)),
         })
     }
 }
@@ -503,5 +602,64 @@ mod tests {
         let mut r = record();
         r.timestamp = None;
         assert_eq!(cfg.mapper().map(&r).unwrap().time_ms, None);
+    }
+
+    fn system(event_group: EventGroup, deduplication: Deduplication) -> SystemMetadataRule {
+        SystemMetadataRule::new(
+            Ordering {
+                event_group,
+                deduplication,
+            },
+            "c1",
+        )
+    }
+
+    #[test]
+    fn event_group_ids() {
+        let mut r = record();
+        let partition = system(EventGroup::Partition, Deduplication::Offset);
+        assert_eq!(partition.event_group_id(&r).as_deref(), Some("orders-0"));
+        let key = system(EventGroup::Key, Deduplication::Offset);
+        assert_eq!(key.event_group_id(&r).as_deref(), Some("order-1"));
+        assert_eq!(
+            system(EventGroup::None, Deduplication::Offset).event_group_id(&r),
+            None
+        );
+        r.key = Some(json(r#"{"id":7}"#));
+        assert_eq!(key.event_group_id(&r).as_deref(), Some(r#"{"id":7}"#));
+        r.key = None;
+        assert_eq!(key.event_group_id(&r).as_deref(), Some("orders-0"));
+        r.key = Some(string(""));
+        assert_eq!(key.event_group_id(&r).as_deref(), Some("orders-0"));
+        let long = "k".repeat(129);
+        r.key = Some(string(&long));
+        let digest = key.event_group_id(&r).unwrap();
+        assert_eq!(digest, digest_id(&long));
+        assert!(
+            digest.starts_with("sha256:") && digest.len() == 71,
+            "{digest}"
+        );
+        r.key = Some(string(&"k".repeat(128)));
+        assert_eq!(key.event_group_id(&r).unwrap(), "k".repeat(128));
+    }
+
+    #[test]
+    fn deduplication_ids() {
+        let r = record();
+        let offset = system(EventGroup::Partition, Deduplication::Offset);
+        assert_eq!(
+            offset.deduplication_id(&r).as_deref(),
+            Some("c1:orders:0:5")
+        );
+        for mode in [Deduplication::Content, Deduplication::None] {
+            assert_eq!(
+                system(EventGroup::Partition, mode).deduplication_id(&r),
+                None
+            );
+        }
+        let mut long = r;
+        long.topic = std::sync::Arc::from("t".repeat(130));
+        let id = offset.deduplication_id(&long).unwrap();
+        assert_eq!(id, digest_id(&format!("c1:{}:0:5", "t".repeat(130))));
     }
 }

@@ -104,6 +104,7 @@ fn invocation_metrics(done: &Invocation) -> Vec<(String, Unit, f64)> {
         ("Retries", Unit::Count, count(done.retries)),
         ("ThrottledEntries", Unit::Count, count(done.throttled)),
         ("ThrottledCalls", Unit::Count, count(done.throttled_calls)),
+        ("DeduplicatedEntries", Unit::Count, count(done.deduplicated)),
         (
             "ConcurrencyLimit",
             Unit::Count,
@@ -266,6 +267,7 @@ mod tests {
             retries: 1,
             throttled: 2,
             throttled_calls: 1,
+            deduplicated: 2,
             concurrency_limit: 4,
             bytes_sent: 1500,
             offloaded: 1,
@@ -308,6 +310,8 @@ mod tests {
             ("Retries", 1.0),
             ("ThrottledEntries", 2.0),
             ("ThrottledCalls", 1.0),
+            ("DeduplicatedEntries", 2.0),
+            ("RecordsFailedOrderHeld", 0.0),
             ("ConcurrencyLimit", 4.0),
             ("BytesSent", 1500.0),
             ("OffloadedObjects", 1.0),
@@ -321,7 +325,7 @@ mod tests {
             .as_array()
             .unwrap()
             .len();
-        assert_eq!(declared, 3 + FailureClass::ALL.len() + 10);
+        assert_eq!(declared, 3 + FailureClass::ALL.len() + 11);
     }
 
     #[test]

@@ -16,12 +16,11 @@ use aws_config::SdkConfig;
 use tokio::time::Instant;
 
 use crate::batch::{self, Plan};
-use crate::bus::{BatchLimits, EventBus};
+use crate::bus::{AwsBus, BatchLimits, EventBus};
 use crate::concurrency::AdaptiveLimit;
 use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
-use crate::eventbridge::EventBridgeBus;
 use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
 use crate::map::{DetailTypeMapper, EventEntry, Mapper, TimeMapper};
 use crate::offload::{ObjectKeys, Offloader, RandomKeys};
@@ -102,15 +101,14 @@ impl<'c, B> PipelineBuilder<'c, B> {
     }
 
     /// The function's own AWS parts, built from `shared` (see
-    /// [`aws::cold_start`](crate::aws::cold_start)) and the configuration: the classic
-    /// EventBridge bus, and the S3 store when offloading is on.
-    pub fn aws(self, shared: &SdkConfig) -> PipelineBuilder<'c, EventBridgeBus> {
+    /// [`aws::cold_start`](crate::aws::cold_start)) and the configuration: the bus the ARN
+    /// names (classic or Custom Event Bus), and the S3 store when offloading is on.
+    pub fn aws(self, shared: &SdkConfig) -> PipelineBuilder<'c, AwsBus> {
         let config = self.config;
         let store = config
             .offload()
             .map(|offload| S3Store::from_config(config, offload, shared));
-        self.bus(EventBridgeBus::from_config(config, shared))
-            .store(store)
+        self.bus(AwsBus::from_config(config, shared)).store(store)
     }
 
     /// The object store of the claim check, if any: a pipeline whose configuration offloads
@@ -166,7 +164,10 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
         Pipeline {
             decoders: self.decoders.unwrap_or_else(|| config.decoders()),
             mapper,
-            limits: self.bus.limits().capped(config.batch_max_bytes()),
+            limits: self
+                .bus
+                .limits()
+                .capped(config.batch_max_entries(), config.batch_max_bytes()),
             bus: self.bus,
             offload: config.offloader(),
             store: self.store,
@@ -242,6 +243,33 @@ impl Prepared {
             State::Pending(p) => Some(&p.entry),
             State::Done(_) => None,
         }
+    }
+}
+
+impl<B: EventBus> Pipeline<B> {
+    /// The calls of `prepared` as the bus would first make them: the planned batches, or on an
+    /// ordered bus the calls of its scheduler when each call returns before the next starts.
+    pub(crate) fn first_calls<'p>(&self, prepared: &'p Prepared) -> Vec<Vec<&'p EventEntry>> {
+        if !self.bus.ordered() {
+            return prepared.calls().collect();
+        }
+        let items = prepared
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(id, slot)| match &slot.state {
+                State::Pending(p) => Some(send::Item {
+                    id,
+                    entry: &p.entry,
+                    size: p.size,
+                }),
+                State::Done(_) => None,
+            })
+            .collect();
+        send::sequential_calls(items, self.limits)
+            .into_iter()
+            .map(|call| call.into_iter().filter_map(|i| prepared.entry(i)).collect())
+            .collect()
     }
 }
 
@@ -458,9 +486,17 @@ impl<B: EventBus> Pipeline<B> {
             }
         }
         let any_failed = !failed.is_empty();
+        let mut halted: Vec<(usize, String)> = Vec::new();
         for (i, failure) in failed {
+            if let State::Pending(p) = &slots[i].state
+                && let Some(group) = &p.entry.event_group_id
+                && self.bus.ordered()
+            {
+                halted.push((i, group.clone()));
+            }
             slots[i].state = State::Done(Outcome::Failed(failure));
         }
+        hold_after(slots, &halted);
         any_failed
     }
 
@@ -493,6 +529,7 @@ impl<B: EventBus> Pipeline<B> {
         done.retries = report.retries;
         done.throttled = report.throttled;
         done.throttled_calls = report.throttled_calls;
+        done.deduplicated = report.deduplicated;
         done.concurrency_limit = self
             .limit
             .as_ref()
@@ -503,6 +540,21 @@ impl<B: EventBus> Pipeline<B> {
                 Ok(()) => Outcome::Delivered,
                 Err(failure) => Outcome::Failed(Failure::Send(failure)),
             });
+        }
+    }
+}
+
+/// On an ordered bus, a record that failed before sending (its upload) holds back the later
+/// records of its event group, unsent, so that a redelivery resumes the group in order:
+/// `halted` lists the failed slots with their groups.
+fn hold_after(slots: &mut [Slot], halted: &[(usize, String)]) {
+    for (first, group) in halted {
+        for slot in slots.iter_mut().skip(first + 1) {
+            if let State::Pending(p) = &slot.state
+                && p.entry.event_group_id.as_ref() == Some(group)
+            {
+                slot.state = State::Done(Outcome::Failed(Failure::Send(CallFailure::Held)));
+            }
         }
     }
 }

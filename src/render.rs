@@ -9,13 +9,15 @@
 //!   mapping, size), with one reason per failed record.
 //!
 //! Uploads and sends that fail at run time cannot be foreseen: the dry run shows the calls as
-//! they would first be made. Pure: the caller reads the event and prints the documents.
+//! they would first be made. On a Custom Event Bus (ordered), the calls are those made when each
+//! returns before the next starts; with several calls in flight, each event group's entries go
+//! in the same order but may be split into calls differently. Pure: the caller reads the event and prints the documents.
 
 use serde::Serialize;
 
+use crate::bus::AwsBus;
 use crate::decode::{EventError, KafkaEvent};
 use crate::error::ErrorChain;
-use crate::eventbridge::EventBridgeBus;
 use crate::pipeline::Pipeline;
 use crate::report::{BatchItemFailure, BatchResponse};
 
@@ -43,7 +45,7 @@ struct PutObject<'a> {
     content_length: usize,
 }
 
-impl Pipeline<EventBridgeBus> {
+impl Pipeline<AwsBus> {
     /// The dry run of `event`: the plan of [`prepare_traced`](Self::prepare_traced), as the
     /// requests the function would make and the failures it would report.
     pub fn render(
@@ -65,8 +67,9 @@ impl Pipeline<EventBridgeBus> {
                 serde_json::to_string(&object).expect("PutObject parameters serialize")
             })
             .collect();
-        let calls = prepared
-            .calls()
+        let calls = self
+            .first_calls(&prepared)
+            .into_iter()
             .map(|entries| self.bus().put_events_body(&entries))
             .collect();
         let mut response = BatchResponse::default();

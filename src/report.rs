@@ -110,6 +110,7 @@ impl Failure {
             Self::Offload { .. } => FailureClass::Offload,
             Self::Send(CallFailure::Exhausted { .. }) => FailureClass::SendExhausted,
             Self::Send(CallFailure::Deadline { .. }) => FailureClass::Deadline,
+            Self::Send(CallFailure::Held) => FailureClass::OrderHeld,
             Self::Send(_) => FailureClass::SendFinal,
         }
     }
@@ -133,11 +134,14 @@ pub enum FailureClass {
     SendExhausted,
     /// The invocation deadline left no time.
     Deadline,
+    /// Held back behind an earlier record of its event group that was not delivered (an
+    /// ordered bus).
+    OrderHeld,
 }
 
 impl FailureClass {
     /// Every class, in a fixed order.
-    pub const ALL: [FailureClass; 7] = [
+    pub const ALL: [FailureClass; 8] = [
         Self::Decode,
         Self::Mapping,
         Self::Oversize,
@@ -145,10 +149,11 @@ impl FailureClass {
         Self::SendFinal,
         Self::SendExhausted,
         Self::Deadline,
+        Self::OrderHeld,
     ];
 
     /// The class in a metric name: `Decode`, `Mapping`, `Oversize`, `Offload`, `SendFinal`,
-    /// `SendExhausted`, `Deadline`.
+    /// `SendExhausted`, `Deadline`, `OrderHeld`.
     pub fn metric_suffix(self) -> &'static str {
         match self {
             Self::Decode => "Decode",
@@ -158,11 +163,12 @@ impl FailureClass {
             Self::SendFinal => "SendFinal",
             Self::SendExhausted => "SendExhausted",
             Self::Deadline => "Deadline",
+            Self::OrderHeld => "OrderHeld",
         }
     }
 
     /// A short name: `decode`, `mapping`, `oversize`, `offload`, `send-final`,
-    /// `send-exhausted`, `deadline`.
+    /// `send-exhausted`, `deadline`, `order-held`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Decode => "decode",
@@ -172,6 +178,7 @@ impl FailureClass {
             Self::SendFinal => "send-final",
             Self::SendExhausted => "send-exhausted",
             Self::Deadline => "deadline",
+            Self::OrderHeld => "order-held",
         }
     }
 }
@@ -234,6 +241,9 @@ pub struct Invocation {
     pub throttled: usize,
     /// Calls the bus throttled, as a whole or in any entry.
     pub throttled_calls: usize,
+    /// Delivered entries that the bus recognised as duplicates of events it already had (a
+    /// Custom Event Bus's `DEDUPLICATED`); counted in `delivered` too.
+    pub deduplicated: usize,
     /// The limit on calls in flight when the sending ended (the adaptive limit, or the
     /// configured maximum).
     pub concurrency_limit: usize,
@@ -366,6 +376,7 @@ fn log_summary(done: &Invocation) {
         retries = done.retries,
         throttled = done.throttled,
         throttled_calls = done.throttled_calls,
+        deduplicated = done.deduplicated,
         concurrency_limit = done.concurrency_limit,
         duration_ms = u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
         "Invocation done."

@@ -16,6 +16,9 @@
 //!   spending their entries' retries, down to single entries (which then fail with the bus's
 //!   message).
 //!
+//! An ordered bus ([`EventBus::ordered`]) gets the scheduler of [`ordered`] instead: per event
+//! group, in order, one call of a group in flight, retries from a group's first failed entry.
+//!
 //! Attempts, backoff, timeouts and the deadline are the retry engine's ([`crate::retry`]).
 //! Every entry ends delivered or with a [`CallFailure`].
 
@@ -32,6 +35,12 @@ use crate::concurrency::{AdaptiveLimit, Signal};
 use crate::error::CallFailure;
 use crate::map::EventEntry;
 use crate::retry::{Caller, MIN_CALL_TIME};
+
+mod ordered;
+#[cfg(test)]
+mod ordered_tests;
+
+pub(crate) use ordered::sequential_calls;
 
 /// A ready entry waits at most this long for others to fill a call with it while planned
 /// batches are still going out.
@@ -55,6 +64,8 @@ pub(crate) struct SendReport {
     pub(crate) throttled_calls: usize,
     /// Bytes of the entries of every call made, retries included.
     pub(crate) bytes_sent: usize,
+    /// Entries the bus accepted as duplicates of events it already had (delivered).
+    pub(crate) deduplicated: usize,
 }
 
 /// One entry to send: the caller's item number, the entry, and its size as the bus counts it
@@ -114,6 +125,9 @@ pub(crate) async fn send_all<B: EventBus>(
     caller: &Caller,
     limit: Option<&AdaptiveLimit>,
 ) -> SendReport {
+    if bus.ordered() {
+        return ordered::send_ordered(bus, batches, limits, caller, limit).await;
+    }
     let mut scheduler = Scheduler {
         bus,
         caller,
@@ -346,6 +360,10 @@ impl<'b, 'a, B: EventBus> Scheduler<'b, 'a, B> {
         for (position, entry) in sent.into_iter().enumerate() {
             match statuses.get(position) {
                 Some(EntryStatus::Accepted) => self.report.deliveries.push((entry.item.id, Ok(()))),
+                Some(EntryStatus::Deduplicated) => {
+                    self.report.deduplicated += 1;
+                    self.report.deliveries.push((entry.item.id, Ok(())));
+                }
                 Some(EntryStatus::Rejected {
                     code,
                     message,
@@ -402,13 +420,19 @@ mod tests {
 
     /// A bus that answers each call from a script and records what it was sent.
     #[derive(Default)]
-    struct ScriptedBus {
-        script: Mutex<VecDeque<Answer>>,
-        calls: Mutex<Vec<Vec<String>>>,
+    pub(super) struct ScriptedBus {
+        pub(super) script: Mutex<VecDeque<Answer>>,
+        pub(super) calls: Mutex<Vec<Vec<String>>>,
+        /// Declares the bus ordered.
+        pub(super) ordered: bool,
+        /// Calls in flight per event group, and the most ever seen for one group.
+        pub(super) inflight: Mutex<(std::collections::HashMap<String, usize>, usize)>,
+        /// Calls in flight, and the most ever seen.
+        pub(super) calls_inflight: Mutex<(usize, usize)>,
     }
 
     #[derive(Clone)]
-    enum Answer {
+    pub(super) enum Answer {
         All,
         Statuses(Vec<EntryStatus>),
         Fail { retryable: bool },
@@ -418,7 +442,7 @@ mod tests {
 
     #[derive(Debug, thiserror::Error)]
     #[error("scripted call failure")]
-    struct ScriptedError {
+    pub(super) struct ScriptedError {
         retryable: bool,
         too_large: bool,
     }
@@ -437,11 +461,43 @@ mod tests {
             entry.detail.len()
         }
 
+        fn ordered(&self) -> bool {
+            self.ordered
+        }
+
         async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, ScriptedError> {
             self.calls
                 .lock()
                 .unwrap()
                 .push(entries.iter().map(|e| e.detail.clone()).collect());
+            let mut groups: Vec<String> = entries
+                .iter()
+                .filter_map(|e| e.event_group_id.clone())
+                .collect();
+            groups.dedup();
+            {
+                let mut calls = self.calls_inflight.lock().unwrap();
+                calls.0 += 1;
+                calls.1 = calls.1.max(calls.0);
+            }
+            {
+                let mut inflight = self.inflight.lock().unwrap();
+                for g in &groups {
+                    let n = inflight.0.entry(g.clone()).or_default();
+                    *n += 1;
+                    let n = *n;
+                    inflight.1 = inflight.1.max(n);
+                }
+            }
+            // Long enough for other calls to start meanwhile.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            {
+                let mut inflight = self.inflight.lock().unwrap();
+                for g in &groups {
+                    *inflight.0.get_mut(g).unwrap() -= 1;
+                }
+            }
+            self.calls_inflight.lock().unwrap().0 -= 1;
             let answer = self
                 .script
                 .lock()
@@ -481,11 +537,13 @@ mod tests {
                 resources: Arc::from(Vec::new()),
                 time_ms: None,
                 trace_header: None,
+                event_group_id: None,
+                deduplication_id: None,
             })
             .collect()
     }
 
-    fn policy(retries_max: u32) -> CallPolicy {
+    pub(super) fn policy(retries_max: u32) -> CallPolicy {
         CallPolicy {
             max_inflight: NonZeroUsize::MIN,
             retries_max,
@@ -494,7 +552,7 @@ mod tests {
         }
     }
 
-    fn rejected(code: &str, retryable: bool) -> EntryStatus {
+    pub(super) fn rejected(code: &str, retryable: bool) -> EntryStatus {
         EntryStatus::Rejected {
             code: code.into(),
             message: "m".into(),
@@ -529,7 +587,7 @@ mod tests {
         send_all(bus, batches, bus.limits(), caller, None).await
     }
 
-    fn batched(entries: &[EventEntry], batches: Vec<Vec<usize>>) -> Vec<Batch<'_>> {
+    pub(super) fn batched(entries: &[EventEntry], batches: Vec<Vec<usize>>) -> Vec<Batch<'_>> {
         batches
             .into_iter()
             .map(|b| {
