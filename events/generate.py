@@ -89,6 +89,15 @@ def main():
         recs.append(record("clicks", p, 1000 + i, f"user-{i}", compact({"click": i, "page": f"/p/{i}"}),
                            [("seq", str(i))], 1764240000000 + i))
     write("multi-partition-25.json", event(recs))
+    # Two partitions of account movements, keyed by account: for the Custom Event Bus's event
+    # groups (by partition or by key) and deduplication.
+    moves = []
+    for i in range(12):
+        p, account = i % 2, ["acct-a", "acct-b", "acct-c"][i % 3]
+        moves.append(record("accounts", p, 200 + i // 2, account,
+                            compact({"account": account, "move": i, "amount": 10 * (i + 1)}),
+                            [], 1764240100000 + i))
+    write("ordered-accounts.json", event(moves))
     big = compact({"blob": "x" * (1024 * 1024 + 100)})
     write("oversize.json", event([
         record("orders.v1", 0, 5000, "small-1", order(1, 1.0)),

@@ -12,6 +12,7 @@
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod eventsv2;
 pub mod fakes;
 pub mod faults;
 pub mod http;
