@@ -5,6 +5,9 @@
 //! - One invocation of 10,000 × 1 KB records per in-flight limit (1, 4, 8, 16, 32), with a
 //!   per-call latency of `SEND_LATENCY_MS` (default 20): wall time against the ideal
 //!   `ceil(calls / in-flight) × latency`; then the same with 10 % of entries throttled.
+//! - The same on a Custom Event Bus (the CBOR stub, 8 calls in flight), with 1 and 32
+//!   partitions: calls against the classic bus's, wall time against the ordered ideal
+//!   `max(⌈calls ÷ in-flight⌉, calls of the longest group) × latency`.
 //! - Cold start: from exec to the binary's first `/next` poll of the runtime API, with the
 //!   EventBridge and S3 clients built (median of 20 runs).
 //! - Peak RSS while handling a 6 MB event.
@@ -27,6 +30,7 @@ use serde_json::{Value, json};
 use support::aws::sdk_config;
 use support::config::config;
 use support::events;
+use support::eventsv2::EventsV2;
 use support::faults::{Fault, FaultServer, Schedule};
 use support::quota::{Quota, QuotaServer};
 use support::runtime_api::{RuntimeApi, peak_rss};
@@ -91,6 +95,60 @@ async fn send_phase(
     assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
     let offers = server.truth().sends.values().map(|&n| n as usize).sum();
     (took, done.calls, done.retries, offers)
+}
+
+/// One send phase on a Custom Event Bus (the CBOR stub of the tests, `latency_ms` per call, 8
+/// calls in flight, 100 entries a call), {RECORDS} × 1 KB records on `partitions` partitions,
+/// one event group each: (wall time, calls, the calls of the group with the most).
+async fn send_phase_v2(latency_ms: u64, partitions: i64) -> (Duration, usize, usize) {
+    let server = EventsV2::start(Duration::from_millis(latency_ms)).await;
+    let config = config(&[
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "bench".to_owned()),
+        (
+            "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+            support::eventsv2::BUS_ARN.to_owned(),
+        ),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", server.endpoint.clone()),
+        ("AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS", "8".to_owned()),
+    ]);
+    let pipeline = Pipeline::builder(&config).aws(&sdk_config(None)).build();
+    let event: KafkaEvent = serde_json::from_value(events::event_json((0..RECORDS).map(|i| {
+        let value = json!({"i": i, "pad": "x".repeat(1004)}).to_string();
+        let offset = i64::try_from(i).unwrap();
+        events::record(
+            "bench",
+            offset % partitions,
+            offset,
+            Some("k"),
+            Some(&value),
+        )
+    })))
+    .unwrap();
+    let started = Instant::now();
+    let done = pipeline
+        .run(
+            event,
+            tokio::time::Instant::now() + Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
+    let mut per_group: std::collections::HashMap<String, usize> = Default::default();
+    for call in server.calls() {
+        let mut groups: Vec<String> = call
+            .entries
+            .into_iter()
+            .filter_map(|e| e.event_group_id)
+            .collect();
+        groups.sort();
+        groups.dedup();
+        for g in groups {
+            *per_group.entry(g).or_default() += 1;
+        }
+    }
+    let longest = per_group.values().copied().max().unwrap_or(0);
+    (took, done.calls, longest)
 }
 
 /// Records per invocation of the quota table.
@@ -210,64 +268,88 @@ fn main() {
             return;
         }
 
-        println!("\nSend phase: 1 invocation, {RECORDS} x 1 KB records, {latency_ms} ms per PutEvents call");
-        println!("| in-flight | calls | retries | calls ÷ ⌈entries sent ÷ 10⌉ | wall time | ideal | ratio |");
-        println!("|---|---|---|---|---|---|---|");
-        for (throttle, adaptive) in [(false, true), (true, true), (true, false)] {
-            for inflight in [1, 4, 8, 16, 32] {
-                let (took, calls, retries, offers) =
-                    send_phase(latency_ms, inflight, throttle, adaptive).await;
-                let ideal = Duration::from_millis(calls.div_ceil(inflight) as u64 * latency_ms);
-                let label = match (throttle, adaptive) {
-                    (false, _) => inflight.to_string(),
-                    (true, true) => format!("{inflight} (10 % throttled, adaptive)"),
-                    (true, false) => format!("{inflight} (10 % throttled, fixed)"),
-                };
+        // `KEL_SEND_TABLES=v2,start` runs some of the tables: send, v2, quota, start.
+        let tables = std::env::var("KEL_SEND_TABLES").unwrap_or_else(|_| "send,v2,quota,start".into());
+        let wanted = |name: &str| tables.split(',').any(|t| t.trim() == name);
+        if wanted("send") {
+            println!("\nSend phase: 1 invocation, {RECORDS} x 1 KB records, {latency_ms} ms per PutEvents call");
+            println!("| in-flight | calls | retries | calls ÷ ⌈entries sent ÷ 10⌉ | wall time | ideal | ratio |");
+            println!("|---|---|---|---|---|---|---|");
+            for (throttle, adaptive) in [(false, true), (true, true), (true, false)] {
+                for inflight in [1, 4, 8, 16, 32] {
+                    let (took, calls, retries, offers) =
+                        send_phase(latency_ms, inflight, throttle, adaptive).await;
+                    let ideal = Duration::from_millis(calls.div_ceil(inflight) as u64 * latency_ms);
+                    let label = match (throttle, adaptive) {
+                        (false, _) => inflight.to_string(),
+                        (true, true) => format!("{inflight} (10 % throttled, adaptive)"),
+                        (true, false) => format!("{inflight} (10 % throttled, fixed)"),
+                    };
+                    println!(
+                        "| {label} | {calls} | {retries} | {:.3} | {:.2} s | {:.2} s | {:.2} |",
+                        calls as f64 / offers.div_ceil(10) as f64,
+                        took.as_secs_f64(),
+                        ideal.as_secs_f64(),
+                        took.as_secs_f64() / ideal.as_secs_f64()
+                    );
+                }
+            }
+        }
+        if wanted("v2") {
+            let (_, classic_calls, _, _) = send_phase(latency_ms, 8, false, true).await;
+            println!("\nSend phase on a Custom Event Bus (ordered, 100 entries a call): 1 invocation, {RECORDS} x 1 KB records, {latency_ms} ms per call, 8 calls in flight; classic bus: {classic_calls} calls");
+            println!("| partitions (groups) | calls | classic calls ÷ calls | calls of the longest group | wall time | ideal max(⌈calls ÷ 8⌉, longest group) × latency | ratio |");
+            println!("|---|---|---|---|---|---|---|");
+            for partitions in [1, 32] {
+                let (took, calls, longest) = send_phase_v2(latency_ms, partitions).await;
+                let ideal = Duration::from_millis(calls.div_ceil(8).max(longest) as u64 * latency_ms);
                 println!(
-                    "| {label} | {calls} | {retries} | {:.3} | {:.2} s | {:.2} s | {:.2} |",
-                    calls as f64 / offers.div_ceil(10) as f64,
+                    "| {partitions} | {calls} | {:.1} | {longest} | {:.2} s | {:.2} s | {:.2} |",
+                    classic_calls as f64 / calls as f64,
                     took.as_secs_f64(),
                     ideal.as_secs_f64(),
                     took.as_secs_f64() / ideal.as_secs_f64()
                 );
             }
         }
-
-        println!("\nQuota: {QUOTA_RECORDS} x 1 KB records per invocation, 20 ms per call, 8 calls in flight at most, one account quota");
-        println!("| quota | invocations | concurrency | delivered | calls | throttled calls | wall time | ideal | ratio |");
-        println!("|---|---|---|---|---|---|---|---|---|");
-        for (rate, invocations) in [(50.0, 1), (100.0, 1), (400.0, 1), (100.0, 4)] {
-            for adaptive in [true, false] {
-                let (delivered, records, calls, throttled, took) =
-                    quota_phase(rate, adaptive, invocations).await;
-                let ideal = (records.div_ceil(10)) as f64 / rate;
-                println!(
-                    "| {rate} calls/s | {invocations} | {} | {:.1} % | {calls} | {:.1} % | {:.2} s | {ideal:.2} s | {:.2} |",
-                    if adaptive { "adaptive" } else { "fixed" },
-                    100.0 * delivered as f64 / records as f64,
-                    100.0 * throttled as f64 / calls as f64,
-                    took.as_secs_f64(),
-                    took.as_secs_f64() / ideal
-                );
+        if wanted("quota") {
+            println!("\nQuota: {QUOTA_RECORDS} x 1 KB records per invocation, 20 ms per call, 8 calls in flight at most, one account quota");
+            println!("| quota | invocations | concurrency | delivered | calls | throttled calls | wall time | ideal | ratio |");
+            println!("|---|---|---|---|---|---|---|---|---|");
+            for (rate, invocations) in [(50.0, 1), (100.0, 1), (400.0, 1), (100.0, 4)] {
+                for adaptive in [true, false] {
+                    let (delivered, records, calls, throttled, took) =
+                        quota_phase(rate, adaptive, invocations).await;
+                    let ideal = (records.div_ceil(10)) as f64 / rate;
+                    println!(
+                        "| {rate} calls/s | {invocations} | {} | {:.1} % | {calls} | {:.1} % | {:.2} s | {ideal:.2} s | {:.2} |",
+                        if adaptive { "adaptive" } else { "fixed" },
+                        100.0 * delivered as f64 / records as f64,
+                        100.0 * throttled as f64 / calls as f64,
+                        took.as_secs_f64(),
+                        took.as_secs_f64() / ideal
+                    );
+                }
             }
         }
+        if wanted("start") {
+            let mut starts = Vec::new();
+            for _ in 0..20 {
+                starts.push(start_binary(Bytes::from(event_json(1, 100).to_string()), &server.endpoint).await.0);
+            }
+            starts.sort();
+            println!("\nCold start (exec → first /next poll, both SDK clients built): median {:.1} ms, min {:.1} ms, max {:.1} ms",
+                starts[10].as_secs_f64() * 1000.0, starts[0].as_secs_f64() * 1000.0, starts[19].as_secs_f64() * 1000.0);
 
-        let mut starts = Vec::new();
-        for _ in 0..20 {
-            starts.push(start_binary(Bytes::from(event_json(1, 100).to_string()), &server.endpoint).await.0);
+            let six_mb = event_json(4_000, 1_100).to_string();
+            let size = six_mb.len();
+            let (_, peak_kib) = start_binary(Bytes::from(six_mb), &server.endpoint).await;
+            println!(
+                "Peak RSS handling a {:.1} MB event: {:.1} MB (target ≤ 3 × event + 30 MB = {:.1} MB)",
+                size as f64 / 1e6,
+                peak_kib as f64 * 1024.0 / 1e6,
+                3.0 * size as f64 / 1e6 + 30.0
+            );
         }
-        starts.sort();
-        println!("\nCold start (exec → first /next poll, both SDK clients built): median {:.1} ms, min {:.1} ms, max {:.1} ms",
-            starts[10].as_secs_f64() * 1000.0, starts[0].as_secs_f64() * 1000.0, starts[19].as_secs_f64() * 1000.0);
-
-        let six_mb = event_json(4_000, 1_100).to_string();
-        let size = six_mb.len();
-        let (_, peak_kib) = start_binary(Bytes::from(six_mb), &server.endpoint).await;
-        println!(
-            "Peak RSS handling a {:.1} MB event: {:.1} MB (target ≤ 3 × event + 30 MB = {:.1} MB)",
-            size as f64 / 1e6,
-            peak_kib as f64 * 1024.0 / 1e6,
-            3.0 * size as f64 / 1e6 + 30.0
-        );
     });
 }

@@ -207,6 +207,7 @@ impl EventBus for EventBridgeV2Bus {
             .send()
             .await
             .map_err(|e| PutEventsV2CallError(Box::new(e)))?;
+        log_rejections(output.entries());
         Ok(output
             .entries()
             .iter()
@@ -235,6 +236,22 @@ impl EventBus for EventBridgeV2Bus {
 
     fn is_too_large(&self, error: &PutEventsV2CallError) -> bool {
         crate::aws::status(&error.0) == Some(TOO_LARGE_STATUS)
+    }
+}
+
+/// One WARN line per distinct per-entry error code of a call, with its count and whether it is
+/// retried: this bus's codes are not documented, so operators see each one. No payload.
+fn log_rejections(results: &[aws_sdk_eventbridgev2::types::PutEventsResultEntry]) {
+    let mut codes: Vec<&str> = results.iter().filter_map(|r| r.error_code()).collect();
+    codes.sort_unstable();
+    for chunk in codes.chunk_by(|a, b| a == b) {
+        let code = chunk[0];
+        tracing::warn!(
+            code,
+            entries = chunk.len(),
+            retryable = is_retryable_entry_code(code),
+            "The Custom Event Bus rejected entries of a call."
+        );
     }
 }
 

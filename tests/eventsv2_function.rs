@@ -177,3 +177,33 @@ async fn a_redelivered_batch_is_deduplicated() {
         "no EMF count of the duplicates: {log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_entry_is_logged_and_holds_the_rest_of_its_partition() {
+    let server = EventsV2::start(Duration::ZERO).await;
+    // Partition 0 holds offsets 200..205; the record at 202 ("move":4) is rejected for good.
+    server.fail_entries(support::eventsv2::EntryFault {
+        marker: r#""move":4,"#.into(),
+        code: "InvalidInputException",
+        times: usize::MAX,
+    });
+    let env = env(&server.endpoint);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let function = Function::start_with_env(&pairs);
+    let response = function
+        .invoke(Data::File("events/ordered-accounts.json"))
+        .unwrap();
+    let failed: Vec<(String, i64)> = support::failures(&response);
+    let expected: Vec<(String, i64)> = (202..206).map(|o| ("accounts-0".into(), o)).collect();
+    assert_eq!(failed, expected);
+    let log = function.log();
+    assert!(
+        log.contains("The Custom Event Bus rejected entries of a call.")
+            && log.contains("InvalidInputException"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("acct-"),
+        "a key or value reached the log: {log}"
+    );
+}

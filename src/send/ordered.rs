@@ -2,9 +2,12 @@
 //! out in order, with at most one call of a group in flight; different groups share calls and
 //! run concurrently within the limit on calls in flight.
 //!
-//! - A call is packed from the heads of the groups that are idle and ready, in turn (round
-//!   robin), each group giving as many of its next entries as fit; so calls are full whenever
-//!   enough entries wait, and a group never has two calls in flight.
+//! - A call is packed from the heads of the groups that are idle and ready: first the group with
+//!   the most entries left, then the others in turn (round robin), each group giving as many of
+//!   its next entries as fit; so calls are full whenever enough entries wait, the longest
+//!   groups do not end up alone in the last rounds, and a group never has two calls in flight.
+//!   A call that would not be full waits while a group in flight has entries left that could
+//!   fill it.
 //! - When an entry of a group is not delivered and may be retried (a retryable code, no
 //!   result, a retryable or timed-out call), the group starts again from that entry: it and
 //!   every later entry of the group in the call go back to the head of the group, in order,
@@ -77,9 +80,11 @@ pub(crate) fn sequential_calls(items: Vec<Item<'_>>, limits: BatchLimits) -> Vec
     calls
 }
 
-/// The next call: the next entries of idle groups ready at `now`, in turn from `cursor`
-/// (which moves past the last group used), each giving as many of its next entries as fit in
-/// `limits`; the groups used are marked busy. `None` when no group can send.
+/// The next call: the next entries of idle groups ready at `now`, starting with the one with
+/// the most entries left (the first in turn from `cursor` among equals), then in turn (the
+/// cursor moves past the last group used), each giving as many of its next entries as fit in
+/// `limits`; the groups used are marked busy. `None` when no group can send, or when the call
+/// would not be full while a group in flight still has entries to fill it.
 fn pack<'a>(
     groups: &mut [Group<'a>],
     cursor: &mut usize,
@@ -87,38 +92,66 @@ fn pack<'a>(
     now: Instant,
 ) -> Option<GroupCall<'a>> {
     let n = groups.len();
-    let (mut entries, mut members, mut bytes) = (Vec::new(), Vec::new(), 0);
-    let mut resend = false;
-    let first = *cursor;
+    let sendable = |g: &Group<'_>| !g.busy && g.ready_at <= now && !g.queue.is_empty();
+    // The call starts with the idle group that has the most entries left (so that the last
+    // rounds are not one long group alone), then takes the others in turn.
+    let first = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| sendable(g))
+        .max_by_key(|&(i, g)| (g.queue.len(), std::cmp::Reverse((i + n - *cursor) % n)))
+        .map(|(i, _)| i)?;
+    // The plan: how many of its next entries each group gives.
+    let (mut plan, mut count, mut bytes) = (Vec::new(), 0, 0);
+    let mut by_bytes = false;
     for step in 0..n {
         let g = (first + step) % n;
-        let group = &mut groups[g];
-        if group.busy || group.ready_at > now || group.queue.is_empty() {
+        if !sendable(&groups[g]) {
             continue;
         }
-        let mut took = false;
-        while let Some(next) = group.queue.front() {
-            let full = entries.len() == limits.max_entries
-                || (bytes + next.item.size > limits.max_bytes && !entries.is_empty());
-            if full {
+        let mut took = 0;
+        for next in &groups[g].queue {
+            if count == limits.max_entries {
                 break;
             }
-            let entry = group.queue.pop_front().expect("the front was just seen");
-            bytes += entry.item.size;
-            resend |= entry.sent > 0;
-            entries.push(entry);
-            members.push(g);
-            took = true;
+            if bytes + next.item.size > limits.max_bytes && count > 0 {
+                by_bytes = true;
+                break;
+            }
+            bytes += next.item.size;
+            count += 1;
+            took += 1;
         }
-        if took {
-            group.busy = true;
-            *cursor = (g + 1) % n;
+        if took > 0 {
+            plan.push((g, took));
         }
-        if entries.len() == limits.max_entries {
+        if count == limits.max_entries {
             break;
         }
     }
-    (!entries.is_empty()).then_some((Call { entries, resend }, members))
+    // A call that is not full waits while a group in flight still has entries: when that
+    // call returns, they can fill this one (fewer, fuller calls; nothing is sent later than
+    // the group in flight allows anyway).
+    let full = count == limits.max_entries || by_bytes;
+    let fillable = groups
+        .iter()
+        .enumerate()
+        .any(|(i, g)| g.busy && !g.queue.is_empty() && plan.iter().all(|&(p, _)| p != i));
+    if !full && fillable {
+        return None;
+    }
+    let (mut entries, mut members, mut resend) = (Vec::with_capacity(count), Vec::new(), false);
+    for (g, took) in plan {
+        let group = &mut groups[g];
+        for entry in group.queue.drain(..took) {
+            resend |= entry.sent > 0;
+            entries.push(entry);
+            members.push(g);
+        }
+        group.busy = true;
+        *cursor = (g + 1) % n;
+    }
+    Some((Call { entries, resend }, members))
 }
 
 /// The event groups of `items`, in order of first appearance, each with its entries in event

@@ -157,8 +157,7 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
             &format!("{path} {protocol:?}"),
         ));
     }
-    let request: Cbor = ciborium::from_reader(&body[..]).expect("a CBOR request");
-    let (bus_arn, entries, deduplication_type) = parse(&request);
+    let (bus_arn, entries, deduplication_type) = parse(&body);
     let started = Instant::now();
     let groups: Vec<String> = {
         let mut g: Vec<String> = entries
@@ -191,7 +190,7 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
     let fault = s.call_faults.pop_front().flatten();
     let mut call = Call {
         bus_arn,
-        entries: entries.clone(),
+        entries: Vec::new(),
         deduplication_type: deduplication_type.clone(),
         started,
         ended: Instant::now(),
@@ -199,6 +198,7 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
     };
     if let Some(CallFault::Error { status, code }) = fault {
         call.results = vec![code.to_owned(); entries.len()];
+        call.entries = entries;
         s.calls.push(call);
         return Ok(error(status, code, "scripted"));
     }
@@ -250,6 +250,7 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
             text("SuccessCode", code),
         ]));
     }
+    call.entries = entries;
     s.calls.push(call);
     let response = Cbor::Map(vec![
         (
@@ -284,47 +285,75 @@ fn error(status: u16, code: &str, message: &str) -> hyper::Response<http_body_ut
     cbor(status, &body)
 }
 
-fn member<'a>(map: &'a Cbor, key: &str) -> Option<&'a Cbor> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.as_text() == Some(key))
-        .map(|(_, v)| v)
+/// `PutEventsRequest`, as the client encodes it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutEventsRequest {
+    event_bus_arn: String,
+    entries: Vec<RequestEntry>,
+    #[serde(default)]
+    deduplication_configuration: Option<DeduplicationConfiguration>,
 }
 
-fn string(map: &Cbor, key: &str) -> Option<String> {
-    member(map, key).and_then(Cbor::as_text).map(str::to_owned)
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RequestEntry {
+    source: String,
+    detail_type: String,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+    #[serde(default)]
+    time: Option<Cbor>,
+    #[serde(default)]
+    system_metadata: Option<SystemMetadata>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SystemMetadata {
+    #[serde(default)]
+    event_group_id: Option<String>,
+    #[serde(default)]
+    deduplication_id: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeduplicationConfiguration {
+    deduplication_type: String,
 }
 
 /// The request's bus ARN, entries and deduplication type.
-fn parse(request: &Cbor) -> (String, Vec<Entry>, Option<String>) {
-    let bus_arn = string(request, "EventBusArn").expect("EventBusArn is required");
-    let entries = member(request, "Entries")
-        .and_then(Cbor::as_array)
-        .expect("Entries is required")
-        .iter()
+fn parse(body: &[u8]) -> (String, Vec<Entry>, Option<String>) {
+    let request: PutEventsRequest =
+        ciborium::from_reader(body).expect("a PutEvents request in CBOR");
+    let entries = request
+        .entries
+        .into_iter()
         .map(|e| {
-            let system = member(e, "SystemMetadata");
+            let (event_group_id, deduplication_id) = e
+                .system_metadata
+                .map_or((None, None), |s| (s.event_group_id, s.deduplication_id));
             Entry {
-                source: string(e, "Source").expect("Source"),
-                detail_type: string(e, "DetailType").expect("DetailType"),
-                detail: string(e, "Detail").unwrap_or_default(),
-                resources: member(e, "Resources")
-                    .and_then(Cbor::as_array)
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|v| v.as_text().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                time_ms: member(e, "Time").map(epoch_ms),
-                event_group_id: system.and_then(|s| string(s, "EventGroupId")),
-                deduplication_id: system.and_then(|s| string(s, "DeduplicationId")),
+                source: e.source,
+                detail_type: e.detail_type,
+                detail: e.detail.unwrap_or_default(),
+                resources: e.resources.unwrap_or_default(),
+                time_ms: e.time.as_ref().map(epoch_ms),
+                event_group_id,
+                deduplication_id,
             }
         })
         .collect();
-    let deduplication_type =
-        member(request, "DeduplicationConfiguration").and_then(|d| string(d, "DeduplicationType"));
-    (bus_arn, entries, deduplication_type)
+    (
+        request.event_bus_arn,
+        entries,
+        request
+            .deduplication_configuration
+            .map(|d| d.deduplication_type),
+    )
 }
 
 /// A CBOR timestamp (tag 1, epoch seconds as an integer or a float) in epoch milliseconds.

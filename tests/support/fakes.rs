@@ -52,6 +52,8 @@ pub struct State {
     pub sent_datarefs: Vec<String>,
     /// The `TraceHeader` of every entry sent.
     pub trace_headers: Vec<Option<String>>,
+    /// The bus declares itself ordered (as a Custom Event Bus does).
+    pub ordered: bool,
 }
 
 pub struct FakeBus {
@@ -69,6 +71,10 @@ impl EventBus for FakeBus {
 
     fn limits(&self) -> BatchLimits {
         PUT_EVENTS_LIMITS
+    }
+
+    fn ordered(&self) -> bool {
+        self.state.lock().expect("lock").ordered
     }
 
     fn is_retryable(&self, error: &Failure) -> bool {
