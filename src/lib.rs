@@ -8,7 +8,8 @@
 //! config → decode → map → offload → batch → send → report. An invocation runs in two phases:
 //! [`Pipeline::prepare`] (decode, map, plan the claim check and the calls; pure) and
 //! [`Pipeline::deliver`] (upload, then send). The seams are traits: [`EventBus`] (the classic
-//! EventBridge bus is [`EventBridgeBus`]), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`],
+//! EventBridge bus is [`EventBridgeBus`], the ordered Custom Event Bus [`EventBridgeV2Bus`], and
+//! [`AwsBus`] the one the configured ARN names), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`],
 //! [`DetailTypeMapper`], [`TimeMapper`] and [`ObjectKeys`]. Every remote call goes through one retry engine, and every call that did not
 //! succeed is a [`CallFailure`].
 //!
