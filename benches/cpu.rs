@@ -3,6 +3,8 @@
 //! once. The figure is the process's CPU time (user + system, from `/proc/<pid>/stat`) over
 //! `WARM_RUNS` warm invocations, per invocation, and the event JSON it handled per CPU-second.
 //!
+//! Then the same invocations on a Custom Event Bus, against the CBOR stub of the tests.
+//!
 //! Run with `make bench` or `cargo bench --bench cpu`.
 
 #![allow(
@@ -18,6 +20,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::json;
 use support::events;
+use support::eventsv2::{BUS_ARN, EventsV2};
 use support::faults::{FaultServer, Schedule};
 use support::runtime_api::{RuntimeApi, peak_rss};
 
@@ -48,14 +51,19 @@ fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// CPU seconds per warm invocation of `event`, and the process's peak RSS in MB.
-async fn cpu_per_invocation(endpoint: &str, event: &[u8]) -> (f64, f64) {
+/// CPU seconds per warm invocation of `event`, and the process's peak RSS in MB; `bus_arn`
+/// names another bus than the classic one of the stub runtime API's environment.
+async fn cpu_per_invocation(endpoint: &str, event: &[u8], bus_arn: Option<&str>) -> (f64, f64) {
     let runs = warm_runs();
     let api = RuntimeApi::start(Bytes::copy_from_slice(event), 1 + runs).await;
     // `KEL_BINARY` measures another build of the function (before/after comparisons).
     let binary = std::env::var_os("KEL_BINARY")
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_kafka-eventbridge-lambda").into());
-    let mut child = api.function(&binary, endpoint).spawn().unwrap();
+    let mut command = api.function(&binary, endpoint);
+    if let Some(arn) = bus_arn {
+        command.env("AWS_EVENTBRIDGE_EVENTBUS_ARN", arn);
+    }
+    let mut child = command.spawn().unwrap();
     while !api.seen().idle_after_first {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -162,9 +170,9 @@ fn main() {
             "| records | event JSON | CPU per invocation | MB of event per CPU-second | peak RSS | Python + boto3 CPU | ratio |"
         );
         println!("|---|---|---|---|---|---|---|");
-        for (records, value_bytes) in cases {
+        for &(records, value_bytes) in &cases {
             let bytes = event(records, value_bytes);
-            let (cpu, peak) = cpu_per_invocation(&server.endpoint, &bytes).await;
+            let (cpu, peak) = cpu_per_invocation(&server.endpoint, &bytes, None).await;
             // The Python equivalent takes seconds per run: only in a real bench run.
             let python = if quick {
                 None
@@ -176,6 +184,23 @@ fn main() {
             });
             println!(
                 "| {records} × {} KB | {:.2} MB | {:.1} ms | {:.1} | {peak:.1} MB | {python_ms} | {ratio} |",
+                value_bytes / 1024,
+                bytes.len() as f64 / 1e6,
+                cpu * 1000.0,
+                bytes.len() as f64 / 1e6 / cpu
+            );
+        }
+        // The same invocations on a Custom Event Bus: 100 entries a call, CBOR (no escaping of
+        // the detail), against the CBOR stub answering at once.
+        let v2 = EventsV2::start(Duration::ZERO).await;
+        println!("\nThe same on a Custom Event Bus (aws-sdk-eventbridgev2, 100 entries a call)");
+        println!("| records | event JSON | CPU per invocation | MB of event per CPU-second | peak RSS |");
+        println!("|---|---|---|---|---|");
+        for &(records, value_bytes) in &cases {
+            let bytes = event(records, value_bytes);
+            let (cpu, peak) = cpu_per_invocation(&v2.endpoint, &bytes, Some(BUS_ARN)).await;
+            println!(
+                "| {records} × {} KB | {:.2} MB | {:.1} ms | {:.1} | {peak:.1} MB |",
                 value_bytes / 1024,
                 bytes.len() as f64 / 1e6,
                 cpu * 1000.0,
