@@ -255,14 +255,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     runtime.block_on(async {
-        let server = FaultServer::start(Schedule {
-            rng: fastrand::Rng::with_seed(1),
-            put_events: vec![],
-            put_object: vec![],
-            hang_for: Duration::from_secs(1),
-            throttle_percent: 0,
-        })
-        .await;
+        let server = FaultServer::start(Schedule::accept_all()).await;
         if quick {
             let (t, _) = start_binary(Bytes::from(event_json(10, 100).to_string()), &server.endpoint).await;
             println!("send bench (test mode): the binary starts in {t:?}");

@@ -47,6 +47,12 @@ pub(crate) const TIME_ENTRY_BYTES: usize = 14;
 /// A `TraceHeader` counts its bytes too, as the connector counts it (the user guide's formula
 /// does not mention it; counting it is the safe side of the cap).
 pub fn entry_size(entry: &EventEntry) -> usize {
+    event_size(entry) + entry.trace_header.as_deref().map_or(0, str::len)
+}
+
+/// AWS's formula over the members every bus sends: 14 bytes if `Time` is set, plus the UTF-8
+/// bytes of `Source`, `DetailType`, `Detail` and each `Resources` item.
+pub(crate) fn event_size(entry: &EventEntry) -> usize {
     let time = if entry.time_ms.is_some() {
         TIME_ENTRY_BYTES
     } else {
@@ -56,7 +62,6 @@ pub fn entry_size(entry: &EventEntry) -> usize {
         + entry.detail_type.len()
         + entry.detail.len()
         + entry.resources.iter().map(String::len).sum::<usize>()
-        + entry.trace_header.as_deref().map_or(0, str::len)
 }
 
 /// A `TraceHeader` is 1 to 500 characters

@@ -21,7 +21,7 @@ use aws_sdk_eventbridgev2::types::{
 
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::config::{Config, Deduplication};
-use crate::eventbridge::TIME_ENTRY_BYTES;
+use crate::eventbridge::event_size;
 use crate::map::EventEntry;
 
 /// At most this many entries go in one `PutEvents` call to a Custom Event Bus (Amazon
@@ -54,15 +54,7 @@ pub(crate) const TOO_LARGE_STATUS: u16 = 413;
 /// `EventGroupId` and `DeduplicationId`. AWS does not document how this bus sizes an entry;
 /// counting the system metadata is the safe side. There is no `TraceHeader` on this bus.
 pub fn entry_size(entry: &EventEntry) -> usize {
-    let time = if entry.time_ms.is_some() {
-        TIME_ENTRY_BYTES
-    } else {
-        0
-    };
-    time + entry.source.len()
-        + entry.detail_type.len()
-        + entry.detail.len()
-        + entry.resources.iter().map(String::len).sum::<usize>()
+    event_size(entry)
         + entry.event_group_id.as_deref().map_or(0, str::len)
         + entry.deduplication_id.as_deref().map_or(0, str::len)
 }

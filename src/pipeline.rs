@@ -253,18 +253,8 @@ impl<B: EventBus> Pipeline<B> {
         if !self.bus.ordered() {
             return prepared.calls().collect();
         }
-        let items = prepared
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(id, slot)| match &slot.state {
-                State::Pending(p) => Some(send::Item {
-                    id,
-                    entry: &p.entry,
-                    size: p.size,
-                }),
-                State::Done(_) => None,
-            })
+        let items = (0..prepared.slots.len())
+            .filter_map(|id| send_item(&prepared.slots, id))
             .collect();
         send::sequential_calls(items, self.limits)
             .into_iter()
@@ -512,14 +502,7 @@ impl<B: EventBus> Pipeline<B> {
             let entries = |batch: Vec<usize>| -> send::Batch<'_> {
                 batch
                     .into_iter()
-                    .filter_map(|i| match &slots[i].state {
-                        State::Pending(p) => Some(send::Item {
-                            id: i,
-                            entry: &p.entry,
-                            size: p.size,
-                        }),
-                        State::Done(_) => None,
-                    })
+                    .filter_map(|i| send_item(slots, i))
                     .collect()
             };
             let batches = batches.into_iter().map(entries).collect();
@@ -541,6 +524,18 @@ impl<B: EventBus> Pipeline<B> {
                 Err(failure) => Outcome::Failed(Failure::Send(failure)),
             });
         }
+    }
+}
+
+/// Slot `id` as an entry for the send stage, when it is pending.
+fn send_item(slots: &[Slot], id: usize) -> Option<send::Item<'_>> {
+    match &slots[id].state {
+        State::Pending(p) => Some(send::Item {
+            id,
+            entry: &p.entry,
+            size: p.size,
+        }),
+        State::Done(_) => None,
     }
 }
 

@@ -13,18 +13,12 @@ use std::time::Duration;
 
 use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
 use serde_json::Value;
-use support::events::reported;
+use support::events::{reported, sample_event_files};
 use support::fakes::{FakeBus, Id};
 
 fn sample_events() -> Vec<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    sample_event_files().iter().map(|f| root.join(f)).collect()
 }
 
 fn record_ids(event: &Value) -> HashSet<Id> {

@@ -12,6 +12,7 @@ mod support;
 
 use std::process::Command;
 use std::time::Duration;
+use support::events::sample_event_files;
 
 use serde_json::{Value, json};
 use support::eventsv2::{BUS_ARN, Entry, EventsV2};
@@ -90,18 +91,6 @@ fn render(env: &[(&str, String)], event: &str) -> (Vec<(String, Vec<Entry>)>, Va
     (calls, response)
 }
 
-fn sample_events() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.ends_with(".json"))
-        .map(|name| format!("events/{name}"))
-        .collect();
-    files.sort();
-    files
-}
-
 fn sorted_failures(response: &Value) -> Vec<Value> {
     let mut f = response["batchItemFailures"].as_array().unwrap().clone();
     f.sort_by_key(|v| v.to_string());
@@ -114,7 +103,7 @@ async fn matches_render(group: &str) {
     env.push(("AWS_EVENTBRIDGE_EVENT_GROUP", group.into()));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let function = Function::start_with_env(&pairs);
-    for event in sample_events() {
+    for event in sample_event_files() {
         server.clear_calls();
         let response = function.invoke(Data::File(&event)).unwrap();
         let sent: Vec<(String, Vec<Entry>)> = server

@@ -11,6 +11,7 @@ mod support;
 
 use std::process::Command;
 use std::time::Duration;
+use support::events::sample_event_files;
 
 use serde_json::{Value, json};
 use support::recorder::{Call, Recorder};
@@ -81,18 +82,6 @@ fn render(env: &[(&str, &str)], event: &str, trace: Option<&str>) -> (Vec<Call>,
     (calls, response, stderr)
 }
 
-fn sample_events() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.ends_with(".json"))
-        .map(|name| format!("events/{name}"))
-        .collect();
-    files.sort();
-    files
-}
-
 async fn check(extra: &[(&str, &str)]) {
     let recorder = Recorder::start(Duration::ZERO).await;
     let endpoint = recorder.endpoint.clone();
@@ -120,7 +109,7 @@ async fn check(extra: &[(&str, &str)]) {
     }
     let function = Function::start_with_env(&env);
     let mut objects = 0;
-    for event in sample_events() {
+    for event in sample_event_files() {
         let response = function.invoke(Data::File(&event)).unwrap();
         let sent = recorder.take();
         let trace = sent.iter().find_map(|call| match call {

@@ -68,6 +68,48 @@ pub(crate) struct SendReport {
     pub(crate) deduplicated: usize,
 }
 
+impl SendReport {
+    /// Counts a call that was made, and each of its entries as sent once more.
+    fn count(&mut self, call: &mut Call<'_>) {
+        self.calls += 1;
+        self.retries += usize::from(call.resend);
+        self.bytes_sent += call.entries.iter().map(|e| e.item.size).sum::<usize>();
+        for entry in &mut call.entries {
+            entry.sent += 1;
+        }
+    }
+
+    /// Counts a throttled call, and tells `limit` what the call started in `round` said.
+    fn signal(&mut self, limit: Option<&AdaptiveLimit>, round: u64, signal: Signal) {
+        if signal == Signal::Throttled {
+            self.throttled_calls += 1;
+        }
+        if let Some(limit) = limit {
+            limit.record(round, signal);
+        }
+    }
+}
+
+impl<'a> Entry<'a> {
+    /// An entry not yet sent.
+    fn new(item: Item<'a>) -> Self {
+        Self {
+            item,
+            sent: 0,
+            last: None,
+        }
+    }
+
+    /// What becomes of it when the deadline leaves no time for its next send.
+    fn deadline(self) -> (usize, Delivery) {
+        let failure = CallFailure::Deadline {
+            attempts: self.sent,
+            last: self.last.map(Box::new),
+        };
+        (self.item.id, Err(failure))
+    }
+}
+
 /// One entry to send: the caller's item number, the entry, and its size as the bus counts it
 /// (computed once, when the entry was planned).
 #[derive(Debug, Clone, Copy)]
@@ -137,14 +179,7 @@ pub(crate) async fn send_all<B: EventBus>(
             .into_iter()
             .filter(|batch| !batch.is_empty())
             .map(|batch| Call {
-                entries: batch
-                    .into_iter()
-                    .map(|item| Entry {
-                        item,
-                        sent: 0,
-                        last: None,
-                    })
-                    .collect(),
+                entries: batch.into_iter().map(Entry::new).collect(),
                 resend: false,
             })
             .collect(),
@@ -279,21 +314,11 @@ impl<'b, 'a, B: EventBus> Scheduler<'b, 'a, B> {
 
     fn finish(&mut self, (mut call, round, result): Done<'a, B::Error>) {
         let Some(result) = result else {
-            for entry in call.entries {
-                let failure = CallFailure::Deadline {
-                    attempts: entry.sent,
-                    last: entry.last.map(Box::new),
-                };
-                self.report.deliveries.push((entry.item.id, Err(failure)));
-            }
+            let failed = call.entries.into_iter().map(Entry::deadline);
+            self.report.deliveries.extend(failed);
             return;
         };
-        self.report.calls += 1;
-        self.report.retries += usize::from(call.resend);
-        self.report.bytes_sent += call.entries.iter().map(|e| e.item.size).sum::<usize>();
-        for entry in &mut call.entries {
-            entry.sent += 1;
-        }
+        self.report.count(&mut call);
         let signal = match result {
             Ok(Ok(statuses)) => self.read_statuses(call.entries, &statuses),
             Ok(Err(error)) => self.call_failed(call, error),
@@ -304,12 +329,7 @@ impl<'b, 'a, B: EventBus> Scheduler<'b, 'a, B> {
                 Signal::Neutral
             }
         };
-        if signal == Signal::Throttled {
-            self.report.throttled_calls += 1;
-        }
-        if let Some(limit) = self.limit {
-            limit.record(round, signal);
-        }
+        self.report.signal(self.limit, round, signal);
     }
 
     /// A call that failed as a whole: split when too large, retried when retryable, else final.

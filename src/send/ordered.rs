@@ -161,11 +161,7 @@ fn groups(mut items: Vec<Item<'_>>, now: Instant) -> Vec<Group<'_>> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     items.sort_by_key(|item| item.id);
     for item in items {
-        let entry = Entry {
-            item,
-            sent: 0,
-            last: None,
-        };
+        let entry = Entry::new(item);
         let slot = match item.entry.event_group_id.as_deref() {
             Some(id) => *index.entry(id).or_insert_with(|| {
                 groups.push(Group {
@@ -248,27 +244,18 @@ impl<'a, B: EventBus> Ordered<'_, 'a, B> {
             .flatten()
     }
 
-    fn finish(&mut self, (call, round, result): super::Done<'a, B::Error>, members: &[usize]) {
+    fn finish(&mut self, (mut call, round, result): super::Done<'a, B::Error>, members: &[usize]) {
         let Some(result) = result else {
             // No time left for the call: its entries fail, and so does the rest of their
             // groups when their turn comes (no call can start any more).
             for (entry, &g) in call.entries.into_iter().zip(members) {
-                let failure = CallFailure::Deadline {
-                    attempts: entry.sent,
-                    last: entry.last.map(Box::new),
-                };
-                self.report.deliveries.push((entry.item.id, Err(failure)));
+                self.report.deliveries.push(entry.deadline());
                 self.groups[g].busy = false;
             }
             return;
         };
-        self.report.calls += 1;
-        self.report.retries += usize::from(call.resend);
-        self.report.bytes_sent += call.entries.iter().map(|e| e.item.size).sum::<usize>();
-        let mut entries = call.entries;
-        for entry in &mut entries {
-            entry.sent += 1;
-        }
+        self.report.count(&mut call);
+        let entries = call.entries;
         let signal = match result {
             Ok(Ok(statuses)) => self.read_statuses(entries, members, &statuses),
             Ok(Err(error)) => self.call_failed(entries, members, error),
@@ -282,12 +269,7 @@ impl<'a, B: EventBus> Ordered<'_, 'a, B> {
         for &g in members {
             self.groups[g].busy = false;
         }
-        if signal == Signal::Throttled {
-            self.report.throttled_calls += 1;
-        }
-        if let Some(limit) = self.limit {
-            limit.record(round, signal);
-        }
+        self.report.signal(self.limit, round, signal);
     }
 
     fn call_failed(

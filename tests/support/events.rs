@@ -4,6 +4,25 @@ use base64::Engine as _;
 use kafka_eventbridge_lambda::KafkaEvent;
 use serde_json::{Map, Value, json};
 
+/// The sample events of `events/`, as paths relative to the crate root (`events/<name>.json`),
+/// sorted.
+pub fn sample_event_files() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("the events folder")
+        .map(|e| {
+            e.expect("a folder entry")
+                .file_name()
+                .into_string()
+                .expect("a UTF-8 name")
+        })
+        .filter(|name| name.ends_with(".json"))
+        .map(|name| format!("events/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// `text` in base64, as the event carries keys and values.
 pub fn b64(text: impl AsRef<[u8]>) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)

@@ -74,6 +74,19 @@ pub struct Schedule {
     pub throttle_percent: u8,
 }
 
+impl Schedule {
+    /// No fault: every call is answered at once, every entry accepted.
+    pub fn accept_all() -> Self {
+        Self {
+            rng: fastrand::Rng::with_seed(1),
+            put_events: vec![],
+            put_object: vec![],
+            hang_for: Duration::from_secs(1),
+            throttle_percent: 0,
+        }
+    }
+}
+
 struct Shared {
     truth: Mutex<Truth>,
     schedule: Mutex<Schedule>,
