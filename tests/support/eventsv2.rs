@@ -143,6 +143,9 @@ impl EventsV2 {
 }
 
 async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration) -> Reply {
+    // The bus answers `latency` after the request arrives: the stub's own reading and
+    // bookkeeping are part of that time, as a real bus's are (not added to it).
+    let started = Instant::now();
     let path = req.uri().path().to_owned();
     let protocol = req
         .headers()
@@ -158,7 +161,6 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
         ));
     }
     let (bus_arn, entries, deduplication_type) = parse(&body);
-    let started = Instant::now();
     let groups: Vec<String> = {
         let mut g: Vec<String> = entries
             .iter()
@@ -181,7 +183,7 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
             s.max_group_inflight = s.max_group_inflight.max(n);
         }
     }
-    tokio::time::sleep(latency).await;
+    tokio::time::sleep_until((started + latency).into()).await;
     let mut s = state.lock().unwrap();
     s.calls_inflight -= 1;
     for g in &groups {
