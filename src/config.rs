@@ -10,13 +10,15 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::decode::{Decoders, PayloadFormat};
+use crate::decode::{Decoders, EsmRecordFormat, PayloadDecoder, PayloadFormat};
 use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
+use crate::registry::{AvroDecoder, ConfluentRegistry, Schemas};
 use crate::retry::CallPolicy;
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
@@ -39,10 +41,19 @@ pub const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
 pub const DETAIL_TYPES_FIELDREF: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
 /// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
 pub const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
-/// The converter of record keys: `string`, `json`, `bytes` or `auto`.
+/// The converter of record keys: `string`, `json`, `bytes`, `auto` or `avro`.
 pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
-/// The converter of record values: `string`, `json`, `bytes` or `auto`.
+/// The converter of record values: `string`, `json`, `bytes`, `auto` or `avro`.
 pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
+/// A Confluent-compatible schema registry, for the `avro` format and for Avro records of an
+/// event source mapping with `EventRecordFormat: SOURCE`.
+pub const SCHEMA_REGISTRY_URL: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
+/// `user:password` for the schema registry's HTTP basic auth (Confluent's
+/// `basic.auth.user.info`).
+pub const SCHEMA_REGISTRY_USER_INFO: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO";
+/// How records with the event source mapping's schema metadata are read: `auto`, `json` or
+/// `source`.
+pub const ESM_RECORD_FORMAT: &str = "AWS_EVENTBRIDGE_ESM_RECORD_FORMAT";
 /// The byte cap of one PutEvents call.
 pub const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
 /// The entry cap of one PutEvents call (at most the bus's own limit).
@@ -342,6 +353,10 @@ pub struct Config {
     pub(crate) key_format: PayloadFormat,
     /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
     pub(crate) value_format: PayloadFormat,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_*`: the schema registry, when set.
+    pub(crate) registry: Option<RegistryConfig>,
+    /// `AWS_EVENTBRIDGE_ESM_RECORD_FORMAT`.
+    pub(crate) esm_format: EsmRecordFormat,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
     pub(crate) batch_max_bytes: usize,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`, or the bus's own limit.
@@ -401,6 +416,17 @@ impl Config {
         let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
         let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
         let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
+        let registry = parse_registry(&get, key_format, value_format)?;
+        let esm_format = parse_choice(
+            ESM_RECORD_FORMAT,
+            get(ESM_RECORD_FORMAT),
+            EsmRecordFormat::Auto,
+            &[
+                ("auto", EsmRecordFormat::Auto),
+                ("json", EsmRecordFormat::Json),
+                ("source", EsmRecordFormat::Source),
+            ],
+        )?;
         let sending = parse_sending(&get)?;
         let (batch_max_entries, ordering) = parse_bus_kind_settings(&get, &bus)?;
         Ok(Self {
@@ -414,6 +440,8 @@ impl Config {
             time_mapper,
             key_format,
             value_format,
+            registry,
+            esm_format,
             batch_max_bytes: sending.batch_max_bytes,
             batch_max_entries,
             ordering,
@@ -482,7 +510,26 @@ impl Config {
 
     /// The decoders of the configured key and value formats.
     pub fn decoders(&self) -> Decoders {
-        Decoders::new(self.key_format, self.value_format)
+        let schemas = self.registry.as_ref().map(|registry| {
+            Arc::new(Schemas::new(ConfluentRegistry::new(
+                &registry.url,
+                registry.user_info.as_ref().map(|s| s.0.as_str()),
+            )))
+        });
+        let decoder = |format: PayloadFormat| -> Box<dyn PayloadDecoder> {
+            match (format, &schemas) {
+                (PayloadFormat::Avro, Some(schemas)) => {
+                    Box::new(AvroDecoder::new(Arc::clone(schemas)))
+                }
+                (format, _) => Box::new(format),
+            }
+        };
+        Decoders {
+            key: decoder(self.key_format),
+            value: decoder(self.value_format),
+            esm_format: self.esm_format,
+            schemas,
+        }
     }
 
     /// `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER` and its settings: the configured detail-type rule
@@ -550,6 +597,8 @@ impl Config {
             adaptive_concurrency = self.adaptive_concurrency,
             retries_max = self.retries_max,
             retries_delay_ms = u64::try_from(self.retries_delay.as_millis()).unwrap_or(u64::MAX),
+            schema_registry = self.registry.as_ref().map_or("-", |r| r.url.as_str()),
+            esm_record_format = ?self.esm_format,
             "Configuration loaded."
         );
         if let Some(offload) = &self.offload {
@@ -566,7 +615,7 @@ impl Config {
 }
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 33] = [
+pub const KNOWN_VARS: [&str; 36] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -579,6 +628,9 @@ pub const KNOWN_VARS: [&str; 33] = [
     TIME_MAPPER,
     KEY_FORMAT,
     VALUE_FORMAT,
+    SCHEMA_REGISTRY_URL,
+    SCHEMA_REGISTRY_USER_INFO,
+    ESM_RECORD_FORMAT,
     BATCH_MAX_BYTES,
     BATCH_MAX_ENTRIES,
     EVENT_GROUP,
@@ -1088,6 +1140,72 @@ fn parse_bucket(value: &str) -> Result<String, ConfigError> {
     Ok(bucket.to_owned())
 }
 
+/// A Confluent-compatible schema registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RegistryConfig {
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL`, without a trailing `/`.
+    pub(crate) url: String,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`.
+    pub(crate) user_info: Option<Secret>,
+}
+
+/// A secret setting: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+fn parse_registry(
+    get: &impl Fn(&str) -> Option<String>,
+    key_format: PayloadFormat,
+    value_format: PayloadFormat,
+) -> Result<Option<RegistryConfig>, ConfigError> {
+    let user_info = get(SCHEMA_REGISTRY_USER_INFO);
+    let Some(url) = get(SCHEMA_REGISTRY_URL) else {
+        if key_format == PayloadFormat::Avro || value_format == PayloadFormat::Avro {
+            return Err(ConfigError::Missing {
+                var: SCHEMA_REGISTRY_URL,
+                rule: "the avro key or value format reads schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
+            });
+        }
+        if user_info.is_some() {
+            return Err(ConfigError::Missing {
+                var: SCHEMA_REGISTRY_URL,
+                rule: "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO is set, so the registry's http:// or https:// URL must be set too",
+            });
+        }
+        return Ok(None);
+    };
+    let url = url.trim();
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace)) {
+        return Err(ConfigError::invalid(
+            SCHEMA_REGISTRY_URL,
+            url,
+            "must be an http:// or https:// URL of a Confluent-compatible schema registry",
+        ));
+    }
+    if let Some(info) = &user_info
+        && !info.contains(':')
+    {
+        return Err(ConfigError::Invalid {
+            var: SCHEMA_REGISTRY_USER_INFO,
+            value: "(hidden)".to_owned(),
+            rule: "must be user:password".to_owned(),
+        });
+    }
+    Ok(Some(RegistryConfig {
+        url: url.trim_end_matches('/').to_owned(),
+        user_info: user_info.map(Secret),
+    }))
+}
+
 fn parse_format(
     var: &'static str,
     value: Option<String>,
@@ -1098,6 +1216,7 @@ fn parse_format(
         ("json", PayloadFormat::Json),
         ("bytes", PayloadFormat::Bytes),
         ("auto", PayloadFormat::Auto),
+        ("avro", PayloadFormat::Avro),
     ];
     parse_choice(var, value, default, &choices)
 }
@@ -1454,6 +1573,78 @@ mod tests {
         assert_eq!(
             invalid_var(parse(&[(DETAIL_TYPES_MAPPER, "class")])),
             DETAIL_TYPES_MAPPER
+        );
+    }
+
+    #[test]
+    fn schema_registry_settings() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(
+            (c.registry.is_none(), c.esm_format),
+            (true, EsmRecordFormat::Auto)
+        );
+        assert!(c.decoders().schemas.is_none());
+        // The avro format needs a registry.
+        let err = parse(&[(VALUE_FORMAT, "avro")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: SCHEMA_REGISTRY_URL,
+                ..
+            }
+        ));
+        assert!(
+            err.to_string().contains("avro key or value format"),
+            "{err}"
+        );
+        let c = parse(&[
+            (KEY_FORMAT, "avro"),
+            (SCHEMA_REGISTRY_URL, " https://registry.example.com:8081/ "),
+            (SCHEMA_REGISTRY_USER_INFO, "svc:p@ss:word"),
+            (ESM_RECORD_FORMAT, "source"),
+        ])
+        .unwrap();
+        let registry = c.registry.clone().unwrap();
+        assert_eq!(registry.url, "https://registry.example.com:8081");
+        assert_eq!(registry.user_info.as_ref().unwrap().0, "svc:p@ss:word");
+        assert!(
+            !format!("{c:?}").contains("p@ss"),
+            "the password is never printed"
+        );
+        assert_eq!(
+            (c.key_format, c.esm_format),
+            (PayloadFormat::Avro, EsmRecordFormat::Source)
+        );
+        assert!(c.decoders().schemas.is_some());
+        for bad in [
+            "registry:8081",
+            "ftp://r",
+            "https://",
+            "http:///x",
+            "https://a b",
+        ] {
+            let r = parse(&[(SCHEMA_REGISTRY_URL, bad)]);
+            assert_eq!(invalid_var(r), SCHEMA_REGISTRY_URL, "{bad}");
+        }
+        let err = parse(&[
+            (SCHEMA_REGISTRY_URL, "http://r"),
+            (SCHEMA_REGISTRY_USER_INFO, "secret"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`=\"(hidden)\" is invalid: must be user:password"
+        );
+        assert!(matches!(
+            parse(&[(SCHEMA_REGISTRY_USER_INFO, "a:b")]).unwrap_err(),
+            ConfigError::Missing {
+                var: SCHEMA_REGISTRY_URL,
+                ..
+            }
+        ));
+        assert_eq!(
+            invalid_var(parse(&[(ESM_RECORD_FORMAT, "SOURCE")])),
+            ESM_RECORD_FORMAT
         );
     }
 

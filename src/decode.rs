@@ -18,16 +18,31 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::avro::AvroError;
+use crate::registry::{SchemaId, Schemas};
+
 /// `eventSource` of an Amazon MSK event source mapping.
 pub(crate) const EVENT_SOURCE_MSK: &str = "aws:kafka";
 /// `eventSource` of a self-managed Kafka event source mapping.
 pub(crate) const EVENT_SOURCE_SELF_MANAGED: &str = "SelfManagedKafka";
+/// The same, as older AWS documentation and some libraries' sample events spell it.
+pub(crate) const EVENT_SOURCE_SELF_MANAGED_ALIAS: &str = "aws:SelfManagedKafka";
+
+/// Base64 as the event source mapping writes it (standard alphabet, padded), read as leniently
+/// as the JDK and Python decoders: the unused bits of the last character may be non-zero (the
+/// AWS console's sample MSK event has such a key), and padding may be absent.
+const BASE64_LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// The event a Kafka event source mapping invokes the function with.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaEvent {
-    /// `aws:kafka` or `SelfManagedKafka`.
+    /// `aws:kafka` or `SelfManagedKafka` (also read as `aws:SelfManagedKafka`).
     #[serde(default)]
     pub event_source: Option<String>,
     /// The MSK cluster ARN (MSK only).
@@ -80,10 +95,12 @@ pub struct WireRecord {
     pub value: Option<Value>,
     /// `[{"name": [byte, …]}, …]`.
     pub headers: WireHeaders,
-    /// Present when the event source mapping's schema registry decoded the key.
-    pub key_schema_metadata: Option<IgnoredAny>,
-    /// Present when the event source mapping's schema registry decoded the value.
-    pub value_schema_metadata: Option<IgnoredAny>,
+    /// `{"dataFormat": "AVRO"|"PROTOBUF"|"JSON", "schemaId": "…"}`: present when the event
+    /// source mapping has a schema registry (the key was decoded to JSON, or, with
+    /// `EventRecordFormat: SOURCE`, left as the producer's bytes without the registry header).
+    pub key_schema_metadata: Option<Value>,
+    /// The same, for the value.
+    pub value_schema_metadata: Option<Value>,
 }
 
 /// Implements `Deserialize` for `$ty` through `deserialize_any`, with a visitor that expects
@@ -354,6 +371,12 @@ impl JsonText {
         &self.0
     }
 
+    /// Text that a renderer of this crate wrote as compact JSON within EventBridge's rules
+    /// (nesting at most [`MAX_JSON_DEPTH`], integers within 64 bits), so not checked again.
+    pub(crate) fn rendered(text: String) -> Self {
+        Self(text)
+    }
+
     /// The length of the text in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -417,6 +440,18 @@ pub enum DecodeError {
         /// The header's position.
         index: usize,
     },
+    /// The key or value is binary, and the configured format reads text.
+    #[error(
+        "{field} is not valid UTF-8, so format {format} cannot read it; for binary data set {variable} to bytes (base64) or auto"
+    )]
+    NotText {
+        /// `key` or `value`.
+        field: &'static str,
+        /// The configured format.
+        format: &'static str,
+        /// The variable that sets it.
+        variable: &'static str,
+    },
     /// The key or value does not convert with the configured format.
     #[error("{field} {source}")]
     Payload {
@@ -443,6 +478,32 @@ pub enum PayloadError {
     /// JSON with an integer EventBridge does not accept.
     #[error("is JSON with an integer outside EventBridge's 64-bit range")]
     IntegerRange,
+    /// The bytes do not carry the framing the format expects (format `avro`).
+    #[error("is not Confluent-framed Avro: it {0}")]
+    Framing(String),
+    /// The schema the bytes name could not be fetched or used.
+    #[error("names {id}, which is not available: {reason}")]
+    SchemaUnavailable {
+        /// The schema.
+        id: SchemaId,
+        /// Why it is not available (the registry's error).
+        reason: String,
+    },
+    /// The bytes are not an Avro datum of the schema they name.
+    #[error("({id}) {source}")]
+    Avro {
+        /// The schema.
+        id: SchemaId,
+        /// What is wrong.
+        #[source]
+        source: AvroError,
+    },
+    /// Registry-encoded data, and no registry is configured.
+    #[error("is {0} data and needs a schema registry: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL")]
+    NoRegistry(&'static str),
+    /// Registry-encoded data of a kind this function does not decode yet.
+    #[error("is {0}, which this function does not decode yet")]
+    Unsupported(String),
 }
 
 /// The deepest JSON nesting accepted in a key or value. PutEvents processes a detail nested up to
@@ -457,7 +518,18 @@ pub const MAX_JSON_DEPTH: usize = 1_099;
 pub trait PayloadDecoder: fmt::Debug + Send + Sync {
     /// Converts `bytes` (already base64-decoded) to JSON text.
     fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError>;
+
+    /// The registry schema that bytes starting with `prefix` (their first
+    /// [`SCHEMA_ID_PREFIX_LEN`] bytes, or all of them when shorter) need, for a decoder that
+    /// reads registry-framed data: the schema is fetched before the records are decoded.
+    fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
+        let _ = prefix;
+        None
+    }
 }
+
+/// How many leading bytes of a payload [`PayloadDecoder::schema_id`] sees.
+pub const SCHEMA_ID_PREFIX_LEN: usize = 6;
 
 /// The built-in key and value formats, after the Kafka Connect converters users know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -470,6 +542,9 @@ pub enum PayloadFormat {
     Bytes,
     /// JSON if it parses, else a string if UTF-8, else base64.
     Auto,
+    /// Confluent-framed Avro, decoded with the schema registry's schema
+    /// ([`AvroDecoder`](crate::AvroDecoder)); without a registry, every record fails.
+    Avro,
 }
 
 impl PayloadFormat {
@@ -479,8 +554,22 @@ impl PayloadFormat {
             Self::Json => "json",
             Self::Bytes => "bytes",
             Self::Auto => "auto",
+            Self::Avro => "avro",
         }
     }
+}
+
+/// How records that carry the event source mapping's schema metadata (`keySchemaMetadata`,
+/// `valueSchemaMetadata`) are read: its `EventRecordFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EsmRecordFormat {
+    /// JSON when the bytes are JSON (`EventRecordFormat: JSON`), else by the metadata.
+    Auto,
+    /// Always JSON (`EventRecordFormat: JSON`).
+    Json,
+    /// Always by the metadata: the producer's bytes without the registry header
+    /// (`EventRecordFormat: SOURCE`), for payloads that could be read either way.
+    Source,
 }
 
 impl PayloadDecoder for PayloadFormat {
@@ -500,6 +589,7 @@ impl PayloadDecoder for PayloadFormat {
                 Ok(text) => Ok(json_string(&text)),
                 Err(e) => Ok(json_string(&BASE64.encode(e.as_bytes()))),
             },
+            Self::Avro => Err(PayloadError::NoRegistry("Avro")),
         }
     }
 }
@@ -588,23 +678,127 @@ fn compact(text: String) -> Result<JsonText, PayloadError> {
     }))
 }
 
-/// The key and value decoders of a pipeline.
+/// The key and value decoders of a pipeline, and the schema registry of registry-encoded
+/// data.
 #[derive(Debug)]
 pub struct Decoders {
     /// Converts keys.
     pub key: Box<dyn PayloadDecoder>,
     /// Converts values.
     pub value: Box<dyn PayloadDecoder>,
+    /// The schemas of registry-encoded keys and values, when a registry is configured.
+    pub schemas: Option<Arc<Schemas>>,
+    /// How records with the event source mapping's schema metadata are read.
+    pub esm_format: EsmRecordFormat,
 }
 
 impl Decoders {
-    /// Decoders for the built-in formats.
+    /// Decoders for the built-in formats, without a registry.
     pub fn new(key: PayloadFormat, value: PayloadFormat) -> Self {
         Self {
             key: Box::new(key),
             value: Box::new(value),
+            schemas: None,
+            esm_format: EsmRecordFormat::Auto,
         }
     }
+
+    /// The registry schemas the records of `event` need, read from the framing of their keys
+    /// and values (for a decoder that reads registry-framed data) and from the event source
+    /// mapping's schema metadata (Avro in `SOURCE` format); duplicates removed. Reads only the
+    /// first bytes of each payload.
+    pub fn schema_ids(&self, event: &KafkaEvent) -> Vec<SchemaId> {
+        let Records::Partitions(partitions) = &event.records else {
+            return Vec::new();
+        };
+        let mut ids = Vec::new();
+        for record in partitions.iter().flat_map(|p| &p.records) {
+            let payloads = [
+                (
+                    "key",
+                    &record.key,
+                    &record.key_schema_metadata,
+                    self.key.as_ref(),
+                ),
+                (
+                    "value",
+                    &record.value,
+                    &record.value_schema_metadata,
+                    self.value.as_ref(),
+                ),
+            ];
+            for (field, payload, metadata, decoder) in payloads {
+                let Some(Value::String(encoded)) = payload else {
+                    continue;
+                };
+                let id = match metadata {
+                    Some(metadata) => match schema_metadata(field, metadata) {
+                        Ok(EsmSchema::Avro(id)) if self.esm_format != EsmRecordFormat::Json => {
+                            Some(id)
+                        }
+                        _ => None,
+                    },
+                    None => {
+                        // 8 base64 characters are 6 bytes: the magic byte and the schema id.
+                        let head = &encoded.as_bytes()[..encoded.len().min(8)];
+                        BASE64_LENIENT
+                            .decode(head)
+                            .ok()
+                            .and_then(|prefix| decoder.schema_id(&prefix))
+                    }
+                };
+                ids.extend(id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+/// What the event source mapping's schema metadata of a payload says it is.
+#[derive(Debug, PartialEq, Eq)]
+enum EsmSchema {
+    /// JSON text (JSON Schema, or any format with `EventRecordFormat: JSON`).
+    Json,
+    /// Avro without the registry header, written with this schema.
+    Avro(SchemaId),
+    /// Registry-encoded data this function does not decode yet.
+    Unsupported(String),
+}
+
+/// Reads `{"dataFormat": …, "schemaId": …}`.
+fn schema_metadata(field: &'static str, metadata: &Value) -> Result<EsmSchema, DecodeError> {
+    let field = if field == "key" {
+        "keySchemaMetadata"
+    } else {
+        "valueSchemaMetadata"
+    };
+    let field = |name: &'static str| {
+        metadata
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| DecodeError::WrongType {
+                field,
+                expected: "an object with `dataFormat` and `schemaId` strings",
+                found: json_type(metadata),
+            })
+    };
+    let format = field("dataFormat")?;
+    Ok(match format.to_ascii_uppercase().as_str() {
+        "JSON" => EsmSchema::Json,
+        "AVRO" => {
+            let id = field("schemaId")?;
+            match id.parse::<u32>() {
+                Ok(id) => EsmSchema::Avro(SchemaId::Confluent(id)),
+                Err(_) => EsmSchema::Unsupported(format!(
+                    "Avro of the AWS Glue Schema Registry (schema version {id})"
+                )),
+            }
+        }
+        "PROTOBUF" => EsmSchema::Unsupported("Protobuf".to_owned()),
+        _ => EsmSchema::Unsupported(format!("data format {format:?}")),
+    })
 }
 
 /// A record as the report needs it: its identity, and its coordinates for logs.
@@ -632,6 +826,7 @@ pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decode
     if let Some(source) = &event.event_source
         && source != EVENT_SOURCE_MSK
         && source != EVENT_SOURCE_SELF_MANAGED
+        && source != EVENT_SOURCE_SELF_MANAGED_ALIAS
     {
         return Err(EventError::UnsupportedSource(source.clone()));
     }
@@ -726,18 +921,20 @@ fn decode_record(
     };
     let timestamp = timestamp.filter(|_| timestamp_type != TimestampType::NoTimestampType);
     let headers = decode_headers(record.headers)?;
-    let key_decoder = if record.key_schema_metadata.is_some() {
-        &PayloadFormat::Json
-    } else {
-        decoders.key.as_ref()
-    };
-    let value_decoder = if record.value_schema_metadata.is_some() {
-        &PayloadFormat::Json
-    } else {
-        decoders.value.as_ref()
-    };
-    let key = decode_payload("key", record.key, key_decoder)?;
-    let value = decode_payload("value", record.value, value_decoder)?;
+    let key = decode_payload(
+        "key",
+        record.key,
+        record.key_schema_metadata.as_ref(),
+        decoders.key.as_ref(),
+        decoders,
+    )?;
+    let value = decode_payload(
+        "value",
+        record.value,
+        record.value_schema_metadata.as_ref(),
+        decoders.value.as_ref(),
+        decoders,
+    )?;
     Ok(DecodedRecord {
         topic,
         partition,
@@ -750,23 +947,66 @@ fn decode_record(
     })
 }
 
+/// Decodes a key or value: with the configured `decoder`, or, when the event source mapping's
+/// schema registry left its `metadata`, as that says.
 fn decode_payload(
     field: &'static str,
     raw: Option<Value>,
+    metadata: Option<&Value>,
     decoder: &dyn PayloadDecoder,
+    decoders: &Decoders,
 ) -> Result<Option<JsonText>, DecodeError> {
     let encoded = match raw {
         None => return Ok(None),
         Some(Value::String(s)) => s,
         Some(other) => return Err(wrong_type(field, "a base64 string", &other)),
     };
-    let bytes = BASE64
+    let bytes = BASE64_LENIENT
         .decode(encoded.as_bytes())
         .map_err(|source| DecodeError::Base64 { field, source })?;
-    decoder
-        .decode(bytes)
-        .map(Some)
-        .map_err(|source| DecodeError::Payload { field, source })
+    let decoded = match metadata {
+        None => decoder.decode(bytes),
+        Some(metadata) => by_metadata(field, bytes, metadata, decoders)?,
+    };
+    decoded.map(Some).map_err(|source| match source {
+        PayloadError::Utf8(format) => DecodeError::NotText {
+            field,
+            format,
+            variable: if field == "key" {
+                crate::config::KEY_FORMAT
+            } else {
+                crate::config::VALUE_FORMAT
+            },
+        },
+        source => DecodeError::Payload { field, source },
+    })
+}
+
+/// Reads a payload that carries the event source mapping's schema metadata: JSON as the
+/// mapping delivered it (`EventRecordFormat: JSON`), or the producer's bytes (`SOURCE`) decoded
+/// with the schema the metadata names. A malformed metadata object is a record error.
+fn by_metadata(
+    field: &'static str,
+    bytes: Vec<u8>,
+    metadata: &Value,
+    decoders: &Decoders,
+) -> Result<Result<JsonText, PayloadError>, DecodeError> {
+    let is_json = |bytes: &[u8]| {
+        std::str::from_utf8(bytes).is_ok_and(|t| serde_json::from_str::<IgnoredAny>(t).is_ok())
+    };
+    match decoders.esm_format {
+        EsmRecordFormat::Json => return Ok(PayloadFormat::Json.decode(bytes)),
+        EsmRecordFormat::Auto if is_json(&bytes) => return Ok(PayloadFormat::Json.decode(bytes)),
+        EsmRecordFormat::Auto | EsmRecordFormat::Source => {}
+    }
+    Ok(match schema_metadata(field, metadata)? {
+        EsmSchema::Json => PayloadFormat::Json.decode(bytes),
+        EsmSchema::Avro(id) => match &decoders.schemas {
+            Some(schemas) => schemas.decode(id, &bytes),
+            None => Err(PayloadError::NoRegistry("Avro")),
+        },
+        EsmSchema::Unsupported(what) => Err(PayloadError::Unsupported(what)),
+    })
 }
 
 fn decode_headers(raw: WireHeaders) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
@@ -783,18 +1023,21 @@ fn decode_headers(raw: WireHeaders) -> Result<Vec<(String, Vec<u8>)>, DecodeErro
 }
 
 fn wrong_type(field: &'static str, expected: &'static str, found: &Value) -> DecodeError {
-    let found = match found {
+    DecodeError::WrongType {
+        field,
+        expected,
+        found: json_type(found),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    };
-    DecodeError::WrongType {
-        field,
-        expected,
-        found,
     }
 }
 
@@ -1085,8 +1328,15 @@ mod tests {
         );
         assert_eq!(
             err(base(serde_json::json!({"key": b64(&[0xff])}))),
-            "key is not valid UTF-8 (format string)"
+            "key is not valid UTF-8, so format string cannot read it; for binary data set AWS_EVENTBRIDGE_KEY_FORMAT to bytes (base64) or auto"
         );
+        // Read as the JDK and Python decoders do: non-zero unused bits, no padding.
+        let ok = |rec: serde_json::Value| one(rec).result.unwrap();
+        let lenient = ok(base(
+            serde_json::json!({"key": "a2V5ZR==", "value": "eyJhIjoxfQ"}),
+        ));
+        assert_eq!(lenient.key.unwrap().as_str(), r#""keye""#);
+        assert_eq!(lenient.value.unwrap().as_str(), r#"{"a":1}"#);
         assert_eq!(
             err(base(serde_json::json!({"headers": [{"h": [256]}]}))),
             "header #0 is not a name with an array of bytes in -128..=255"
@@ -1156,14 +1406,10 @@ mod tests {
                 index: 1
             }
         );
-        assert!(
-            decode_event(
-                event(r#"{"eventSource":"SelfManagedKafka","records":{}}"#),
-                &d
-            )
-            .unwrap()
-            .is_empty()
-        );
+        for source in ["SelfManagedKafka", "aws:SelfManagedKafka", "aws:kafka"] {
+            let json = format!(r#"{{"eventSource":"{source}","records":{{}}}}"#);
+            assert!(decode_event(event(&json), &d).unwrap().is_empty());
+        }
     }
 
     #[test]

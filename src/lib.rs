@@ -21,6 +21,7 @@
 //! # let _ = pipeline; Ok(()) }
 //! ```
 
+mod avro;
 pub mod aws;
 mod batch;
 mod bus;
@@ -35,6 +36,7 @@ mod metrics;
 mod offload;
 mod path;
 mod pipeline;
+mod registry;
 mod render;
 mod report;
 mod retry;
@@ -42,13 +44,14 @@ mod s3;
 mod send;
 mod store;
 
+pub use avro::{AvroError, AvroSchema};
 pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};
 pub use concurrency::AdaptiveLimit;
 pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
 pub use decode::{
-    DecodeError, Decoded, DecodedRecord, Decoders, EventError, JsonText, KafkaEvent,
-    MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
-    TimestampType, decode_event,
+    DecodeError, Decoded, DecodedRecord, Decoders, EsmRecordFormat, EventError, JsonText,
+    KafkaEvent, MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
+    SCHEMA_ID_PREFIX_LEN, TimestampType, decode_event,
 };
 pub use error::{CallFailure, ErrorChain};
 pub use eventbridge::{
@@ -67,6 +70,9 @@ pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
+pub use registry::{
+    AvroDecoder, ConfluentRegistry, RegistryError, SchemaId, SchemaSource, Schemas,
+};
 pub use render::Rendering;
 pub use report::{
     BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,

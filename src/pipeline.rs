@@ -312,8 +312,27 @@ impl<B: EventBus> Pipeline<B> {
         deadline: Instant,
         trace_header: Option<&str>,
     ) -> Result<Invocation, EventError> {
+        self.fetch_schemas(&event, deadline).await;
         let prepared = self.prepare_traced(event, trace_header)?;
         Ok(self.deliver(prepared, deadline).await)
+    }
+
+    /// Fetches the registry schemas that the records of `event` need and the cache lacks,
+    /// within `deadline`, so that [`prepare`](Self::prepare) finds them. A schema that cannot
+    /// be fetched fails only the records that need it (in `prepare`). Without a registry, or
+    /// when every schema is cached, no call is made.
+    pub async fn fetch_schemas(&self, event: &KafkaEvent, deadline: Instant) {
+        let Some(schemas) = &self.decoders.schemas else {
+            return;
+        };
+        let ids = self.decoders.schema_ids(event);
+        if !ids.is_empty() {
+            let caller = Caller::new(self.policy, deadline);
+            let fetched = schemas.resolve(ids, &caller).await;
+            if fetched > 0 {
+                tracing::debug!(fetched, "Schemas fetched from the registry.");
+            }
+        }
     }
 
     /// Decodes, maps, plans the offloading and the calls of one event. Pure: no I/O, and

@@ -77,11 +77,16 @@ error("offset-fractional.json", event(rec(offset=1.5)), "has no integer `offset`
 # Per-record failures: only the bad record is reported, the others are delivered.
 fails("invalid-base64-value.json", event(rec(1), rec(2, value="!!not base64!!")), [["t-0", 2]], "`value` is not valid base64")
 fails("invalid-base64-key.json", event(rec(1, key="%%%"), rec(2)), [["t-0", 1]], "`key` is not valid base64")
+# Read as the JDK and Python decoders read it: non-zero unused bits in the last character ("a2V5"
+# is "key"; "a2V5Z" ... "a2V5ZQ==" vs "a2V5ZR==" carries one), and missing padding.
+ok("base64-trailing-bits.json", event(rec(1, key="a2V5ZR==", value="eyJhIjoxfR==")))
+ok("base64-unpadded.json", event(rec(1, key="a2V5ZQ", value="eyJhIjoxfQ")))
+ok("event-source-aws-self-managed.json", event(rec(1), source="aws:SelfManagedKafka"))
 fails("base64-with-newlines.json", event(rec(1, value="eyJh\nIjoxfQ==")), [["t-0", 1]], "`value` is not valid base64")
 fails("value-is-a-number.json", event(rec(1, value=42), rec(2)), [["t-0", 1]], "field `value` is a number")
 fails("key-is-an-object.json", event(rec(1, key={"k": 1})), [["t-0", 1]], "field `key` is an object")
-fails("invalid-utf8-key-string-format.json", event(rec(1, key=b64(b"\xff\xfe")), rec(2)), [["t-0", 1]], "key is not valid UTF-8 (format string)")
-fails("invalid-utf8-value-json-format.json", event(rec(1, value=b64(b'"\xc3\x28"'))), [["t-0", 1]], "value is not valid UTF-8 (format json)")
+fails("invalid-utf8-key-string-format.json", event(rec(1, key=b64(b"\xff\xfe")), rec(2)), [["t-0", 1]], "key is not valid UTF-8, so format string cannot read it; for binary data set AWS_EVENTBRIDGE_KEY_FORMAT to bytes (base64) or auto")
+fails("invalid-utf8-value-json-format.json", event(rec(1, value=b64(b'"\xc3\x28"'))), [["t-0", 1]], "value is not valid UTF-8, so format json cannot read it; for binary data set AWS_EVENTBRIDGE_VALUE_FORMAT to bytes (base64) or auto")
 fails("invalid-json-value.json", event(rec(1), rec(2, value=b64('{"a":1,')), rec(3)), [["t-0", 2]], "value is not valid JSON")
 fails("empty-value-json-format.json", event(rec(1, value="")), [["t-0", 1]], "value is not valid JSON")
 fails("json-with-bom.json", event(rec(1, value=b64("\ufeff{}"))), [["t-0", 1]], "value is not valid JSON")

@@ -18,6 +18,7 @@ pub mod faults;
 pub mod http;
 pub mod quota;
 pub mod recorder;
+pub mod registry;
 pub mod runtime_api;
 
 use std::net::{TcpListener, TcpStream};

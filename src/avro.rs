@@ -1,0 +1,378 @@
+//! Avro values as JSON, and the framing that schema-registry serializers put in front of them.
+//! Pure: no I/O; the schemas come from [`crate::registry`].
+//!
+//! Rendering (what a reader of the event sees; Avro's own JSON encoding wraps unions and
+//! writes bytes as ISO-8859-1 strings, which reads badly):
+//! - records → objects, fields in schema order; arrays → arrays; maps → objects, keys sorted
+//!   (the Avro reader does not keep the writer's order, so sorting keeps events stable);
+//! - unions → the chosen branch's value, unwrapped; enums → the symbol;
+//! - `bytes` and `fixed` → base64 strings, as the connector writes bytes;
+//! - `decimal` / `big-decimal` → a JSON string of the decimal number (`"12.34"`; the
+//!   connector's `JsonConverter` writes base64 of the unscaled bytes, `"BNI="`, which no rule
+//!   or reader can use, and a JSON number would lose precision in most readers);
+//! - `date` → ISO date (`"2024-01-01"`); `timestamp-*` and `local-timestamp-*` → epoch
+//!   milliseconds (micro- and nanoseconds floored, as the connector's Timestamp is in ms);
+//!   `time-millis` / `time-micros` → milliseconds since midnight (the connector's Time);
+//! - `uuid` → its string; `duration` → `{"months":…,"days":…,"millis":…}`;
+//! - `float` / `double` not finite → the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (JSON has
+//!   no such numbers; this is what proto3's JSON mapping does too).
+
+use std::io::Write as _;
+
+use apache_avro::Schema;
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::{Name, NamesRef, ResolvedSchema};
+use apache_avro::types::Value;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use num_bigint::BigInt;
+
+use crate::decode::{JsonText, MAX_JSON_DEPTH};
+
+/// The first byte of a Confluent-framed payload (Confluent Schema Registry wire format:
+/// magic byte 0, then the schema id as a 4-byte big-endian integer, then the data).
+pub(crate) const CONFLUENT_MAGIC: u8 = 0;
+/// The length of the Confluent header: the magic byte and the 4-byte schema id.
+pub(crate) const CONFLUENT_HEADER_LEN: usize = 5;
+
+/// The most one string, bytes value or collection of a datum may allocate. A record cannot
+/// carry more than the 6 MB of a synchronous invocation's payload (Lambda quotas,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>); the bound keeps a
+/// hostile length prefix from allocating the Avro reader's default of 512 MiB.
+pub(crate) const MAX_ALLOCATION_BYTES: usize = 32 * 1024 * 1024;
+
+/// Datums of a recursive schema up to this long are decoded on the calling thread: they
+/// cannot nest deeper than this, which any stack holds.
+pub(crate) const INLINE_RECURSIVE_BYTES: usize = 16;
+/// The longest datum of a recursive schema that is decoded (the reader's recursion costs
+/// several KiB of stack per level in an unoptimised build).
+pub(crate) const MAX_RECURSIVE_BYTES: usize = 4 * 1024;
+/// The stack of the thread that decodes a longer one: room for [`MAX_RECURSIVE_BYTES`] levels
+/// of the reader's, the renderer's and the drop's recursion (reserved, committed as used).
+pub(crate) const DEEP_STACK_BYTES: usize = 512 * 1024 * 1024;
+
+/// Whether a named type in `schema` contains itself: a reference to a record that encloses
+/// it (`within`, the records being walked), directly or through other references.
+fn recursive<'s>(schema: &'s Schema, names: &NamesRef<'s>, within: &mut Vec<&'s Name>) -> bool {
+    match schema {
+        Schema::Ref { name } => {
+            within.contains(&name)
+                || names
+                    .get(name)
+                    .is_some_and(|defined| recursive(defined, names, within))
+        }
+        Schema::Array(a) => recursive(&a.items, names, within),
+        Schema::Map(m) => recursive(&m.types, names, within),
+        Schema::Union(u) => u.variants().iter().any(|v| recursive(v, names, within)),
+        Schema::Record(r) => {
+            within.push(&r.name);
+            let found = r.fields.iter().any(|f| recursive(&f.schema, names, within));
+            within.pop();
+            found
+        }
+        _ => false,
+    }
+}
+
+/// A parsed writer schema, with its reader and the named types it defines (for its
+/// references).
+///
+/// The schema is leaked once, so that the reader (which borrows it) is built once rather than
+/// per record: schemas are cached for the life of the execution environment and never evicted
+/// ([`Schemas`](crate::Schemas)), so this costs what the cache costs anyway.
+pub struct AvroSchema {
+    schema: &'static Schema,
+    /// Whether a named type of the schema contains itself (so a datum may nest as deep as it
+    /// is long).
+    recursive: bool,
+    reader: GenericDatumReader<'static>,
+    names: NamesRef<'static>,
+}
+
+impl std::fmt::Debug for AvroSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroSchema")
+            .field("schema", &self.schema.canonical_form())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an Avro schema or datum could not be used. The messages never quote the data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AvroError {
+    /// The registry's schema text is not an Avro schema.
+    #[error("is not a valid Avro schema: {0}")]
+    Schema(String),
+    /// The bytes are not a datum of the schema.
+    #[error("is not a valid Avro datum of this schema")]
+    Datum,
+    /// The datum ends before the bytes do.
+    #[error("has {0} bytes after the Avro datum (written with another schema?)")]
+    Trailing(usize),
+    /// The value nests deeper than EventBridge accepts (a recursive schema).
+    #[error("nests deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+    /// A datum of a recursive schema, too long to decode safely.
+    #[error(
+        "is a {0}-byte datum of a recursive schema, over the {MAX_RECURSIVE_BYTES} bytes decoded safely"
+    )]
+    TooLongRecursive(usize),
+    /// The value does not match its schema (a decoder bug, or a reference left unresolved).
+    #[error("has a value that does not match its schema")]
+    Mismatch,
+}
+
+impl AvroSchema {
+    /// Parses the schema text a registry returned.
+    pub fn parse(text: &str) -> Result<Self, AvroError> {
+        // The first schema sets the Avro reader's allocation bound for the process.
+        apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
+        let invalid = |e: apache_avro::Error| AvroError::Schema(e.to_string());
+        let schema = Schema::parse_str(text).map_err(invalid)?;
+        // Checked before leaking: a schema whose references do not resolve is not kept.
+        ResolvedSchema::try_from(&schema).map_err(invalid)?;
+        let schema: &'static Schema = Box::leak(Box::new(schema));
+        let names = ResolvedSchema::try_from(schema)
+            .map_err(invalid)?
+            .get_names()
+            .clone();
+        let reader = GenericDatumReader::builder(schema)
+            .build()
+            .map_err(invalid)?;
+        Ok(Self {
+            schema,
+            recursive: recursive(schema, &names, &mut Vec::new()),
+            reader,
+            names,
+        })
+    }
+
+    /// Decodes one datum (the payload without any framing) and renders it as compact JSON.
+    ///
+    /// The Avro reader recurses once per level of nesting, and a datum of a recursive schema
+    /// (a record that contains itself) can nest about as deep as it has bytes: such a datum
+    /// longer than
+    /// [`INLINE_RECURSIVE_BYTES`] is decoded on a thread of its own with a
+    /// [`DEEP_STACK_BYTES`] stack, and one longer than [`MAX_RECURSIVE_BYTES`] is refused, so
+    /// that no input can overflow the stack.
+    pub fn to_json(&self, bytes: &[u8]) -> Result<JsonText, AvroError> {
+        if !self.recursive || bytes.len() <= INLINE_RECURSIVE_BYTES {
+            return self.decode(bytes);
+        }
+        if bytes.len() > MAX_RECURSIVE_BYTES {
+            return Err(AvroError::TooLongRecursive(bytes.len()));
+        }
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("avro-deep".into())
+                .stack_size(DEEP_STACK_BYTES)
+                .spawn_scoped(scope, || self.decode(bytes))
+                .map_err(|_| AvroError::TooLongRecursive(bytes.len()))?
+                .join()
+                .unwrap_or(Err(AvroError::Datum))
+        })
+    }
+
+    fn decode(&self, mut bytes: &[u8]) -> Result<JsonText, AvroError> {
+        let len = bytes.len();
+        let value = self
+            .reader
+            .read_value(&mut bytes)
+            .map_err(|_| AvroError::Datum)?;
+        if !bytes.is_empty() {
+            return Err(AvroError::Trailing(bytes.len()));
+        }
+        let mut out = Vec::with_capacity(len.max(64) * 2);
+        Render { names: &self.names }.value(&value, self.schema, &mut out, 0)?;
+        Ok(JsonText::rendered(String::from_utf8(out).expect(
+            "the renderer writes ASCII and serde_json's UTF-8 strings",
+        )))
+    }
+}
+
+/// The schema id and payload of Confluent-framed bytes, or `None` when the bytes do not start
+/// with the Confluent header.
+pub(crate) fn confluent_frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    match bytes {
+        [CONFLUENT_MAGIC, a, b, c, d, payload @ ..] => {
+            Some((u32::from_be_bytes([*a, *b, *c, *d]), payload))
+        }
+        _ => None,
+    }
+}
+
+struct Render<'a> {
+    names: &'a NamesRef<'static>,
+}
+
+impl Render<'_> {
+    /// Writes `value` (of `schema`), nested `depth` containers deep, as compact JSON.
+    fn value(
+        &self,
+        value: &Value,
+        schema: &Schema,
+        out: &mut Vec<u8>,
+        depth: usize,
+    ) -> Result<(), AvroError> {
+        let schema = self.resolve(schema)?;
+        let inner = depth + 1;
+        if inner > MAX_JSON_DEPTH
+            && matches!(value, Value::Array(_) | Value::Map(_) | Value::Record(_))
+        {
+            return Err(AvroError::TooDeep);
+        }
+        match (value, schema) {
+            (Value::Null, _) => out.extend_from_slice(b"null"),
+            (Value::Boolean(b), _) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            (Value::Date(n), _) => write_string(out, &iso_date(i64::from(*n))),
+            (Value::Int(n) | Value::TimeMillis(n), _) => write_display(out, n),
+            (Value::Long(n), _) => write_display(out, n),
+            (Value::Float(f), _) => write_float(out, f64::from(*f)),
+            (Value::Double(f), _) => write_float(out, *f),
+            (Value::Bytes(b) | Value::Fixed(_, b), _) => write_string(out, &BASE64.encode(b)),
+            (Value::String(s), _) => write_string(out, s),
+            (Value::Enum(_, symbol), _) => write_string(out, symbol),
+            (Value::Union(index, inner_value), Schema::Union(union)) => {
+                let branch = usize::try_from(*index)
+                    .ok()
+                    .and_then(|i| union.variants().get(i))
+                    .ok_or(AvroError::Mismatch)?;
+                self.value(inner_value, branch, out, depth)?;
+            }
+            (Value::Array(items), Schema::Array(array)) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.value(item, &array.items, out, inner)?;
+                }
+                out.push(b']');
+            }
+            (Value::Map(map), Schema::Map(schema)) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                out.push(b'{');
+                for (i, (key, item)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(out, key);
+                    out.push(b':');
+                    self.value(item, &schema.types, out, inner)?;
+                }
+                out.push(b'}');
+            }
+            (Value::Record(fields), Schema::Record(record)) => {
+                out.push(b'{');
+                for (i, ((name, item), field)) in fields.iter().zip(&record.fields).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_string(out, name);
+                    out.push(b':');
+                    self.value(item, &field.schema, out, inner)?;
+                }
+                out.push(b'}');
+            }
+            (Value::Decimal(d), Schema::Decimal(schema)) => {
+                write_decimal(out, &BigInt::from(d.clone()), schema.scale);
+            }
+            (Value::BigDecimal(d), _) => write_string(out, &d.to_plain_string()),
+            (Value::TimeMicros(n), _) => write_display(out, &n.div_euclid(1_000)),
+            (Value::TimestampMillis(n) | Value::LocalTimestampMillis(n), _) => {
+                write_display(out, n);
+            }
+            (Value::TimestampMicros(n) | Value::LocalTimestampMicros(n), _) => {
+                write_display(out, &n.div_euclid(1_000));
+            }
+            (Value::TimestampNanos(n) | Value::LocalTimestampNanos(n), _) => {
+                write_display(out, &n.div_euclid(1_000_000));
+            }
+            (Value::Duration(d), _) => {
+                write!(
+                    out,
+                    r#"{{"months":{},"days":{},"millis":{}}}"#,
+                    u32::from(d.months()),
+                    u32::from(d.days()),
+                    u32::from(d.millis())
+                )
+                .expect("writing to a Vec cannot fail");
+            }
+            (Value::Uuid(u), _) => write_string(out, &u.to_string()),
+            _ => return Err(AvroError::Mismatch),
+        }
+        Ok(())
+    }
+
+    /// `schema`, or the named type it refers to.
+    fn resolve<'s>(&'s self, schema: &'s Schema) -> Result<&'s Schema, AvroError> {
+        match schema {
+            Schema::Ref { name } => self.lookup(name),
+            other => Ok(other),
+        }
+    }
+
+    fn lookup(&self, name: &Name) -> Result<&Schema, AvroError> {
+        self.names.get(name).copied().ok_or(AvroError::Mismatch)
+    }
+}
+
+fn write_display(out: &mut Vec<u8>, n: &impl std::fmt::Display) {
+    write!(out, "{n}").expect("writing to a Vec cannot fail");
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(out, text).expect("writing a str to a Vec cannot fail");
+}
+
+fn write_float(out: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        out.extend_from_slice(br#""NaN""#);
+    } else if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 {
+            br#""Infinity""#
+        } else {
+            br#""-Infinity""#
+        });
+    } else {
+        serde_json::to_writer(out, &f).expect("writing a finite f64 to a Vec cannot fail");
+    }
+}
+
+/// `unscaled × 10^-scale` as a JSON string of the decimal number (`"-0.05"`, `"12.34"`).
+fn write_decimal(out: &mut Vec<u8>, unscaled: &BigInt, scale: usize) {
+    let digits = unscaled.magnitude().to_string();
+    let negative = unscaled.sign() == num_bigint::Sign::Minus;
+    out.push(b'"');
+    if negative {
+        out.push(b'-');
+    }
+    if scale == 0 {
+        out.extend_from_slice(digits.as_bytes());
+    } else if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.extend_from_slice(int.as_bytes());
+        out.push(b'.');
+        out.extend_from_slice(frac.as_bytes());
+    } else {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - digits.len()));
+        out.extend_from_slice(digits.as_bytes());
+    }
+    out.push(b'"');
+}
+
+/// Days since 1970-01-01 as an ISO 8601 date (proleptic Gregorian).
+fn iso_date(days: i64) -> String {
+    use aws_sdk_eventbridge::primitives::{DateTime, DateTimeFormat};
+    DateTime::from_secs(days.saturating_mul(86_400))
+        .fmt(DateTimeFormat::DateTime)
+        .ok()
+        .and_then(|t| t.split('T').next().map(str::to_owned))
+        .unwrap_or_else(|| days.to_string())
+}
+
+#[cfg(test)]
+#[path = "avro_tests.rs"]
+mod tests;

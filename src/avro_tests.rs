@@ -1,0 +1,253 @@
+use apache_avro::types::Value;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::{Decimal, Schema};
+
+use super::*;
+
+const SCHEMA: &str = r#"{
+  "type": "record", "name": "Order", "namespace": "shop",
+  "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "note", "type": ["null", "string"]},
+    {"name": "lines", "type": {"type": "array", "items": {
+        "type": "record", "name": "Line",
+        "fields": [{"name": "sku", "type": "string"}, {"name": "qty", "type": "int"}]}}},
+    {"name": "tags", "type": {"type": "map", "values": "boolean"}},
+    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"]}},
+    {"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}},
+    {"name": "small", "type": {"type": "fixed", "name": "Small", "size": 2, "logicalType": "decimal", "precision": 4, "scale": 3}},
+    {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+    {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "at_us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    {"name": "raw", "type": "bytes"},
+    {"name": "ratio", "type": "double"},
+    {"name": "first", "type": ["null", "Line"]},
+    {"name": "id2", "type": {"type": "string", "logicalType": "uuid"}}
+  ]}"#;
+
+fn order() -> Value {
+    let line = |sku: &str, qty: i32| {
+        Value::Record(vec![
+            ("sku".into(), Value::String(sku.into())),
+            ("qty".into(), Value::Int(qty)),
+        ])
+    };
+    Value::Record(vec![
+        ("id".into(), Value::Long(-7)),
+        (
+            "note".into(),
+            Value::Union(1, Box::new(Value::String("a \"b\"".into()))),
+        ),
+        (
+            "lines".into(),
+            Value::Array(vec![line("x", 1), line("y", 2)]),
+        ),
+        (
+            "tags".into(),
+            Value::Map(
+                [
+                    ("z".to_owned(), Value::Boolean(true)),
+                    ("a".to_owned(), Value::Boolean(false)),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        ),
+        ("status".into(), Value::Enum(1, "PAID".into())),
+        (
+            "price".into(),
+            Value::Decimal(Decimal::from(1234_i64.to_be_bytes())),
+        ),
+        (
+            "small".into(),
+            Value::Decimal(Decimal::from((-5_i16).to_be_bytes())),
+        ),
+        ("day".into(), Value::Date(19_723)),
+        ("at".into(), Value::TimestampMillis(1_700_000_000_123)),
+        (
+            "at_us".into(),
+            Value::TimestampMicros(1_700_000_000_123_999),
+        ),
+        ("raw".into(), Value::Bytes(vec![0, 255, 16])),
+        ("ratio".into(), Value::Double(f64::NAN)),
+        ("first".into(), Value::Union(1, Box::new(line("x", 1)))),
+        (
+            "id2".into(),
+            Value::Uuid("67e55044-10b1-426f-9247-bb680e5fe0c8".parse().unwrap()),
+        ),
+    ])
+}
+
+#[test]
+fn renders_every_type_as_documented() {
+    let schema = AvroSchema::parse(SCHEMA).unwrap();
+    let bytes = to_avro_datum(&Schema::parse_str(SCHEMA).unwrap(), order()).unwrap();
+    let json = schema.to_json(&bytes).unwrap().as_str().to_owned();
+    assert_eq!(
+        json,
+        concat!(
+            r#"{"id":-7,"note":"a \"b\"","lines":[{"sku":"x","qty":1},{"sku":"y","qty":2}],"#,
+            r#""tags":{"a":false,"z":true},"status":"PAID","price":"12.34","small":"-0.005","#,
+            r#""day":"2024-01-01","at":1700000000123,"at_us":1700000000123,"raw":"AP8Q","#,
+            r#""ratio":"NaN","first":{"sku":"x","qty":1},"#,
+            r#""id2":"67e55044-10b1-426f-9247-bb680e5fe0c8"}"#
+        )
+    );
+    // Valid JSON, in field order.
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["lines"][1]["qty"], 2);
+}
+
+#[test]
+fn null_union_branch_and_scalars() {
+    let text = r#"["null", "int", "float"]"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    let writer = Schema::parse_str(text).unwrap();
+    let render = |v: Value| {
+        schema
+            .to_json(&to_avro_datum(&writer, v).unwrap())
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(render(Value::Union(0, Box::new(Value::Null))), "null");
+    assert_eq!(render(Value::Union(1, Box::new(Value::Int(3)))), "3");
+    assert_eq!(render(Value::Union(2, Box::new(Value::Float(1.5)))), "1.5");
+    assert_eq!(
+        render(Value::Union(2, Box::new(Value::Float(f32::NEG_INFINITY)))),
+        r#""-Infinity""#
+    );
+}
+
+#[test]
+fn bad_bytes_are_errors_not_panics() {
+    let schema = AvroSchema::parse(SCHEMA).unwrap();
+    let bytes = to_avro_datum(&Schema::parse_str(SCHEMA).unwrap(), order()).unwrap();
+    assert_eq!(
+        schema.to_json(&bytes[..bytes.len() - 3]),
+        Err(AvroError::Datum)
+    );
+    let mut longer = bytes;
+    longer.extend_from_slice(&[1, 2]);
+    assert_eq!(schema.to_json(&longer), Err(AvroError::Trailing(2)));
+    assert_eq!(schema.to_json(&[]), Err(AvroError::Datum));
+    assert!(matches!(AvroSchema::parse("{"), Err(AvroError::Schema(_))));
+    assert!(matches!(
+        AvroSchema::parse(r#"{"type":"record","name":"A","fields":[{"name":"b","type":"Nope"}]}"#),
+        Err(AvroError::Schema(_))
+    ));
+}
+
+#[test]
+fn confluent_framing() {
+    assert_eq!(
+        confluent_frame(&[0, 0, 0, 1, 2, 9, 9]),
+        Some((258, &[9, 9][..]))
+    );
+    assert_eq!(confluent_frame(&[0, 0, 0, 0, 7]), Some((7, &[][..])));
+    assert_eq!(confluent_frame(&[1, 0, 0, 0, 7]), None);
+    assert_eq!(confluent_frame(&[0, 0, 0, 7]), None);
+}
+
+#[test]
+fn decimals_and_dates_at_the_edges() {
+    let cases = [
+        (0, 2, "0.00"),
+        (5, 2, "0.05"),
+        (-5, 2, "-0.05"),
+        (100, 2, "1.00"),
+        (7, 0, "7"),
+    ];
+    for (unscaled, scale, expected) in cases {
+        let mut out = Vec::new();
+        write_decimal(&mut out, &BigInt::from(unscaled), scale);
+        assert_eq!(String::from_utf8(out).unwrap(), format!("\"{expected}\""));
+    }
+    assert_eq!(iso_date(0), "1970-01-01");
+    assert_eq!(iso_date(-1), "1969-12-31");
+    assert_eq!(iso_date(19_723), "2024-01-01");
+}
+
+/// The Avro datum of `value`, written by the Avro library as a producer writes it.
+fn to_avro_datum(
+    schema: &Schema,
+    value: apache_avro::types::Value,
+) -> Result<Vec<u8>, apache_avro::Error> {
+    GenericDatumWriter::builder(schema)
+        .build()?
+        .write_value_to_vec(value)
+}
+
+#[test]
+fn nesting_beyond_eventbridge_depth_is_an_error() {
+    let text =
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    // `levels` nested records: union index 1 (zigzag 2) per level, then null (index 0).
+    let nested = |levels: usize| {
+        let mut datum = vec![2_u8; levels - 1];
+        datum.push(0);
+        datum
+    };
+    assert!(schema.to_json(&nested(MAX_JSON_DEPTH)).is_ok());
+    assert_eq!(
+        schema.to_json(&nested(MAX_JSON_DEPTH + 1)),
+        Err(AvroError::TooDeep)
+    );
+}
+
+#[test]
+fn long_datums_of_recursive_schemas_cannot_overflow_the_stack() {
+    let text =
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    // 4,000 levels of union index 1 (zigzag 2), then null: a valid datum, decoded on the deep
+    // thread and refused by the renderer.
+    let mut deep = vec![2_u8; 4_000];
+    deep.push(0);
+    assert_eq!(schema.to_json(&deep), Err(AvroError::TooDeep));
+    let longer = vec![2_u8; MAX_RECURSIVE_BYTES + 1];
+    assert_eq!(
+        schema.to_json(&longer),
+        Err(AvroError::TooLongRecursive(MAX_RECURSIVE_BYTES + 1))
+    );
+}
+
+#[test]
+fn short_recursive_datums_decode_inline() {
+    let text =
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+    let schema = AvroSchema::parse(text).unwrap();
+    let mut datum = vec![2_u8; INLINE_RECURSIVE_BYTES - 1];
+    datum.push(0);
+    let json = schema.to_json(&datum).unwrap();
+    assert_eq!(
+        json.as_str().matches("next").count(),
+        INLINE_RECURSIVE_BYTES
+    );
+}
+
+#[test]
+fn only_self_containing_types_count_as_recursive() {
+    let reuse = r#"{"type":"record","name":"A","fields":[
+        {"name":"x","type":{"type":"record","name":"P","fields":[{"name":"n","type":"int"}]}},
+        {"name":"y","type":"P"}]}"#;
+    assert!(!AvroSchema::parse(reuse).unwrap().recursive);
+    let through_array = r#"{"type":"record","name":"T","fields":[
+        {"name":"kids","type":{"type":"array","items":"T"}}]}"#;
+    assert!(AvroSchema::parse(through_array).unwrap().recursive);
+    // A long datum of a schema that merely reuses a type is decoded inline, with no limit.
+    let schema = AvroSchema::parse(reuse).unwrap();
+    let datum = to_avro_datum(
+        &Schema::parse_str(reuse).unwrap(),
+        Value::Record(vec![
+            ("x".into(), Value::Record(vec![("n".into(), Value::Int(1))])),
+            ("y".into(), Value::Record(vec![("n".into(), Value::Int(2))])),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        schema.to_json(&datum).unwrap().as_str(),
+        r#"{"x":{"n":1},"y":{"n":2}}"#
+    );
+}

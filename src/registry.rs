@@ -1,0 +1,324 @@
+//! Schema registries: where the writer schemas of registry-encoded keys and values come from,
+//! and the cache that keeps them for the life of the execution environment.
+//!
+//! An invocation first collects the schema ids its records name ([`Decoders::schema_ids`](
+//! crate::Decoders::schema_ids)), fetches the ones not cached yet through the shared retry
+//! engine, within the invocation's deadline ([`Schemas::resolve`]), and only then decodes,
+//! synchronously, from the cache. Concurrent first fetches of one id (Managed Instances run
+//! several invocations at once) share one call. A fetch that fails is not cached: the records
+//! that need that schema fail with the registry's error as their reason, and the next
+//! invocation (the event source mapping's retry) asks again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use tokio::sync::OnceCell;
+
+use crate::avro::{AvroError, AvroSchema};
+use crate::decode::{JsonText, PayloadDecoder, PayloadError};
+use crate::error::{CallFailure, ErrorChain};
+use crate::retry::Caller;
+
+/// A schema as a registry identifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemaId {
+    /// A Confluent Schema Registry id (the 4 bytes after the magic byte; `schemaId` of the
+    /// event source mapping's metadata with a Confluent registry).
+    Confluent(u32),
+}
+
+impl std::fmt::Display for SchemaId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Confluent(id) => write!(f, "Confluent schema id {id}"),
+        }
+    }
+}
+
+/// Why a registry did not return a schema.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered with an error status.
+    #[error("the schema registry answered HTTP {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The registry's message (Confluent: `message` of the error body), or the body.
+        message: String,
+    },
+    /// The registry could not be reached, or did not answer in full.
+    #[error("the schema registry could not be reached")]
+    Unreachable(#[source] reqwest::Error),
+    /// The HTTP client could not be built (TLS roots).
+    #[error("the HTTP client for the schema registry could not be built: {0}")]
+    Client(String),
+    /// The answer is not a schema document.
+    #[error("the schema registry's answer is not a schema document")]
+    Body(#[source] serde_json::Error),
+    /// The schema is of a type this function does not decode.
+    #[error("the schema is of type {0}, not AVRO")]
+    SchemaType(String),
+    /// The schema refers to other subjects (Confluent schema references).
+    #[error("the schema has references to other subjects, which are not supported yet")]
+    References,
+}
+
+impl RegistryError {
+    /// Whether asking again may succeed: the registry was unreachable, throttled or failing.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Status { status, .. } => *status == 429 || *status >= 500,
+            Self::Client(_) | Self::Body(_) | Self::SchemaType(_) | Self::References => false,
+        }
+    }
+}
+
+/// A registry: the text of a schema by id. The seam for the registry kinds (Confluent over
+/// HTTP here) and for fakes in tests.
+pub trait SchemaSource: std::fmt::Debug + Send + Sync {
+    /// The Avro schema text that `id` names.
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>>;
+}
+
+/// A Confluent-compatible schema registry (Confluent Platform, Confluent Cloud, Redpanda,
+/// Karapace, Apicurio's ccompat API): `GET {url}/schemas/ids/{id}`, TLS verified against the
+/// system's roots, optional HTTP basic auth.
+#[derive(Debug)]
+pub struct ConfluentRegistry {
+    /// The HTTP client, or why it could not be built (then every fetch fails with that).
+    client: Result<reqwest::Client, String>,
+    url: String,
+    user_info: Option<(String, String)>,
+}
+
+/// The answer of `GET /schemas/ids/{id}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SchemaDocument {
+    schema: String,
+    /// Absent for Avro.
+    #[serde(default)]
+    schema_type: Option<String>,
+    #[serde(default)]
+    references: Vec<serde::de::IgnoredAny>,
+}
+
+impl ConfluentRegistry {
+    /// A registry at `url` (without a trailing `/`), with basic auth `user:password` when
+    /// given.
+    pub fn new(url: &str, user_info: Option<&str>) -> Self {
+        let client = reqwest::Client::builder()
+            .build()
+            .map_err(|e| ErrorChain(&e).to_string());
+        let user_info = user_info.map(|info| match info.split_once(':') {
+            Some((user, password)) => (user.to_owned(), password.to_owned()),
+            None => (info.to_owned(), String::new()),
+        });
+        Self {
+            client,
+            url: url.trim_end_matches('/').to_owned(),
+            user_info,
+        }
+    }
+
+    async fn get(&self, id: u32) -> Result<String, RegistryError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| RegistryError::Client(e.clone()))?;
+        let mut request = client.get(format!("{}/schemas/ids/{id}", self.url));
+        if let Some((user, password)) = &self.user_info {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().await.map_err(RegistryError::Unreachable)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(RegistryError::Unreachable)?;
+        if !(200..300).contains(&status) {
+            #[derive(serde::Deserialize)]
+            struct ErrorBody {
+                message: String,
+            }
+            let message = serde_json::from_slice::<ErrorBody>(&body).map_or_else(
+                |_| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+                |e| e.message,
+            );
+            return Err(RegistryError::Status { status, message });
+        }
+        let document: SchemaDocument =
+            serde_json::from_slice(&body).map_err(RegistryError::Body)?;
+        match document.schema_type.as_deref() {
+            None | Some("AVRO") => {}
+            Some(other) => return Err(RegistryError::SchemaType(other.to_owned())),
+        }
+        if !document.references.is_empty() {
+            return Err(RegistryError::References);
+        }
+        Ok(document.schema)
+    }
+}
+
+impl SchemaSource for ConfluentRegistry {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>> {
+        let SchemaId::Confluent(id) = id;
+        Box::pin(self.get(id))
+    }
+}
+
+/// Why a schema could not be used: fetching it failed, or its text is not an Avro schema.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("fetching it failed")]
+    Fetch(#[source] CallFailure),
+    #[error("the registry's schema {0}")]
+    Invalid(#[source] AvroError),
+}
+
+/// The schemas of one execution environment: fetched once per id, kept for its life.
+#[derive(Debug)]
+pub struct Schemas {
+    source: Box<dyn SchemaSource>,
+    cells: Mutex<HashMap<SchemaId, Arc<OnceCell<Arc<AvroSchema>>>>>,
+    /// The last failure of each id not cached, for the reasons of the records that need it.
+    failures: Mutex<HashMap<SchemaId, String>>,
+}
+
+impl Schemas {
+    /// An empty cache in front of `source`.
+    pub fn new(source: impl SchemaSource + 'static) -> Self {
+        Self {
+            source: Box::new(source),
+            cells: Mutex::default(),
+            failures: Mutex::default(),
+        }
+    }
+
+    fn cell(&self, id: SchemaId) -> Arc<OnceCell<Arc<AvroSchema>>> {
+        let mut cells = self.cells.lock().expect("no panic holds the lock");
+        Arc::clone(cells.entry(id).or_default())
+    }
+
+    /// Fetches the schemas of `ids` that are not cached yet, concurrently within the
+    /// caller's limit on calls in flight, each with the caller's retries and deadline. Returns
+    /// the number of fetches made (calls that answered or failed, retries included, are
+    /// counted once per id).
+    pub(crate) async fn resolve(
+        &self,
+        ids: impl IntoIterator<Item = SchemaId>,
+        caller: &Caller,
+    ) -> usize {
+        let mut ids: Vec<SchemaId> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let missing: Vec<(SchemaId, Arc<OnceCell<Arc<AvroSchema>>>)> = ids
+            .into_iter()
+            .map(|id| (id, self.cell(id)))
+            .filter(|(_, cell)| !cell.initialized())
+            .collect();
+        let fetched = std::sync::atomic::AtomicUsize::new(0);
+        let fetches = missing.into_iter().map(|(id, cell)| {
+            let fetched = &fetched;
+            async move {
+                let result = cell
+                    .get_or_try_init(|| async {
+                        fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let text = caller
+                            .with_retries(|| self.source.fetch(id), RegistryError::is_retryable)
+                            .await
+                            .map_err(FetchError::Fetch)?;
+                        AvroSchema::parse(&text)
+                            .map(Arc::new)
+                            .map_err(FetchError::Invalid)
+                    })
+                    .await;
+                let mut failures = self.failures.lock().expect("no panic holds the lock");
+                match result {
+                    Ok(_) => {
+                        failures.remove(&id);
+                    }
+                    Err(error) => {
+                        tracing::warn!(schema = %id, reason = %ErrorChain(&error), "Schema not available; the records that need it fail.");
+                        failures.insert(id, ErrorChain(&error).to_string());
+                    }
+                }
+            }
+        });
+        futures_util::future::join_all(fetches).await;
+        fetched.into_inner()
+    }
+
+    /// Puts the schema `text` in the cache under `id`, as if fetched: for schemas shipped
+    /// with a function built on the library, and for benchmarks. An id already cached keeps
+    /// its schema.
+    pub fn preload(&self, id: SchemaId, text: &str) -> Result<(), AvroError> {
+        let schema = Arc::new(AvroSchema::parse(text)?);
+        // Already set: the cached schema stays, as documented, and this one is dropped.
+        drop(self.cell(id).set(schema));
+        Ok(())
+    }
+
+    /// The cached schema of `id`, or why there is none.
+    pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<AvroSchema>, PayloadError> {
+        if let Some(schema) = self.cell(id).get() {
+            return Ok(Arc::clone(schema));
+        }
+        let reason = self
+            .failures
+            .lock()
+            .expect("no panic holds the lock")
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "it was not fetched".to_owned());
+        Err(PayloadError::SchemaUnavailable { id, reason })
+    }
+
+    /// Decodes an Avro datum (no framing) written with the schema `id`, as JSON text.
+    pub(crate) fn decode(&self, id: SchemaId, payload: &[u8]) -> Result<JsonText, PayloadError> {
+        let schema = self.get(id)?;
+        schema
+            .to_json(payload)
+            .map_err(|source| PayloadError::Avro { id, source })
+    }
+}
+
+/// The `avro` format: Confluent-framed Avro (magic byte 0, the 4-byte schema id, the datum),
+/// decoded with the registry's schema.
+#[derive(Debug, Clone)]
+pub struct AvroDecoder {
+    schemas: Arc<Schemas>,
+}
+
+impl AvroDecoder {
+    /// A decoder that reads schemas from `schemas`.
+    pub fn new(schemas: Arc<Schemas>) -> Self {
+        Self { schemas }
+    }
+}
+
+impl PayloadDecoder for AvroDecoder {
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
+        let (id, payload) = crate::avro::confluent_frame(&bytes).ok_or_else(|| {
+            PayloadError::Framing(match bytes.first() {
+                None => "is empty".to_owned(),
+                Some(&b) if b != crate::avro::CONFLUENT_MAGIC => {
+                    format!("starts with byte {b:#04x}, not the Confluent magic byte 0x00")
+                }
+                Some(_) => format!(
+                    "is {} bytes long, shorter than the {}-byte Confluent header",
+                    bytes.len(),
+                    crate::avro::CONFLUENT_HEADER_LEN
+                ),
+            })
+        })?;
+        self.schemas.decode(SchemaId::Confluent(id), payload)
+    }
+
+    fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
+        crate::avro::confluent_frame(prefix).map(|(id, _)| SchemaId::Confluent(id))
+    }
+}
+
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

@@ -1,0 +1,140 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use apache_avro::Schema;
+use apache_avro::writer::datum::GenericDatumWriter;
+
+use super::*;
+use crate::retry::CallPolicy;
+
+const SCHEMA: &str = r#"{"type":"record","name":"A","fields":[{"name":"n","type":"long"}]}"#;
+
+/// A registry that answers after 10 ms: with `SCHEMA` for id 1, HTTP 503 for id 2 while
+/// `down` is above zero (counting down), 404 for the rest.
+#[derive(Debug, Default)]
+struct Fake {
+    fetches: AtomicUsize,
+    down: AtomicUsize,
+}
+
+impl SchemaSource for Fake {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>> {
+        Box::pin(async move {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let SchemaId::Confluent(n) = id;
+            let status = |status| RegistryError::Status {
+                status,
+                message: "no".into(),
+            };
+            match n {
+                1 => Ok(SCHEMA.to_owned()),
+                2 if self.down.load(Ordering::SeqCst) > 0 => {
+                    self.down.fetch_sub(1, Ordering::SeqCst);
+                    Err(status(503))
+                }
+                2 => Ok(SCHEMA.to_owned()),
+                _ => Err(status(404)),
+            }
+        })
+    }
+}
+
+fn caller(retries_max: u32) -> Caller {
+    Caller::new(
+        CallPolicy {
+            max_inflight: 4.try_into().unwrap(),
+            retries_max,
+            retries_delay: Duration::from_millis(1),
+            call_timeout: Duration::from_secs(5),
+        },
+        Instant::now() + Duration::from_secs(30),
+    )
+}
+
+fn framed(id: u32, n: i64) -> Vec<u8> {
+    let schema = Schema::parse_str(SCHEMA).unwrap();
+    let datum = to_avro_datum(
+        &schema,
+        apache_avro::types::Value::Record(vec![("n".into(), apache_avro::types::Value::Long(n))]),
+    )
+    .unwrap();
+    let mut bytes = vec![0];
+    bytes.extend_from_slice(&id.to_be_bytes());
+    bytes.extend_from_slice(&datum);
+    bytes
+}
+
+#[tokio::test]
+async fn concurrent_first_fetches_of_one_id_share_one_call() {
+    let schemas = Schemas::new(Fake::default());
+    let caller = caller(0);
+    let ids = [SchemaId::Confluent(1), SchemaId::Confluent(1)];
+    let (a, b) = tokio::join!(schemas.resolve(ids, &caller), schemas.resolve(ids, &caller));
+    assert_eq!(a + b, 1);
+    assert_eq!(schemas.resolve(ids, &caller).await, 0, "cached");
+    let decoder = AvroDecoder::new(Arc::new(schemas));
+    assert_eq!(
+        decoder.decode(framed(1, -3)).unwrap().as_str(),
+        r#"{"n":-3}"#
+    );
+}
+
+#[tokio::test]
+async fn failures_are_retried_reported_and_not_cached() {
+    let fake = Fake::default();
+    fake.down.store(5, Ordering::SeqCst);
+    let schemas = Arc::new(Schemas::new(fake));
+    let decoder = AvroDecoder::new(Arc::clone(&schemas));
+    schemas.resolve([SchemaId::Confluent(2)], &caller(1)).await;
+    let reason = decoder.decode(framed(2, 1)).unwrap_err().to_string();
+    assert_eq!(
+        reason,
+        "names Confluent schema id 2, which is not available: fetching it failed: gave up after 2 attempts; last: call failed: the schema registry answered HTTP 503: no"
+    );
+    // Final errors are not retried.
+    schemas.resolve([SchemaId::Confluent(3)], &caller(5)).await;
+    assert_eq!(
+        decoder.decode(framed(3, 1)).unwrap_err().to_string(),
+        "names Confluent schema id 3, which is not available: fetching it failed: call failed: the schema registry answered HTTP 404: no"
+    );
+    // The registry recovers (3 more 503s, then the schema): the next invocation gets it.
+    schemas.resolve([SchemaId::Confluent(2)], &caller(5)).await;
+    assert_eq!(decoder.decode(framed(2, 9)).unwrap().as_str(), r#"{"n":9}"#);
+}
+
+#[test]
+fn framing_errors_say_what_is_wrong() {
+    let decoder = AvroDecoder::new(Arc::new(Schemas::new(Fake::default())));
+    let reason = |bytes: &[u8]| decoder.decode(bytes.to_vec()).unwrap_err().to_string();
+    assert_eq!(reason(b""), "is not Confluent-framed Avro: it is empty");
+    assert_eq!(
+        reason(b"{}"),
+        "is not Confluent-framed Avro: it starts with byte 0x7b, not the Confluent magic byte 0x00"
+    );
+    assert_eq!(
+        reason(&[0, 0, 1]),
+        "is not Confluent-framed Avro: it is 3 bytes long, shorter than the 5-byte Confluent header"
+    );
+    assert_eq!(
+        reason(&framed(1, 1)),
+        "names Confluent schema id 1, which is not available: it was not fetched"
+    );
+    assert_eq!(
+        decoder.schema_id(&[0, 0, 0, 1, 0, 2]),
+        Some(SchemaId::Confluent(256))
+    );
+    assert_eq!(decoder.schema_id(&[1, 0, 0, 1, 0, 2]), None);
+}
+
+/// The Avro datum of `value`, written by the Avro library as a producer writes it.
+fn to_avro_datum(
+    schema: &Schema,
+    value: apache_avro::types::Value,
+) -> Result<Vec<u8>, apache_avro::Error> {
+    GenericDatumWriter::builder(schema)
+        .build()?
+        .write_value_to_vec(value)
+}

@@ -1,0 +1,454 @@
+//! Avro values end to end: records encoded by the real Avro library (producer side, Confluent
+//! framing or the event source mapping's `SOURCE` format with schema metadata), a Confluent
+//! Schema Registry stand-in over HTTP, the real EventBridge SDK client against moto, and the
+//! real binary through cargo-lambda.
+
+// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
+#![cfg(feature = "e2e")]
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
+
+mod support;
+
+use std::time::Duration;
+
+use apache_avro::types::Value as Avro;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::{Decimal, Schema};
+use kafka_eventbridge_lambda::{Invocation, KafkaEvent, Pipeline};
+use serde_json::{Value, json};
+use support::aws::sdk_config;
+use support::config::config;
+use support::events::{b64, event_json};
+use support::registry::Registry;
+use support::{Data, Moto, details_by_offset, failures};
+use tokio::time::Instant;
+
+const ORDER: &str = r#"{
+  "type": "record", "name": "Order", "namespace": "shop",
+  "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [
+        {"name": "name", "type": "string"},
+        {"name": "vip", "type": "boolean"}]}},
+    {"name": "lines", "type": {"type": "array", "items": "string"}},
+    {"name": "attributes", "type": {"type": "map", "values": "int"}},
+    {"name": "note", "type": ["null", "string"], "default": null},
+    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"]}},
+    {"name": "total", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+    {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+    {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    {"name": "signature", "type": "bytes"}
+  ]}"#;
+
+const ORDER_ID: u32 = 7;
+
+/// The order with id `id`, as the producer writes it.
+fn order(id: i64, note: Option<&str>) -> Avro {
+    Avro::Record(vec![
+        ("id".into(), Avro::Long(id)),
+        (
+            "customer".into(),
+            Avro::Record(vec![
+                ("name".into(), Avro::String("Ada".into())),
+                ("vip".into(), Avro::Boolean(true)),
+            ]),
+        ),
+        (
+            "lines".into(),
+            Avro::Array(vec![Avro::String("a".into()), Avro::String("b".into())]),
+        ),
+        (
+            "attributes".into(),
+            Avro::Map([("size".to_owned(), Avro::Int(3))].into_iter().collect()),
+        ),
+        (
+            "note".into(),
+            match note {
+                Some(n) => Avro::Union(1, Box::new(Avro::String(n.into()))),
+                None => Avro::Union(0, Box::new(Avro::Null)),
+            },
+        ),
+        ("status".into(), Avro::Enum(1, "PAID".into())),
+        (
+            "total".into(),
+            Avro::Decimal(Decimal::from(1234_i32.to_be_bytes())),
+        ),
+        ("day".into(), Avro::Date(19_723)),
+        ("at".into(), Avro::TimestampMicros(1_700_000_000_123_456)),
+        ("signature".into(), Avro::Bytes(vec![1, 2, 255])),
+    ])
+}
+
+/// The JSON the order with id `id` becomes in the event detail.
+fn order_json(id: i64, note: Option<&str>) -> Value {
+    json!({"id": id, "customer": {"name": "Ada", "vip": true}, "lines": ["a", "b"],
+           "attributes": {"size": 3}, "note": note, "status": "PAID", "total": "12.34",
+           "day": "2024-01-01", "at": 1_700_000_000_123_i64, "signature": "AQL/"})
+}
+
+/// The Avro datum of the order, without framing.
+fn datum(id: i64, note: Option<&str>) -> Vec<u8> {
+    to_avro_datum(&Schema::parse_str(ORDER).unwrap(), order(id, note)).unwrap()
+}
+
+/// Confluent framing: magic byte 0, the schema id (4 bytes, big-endian), the datum.
+fn framed(schema_id: u32, datum: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0];
+    bytes.extend_from_slice(&schema_id.to_be_bytes());
+    bytes.extend_from_slice(datum);
+    bytes
+}
+
+/// A record on `orders`, partition 0, with a string key and the given value bytes and
+/// `valueSchemaMetadata`.
+fn record(offset: i64, value: &[u8], metadata: Option<Value>) -> Value {
+    let mut r = json!({"topic": "orders", "partition": 0, "offset": offset, "timestamp": 1,
+                       "timestampType": "CREATE_TIME", "key": b64("k"), "value": b64(value),
+                       "headers": []});
+    if let Some(m) = metadata {
+        r["valueSchemaMetadata"] = m;
+    }
+    r
+}
+
+fn event(records: Vec<Value>) -> KafkaEvent {
+    serde_json::from_value(event_json(records)).unwrap()
+}
+
+async fn pipeline(
+    moto: &Moto,
+    bus_arn: &str,
+    registry: &Registry,
+    extra: &[(&str, &str)],
+) -> Pipeline<kafka_eventbridge_lambda::AwsBus> {
+    let mut vars = vec![
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "avro"),
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", moto.endpoint.as_str()),
+        ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", registry.url.as_str()),
+        ("AWS_EVENTBRIDGE_RETRIES_DELAY", "10"),
+    ];
+    vars.extend_from_slice(extra);
+    let config = config(&vars);
+    Pipeline::builder(&config).aws(&sdk_config(None)).build()
+}
+
+async fn run(
+    pipeline: &Pipeline<kafka_eventbridge_lambda::AwsBus>,
+    records: Vec<Value>,
+) -> Invocation {
+    pipeline
+        .run(event(records), Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap()
+}
+
+fn reasons(done: &Invocation) -> Vec<(i64, String)> {
+    done.failures
+        .iter()
+        .map(|(i, f)| (done.records[*i].id.offset, f.reason()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confluent_framed_values_become_json_and_the_schema_is_fetched_once() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    registry.register(ORDER_ID, ORDER);
+    let records = |range: std::ops::Range<i64>| {
+        range
+            .map(|i| {
+                let note = (i % 2 == 0).then_some("gift");
+                record(i, &framed(ORDER_ID, &datum(i, note)), None)
+            })
+            .collect()
+    };
+    // A batch of 1,000 records of one schema id: one registry request (to a bus without
+    // rules: moto forwards events to a queue slowly).
+    moto.eventbridge()
+        .create_event_bus()
+        .name("avro-bulk")
+        .send()
+        .await
+        .unwrap();
+    let bulk = format!(
+        "arn:aws:events:{}:{}:event-bus/avro-bulk",
+        support::REGION,
+        support::ACCOUNT
+    );
+    let avro = [("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro")];
+    let environment = pipeline(&moto, &bulk, &registry, &avro).await;
+    let done = run(&environment, records(0..1000)).await;
+    assert_eq!(done.tally.delivered, 1000);
+    assert_eq!(registry.requests(ORDER_ID), 1, "one fetch for the batch");
+    let done = run(&environment, records(1000..1010)).await;
+    assert_eq!(done.tally.delivered, 10);
+    assert_eq!(
+        registry.requests(ORDER_ID),
+        1,
+        "one fetch per id per environment"
+    );
+    // The events as delivered, from another environment (its own first fetch).
+    let framed_bus = moto.bus_to_queue("avro-framed").await;
+    let done = run(
+        &pipeline(&moto, &framed_bus.bus_arn, &registry, &avro).await,
+        records(0..20),
+    )
+    .await;
+    assert_eq!(done.tally.delivered, 20);
+    assert_eq!(registry.requests(ORDER_ID), 2);
+    let details = details_by_offset(&framed_bus.events(20).await);
+    assert_eq!(details.len(), 20);
+    for (i, detail) in (0_i64..).zip(&details) {
+        let note = (i % 2 == 0).then_some("gift");
+        assert_eq!(detail["value"], order_json(i, note), "offset {i}");
+        assert_eq!(detail["key"], "k");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn esm_source_records_decode_by_the_metadata_schema_id() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-source").await;
+    registry.register(ORDER_ID, ORDER);
+    let metadata = json!({"dataFormat": "AVRO", "schemaId": ORDER_ID.to_string()});
+    // SOURCE: the producer's bytes without the registry header; JSON: the mapping's JSON text.
+    let records = vec![
+        record(0, &datum(0, None), Some(metadata.clone())),
+        record(
+            1,
+            order_json(1, None).to_string().as_bytes(),
+            Some(metadata.clone()),
+        ),
+        record(2, &datum(2, Some("x")), Some(metadata.clone())),
+    ];
+    // Default: auto (JSON when the bytes are JSON, else by the metadata).
+    let pipeline_auto = pipeline(&moto, &bus.bus_arn, &registry, &[]).await;
+    let done = run(&pipeline_auto, records.clone()).await;
+    assert_eq!(
+        (done.tally.delivered, done.tally.failed),
+        (3, 0),
+        "{:?}",
+        reasons(&done)
+    );
+    let details = details_by_offset(&bus.events(3).await);
+    assert_eq!(details[0]["value"], order_json(0, None));
+    assert_eq!(details[1]["value"], order_json(1, None));
+    assert_eq!(details[2]["value"], order_json(2, Some("x")));
+    assert_eq!(registry.requests(ORDER_ID), 1);
+    // `json`: the mapping delivers JSON; Avro bytes then fail as invalid JSON, and no schema
+    // is fetched.
+    let other = Registry::start().await;
+    let pipeline_json = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &other,
+        &[("AWS_EVENTBRIDGE_ESM_RECORD_FORMAT", "json")],
+    )
+    .await;
+    let done = run(&pipeline_json, records).await;
+    assert_eq!(done.tally.delivered, 1);
+    assert_eq!(done.failures.len(), 2);
+    assert_eq!(other.requests(ORDER_ID), 0);
+    bus.events(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_records_fail_alone_with_a_clear_reason() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-bad").await;
+    registry.register(ORDER_ID, ORDER);
+    registry.register(
+        8,
+        r#"{"type": "record", "name": "Broken", "fields": [{"name": "a", "type": "Nope"}]}"#,
+    );
+    let pipeline = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro")],
+    )
+    .await;
+    let good = framed(ORDER_ID, &datum(1, None));
+    let mut truncated = good.clone();
+    truncated.truncate(good.len() - 4);
+    let records = vec![
+        record(0, &good, None),
+        record(1, &framed(99, &datum(1, None)), None),
+        record(2, b"{\"not\":\"avro\"}", None),
+        record(3, &[0, 0, 0], None),
+        record(4, &truncated, None),
+        record(5, &framed(8, &datum(1, None)), None),
+        record(6, &good, None),
+    ];
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 2);
+    let reasons = reasons(&done);
+    let reason = |offset: i64| {
+        reasons
+            .iter()
+            .find(|(o, _)| *o == offset)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    assert!(
+        reason(1).contains("names Confluent schema id 99, which is not available"),
+        "{}",
+        reason(1)
+    );
+    assert!(
+        reason(1).contains("HTTP 404: Schema 99 not found"),
+        "{}",
+        reason(1)
+    );
+    assert!(
+        reason(2).contains("value is not Confluent-framed Avro: it starts with byte 0x7b"),
+        "{}",
+        reason(2)
+    );
+    assert!(
+        reason(3).contains("shorter than the 5-byte Confluent header"),
+        "{}",
+        reason(3)
+    );
+    assert!(
+        reason(4).contains("is not a valid Avro datum"),
+        "{}",
+        reason(4)
+    );
+    assert!(
+        reason(5).contains("is not a valid Avro schema"),
+        "{}",
+        reason(5)
+    );
+    // 404 is final: one request, no retry.
+    assert_eq!(registry.requests(99), 1);
+    bus.events(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_outage_fails_only_its_records_and_is_not_cached() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-down").await;
+    registry.register(ORDER_ID, ORDER);
+    registry.set_down(true);
+    let pipeline = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "auto"),
+            ("AWS_EVENTBRIDGE_RETRIES_MAX", "2"),
+        ],
+    )
+    .await;
+    let metadata = json!({"dataFormat": "AVRO", "schemaId": "7"});
+    let records = vec![
+        record(0, br#"{"plain":"json"}"#, None),
+        record(1, &datum(1, None), Some(metadata.clone())),
+        record(2, &datum(2, None), Some(metadata.clone())),
+    ];
+    let done = run(&pipeline, records.clone()).await;
+    assert_eq!(
+        done.tally.delivered, 1,
+        "the record that needs no schema goes on"
+    );
+    let reasons = reasons(&done);
+    assert_eq!(reasons.len(), 2);
+    assert!(reasons[0].1.contains("HTTP 503"), "{}", reasons[0].1);
+    assert!(
+        reasons[0].1.contains("gave up after 3 attempts"),
+        "{}",
+        reasons[0].1
+    );
+    assert_eq!(
+        registry.requests(ORDER_ID),
+        3,
+        "retried up to AWS_EVENTBRIDGE_RETRIES_MAX"
+    );
+    // The redelivery after the outage succeeds: failures are not cached.
+    registry.set_down(false);
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 3);
+    assert_eq!(registry.requests(ORDER_ID), 4);
+    bus.events(4).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basic_auth_is_sent() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-auth").await;
+    registry.register(ORDER_ID, ORDER);
+    registry.require_auth("svc:s3cret");
+    let records = vec![record(0, &framed(ORDER_ID, &datum(0, None)), None)];
+    let wrong = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO", "svc:nope"),
+        ],
+    )
+    .await;
+    let done = run(&wrong, records.clone()).await;
+    assert!(
+        reasons(&done)[0].1.contains("HTTP 401"),
+        "{:?}",
+        reasons(&done)
+    );
+    let right = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO", "svc:s3cret"),
+        ],
+    )
+    .await;
+    assert_eq!(run(&right, records).await.tally.delivered, 1);
+    bus.events(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_decodes_avro_from_the_registry() {
+    let registry = Registry::start().await;
+    registry.register(ORDER_ID, ORDER);
+    let (_moto, bus, function) = support::deploy(
+        "avro-binary",
+        &[
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "avro"),
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", &registry.url),
+        ],
+    )
+    .await;
+    let event = event_json(vec![
+        record(0, &framed(ORDER_ID, &datum(0, Some("n"))), None),
+        record(1, &framed(42, &datum(1, None)), None),
+    ])
+    .to_string();
+    let response = tokio::task::block_in_place(|| function.invoke(Data::Ascii(&event))).unwrap();
+    assert_eq!(failures(&response), vec![("orders-0".to_owned(), 1)]);
+    let details = details_by_offset(&bus.events(1).await);
+    assert_eq!(details[0]["value"], order_json(0, Some("n")));
+    let log = function.log();
+    assert!(
+        log.contains("names Confluent schema id 42, which is not available"),
+        "{log}"
+    );
+    assert!(
+        log.contains("offset=1") || log.contains("\"offset\":1"),
+        "{log}"
+    );
+}
+
+/// The Avro datum of `value`, written by the Avro library as a producer writes it.
+fn to_avro_datum(
+    schema: &Schema,
+    value: apache_avro::types::Value,
+) -> Result<Vec<u8>, apache_avro::Error> {
+    GenericDatumWriter::builder(schema)
+        .build()?
+        .write_value_to_vec(value)
+}

@@ -1,0 +1,124 @@
+//! A Confluent Schema Registry stand-in on 127.0.0.1: `GET /schemas/ids/{id}` answers
+//! `{"schema": "<text>"}` for the schemas registered here, `404` with Confluent's error body
+//! (`{"error_code": 40403, …}`) for the others; it counts the requests per id, can be taken
+//! "down" (503) and can require HTTP basic auth.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use hyper::Request;
+use hyper::body::Incoming;
+
+use super::http::{Reply, Stub, respond};
+
+#[derive(Default)]
+struct State {
+    schemas: HashMap<u32, String>,
+    requests: HashMap<u32, usize>,
+    down: bool,
+    /// `user:password` that every request must carry.
+    user_info: Option<String>,
+}
+
+/// The stand-in; stopped when dropped.
+pub struct Registry {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    _stub: Stub,
+}
+
+impl Registry {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::clone(&state);
+        let stub = Stub::start(move |req: Request<Incoming>| {
+            let state = Arc::clone(&shared);
+            async move { handle(&req, &state) }
+        })
+        .await;
+        Self {
+            url: stub.endpoint.clone(),
+            state,
+            _stub: stub,
+        }
+    }
+
+    /// Registers `schema` (Avro schema JSON) under `id`.
+    pub fn register(&self, id: u32, schema: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .schemas
+            .insert(id, schema.to_owned());
+    }
+
+    /// Requests made for `id` so far.
+    pub fn requests(&self, id: u32) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .get(&id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every request answers 503 while `down`.
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().unwrap().down = down;
+    }
+
+    /// Requires basic auth with `user_info` (`user:password`).
+    pub fn require_auth(&self, user_info: &str) {
+        self.state.lock().unwrap().user_info = Some(user_info.to_owned());
+    }
+}
+
+fn handle(req: &Request<Incoming>, state: &Mutex<State>) -> Reply {
+    let mut state = state.lock().unwrap();
+    let Some(id) = req
+        .uri()
+        .path()
+        .strip_prefix("/schemas/ids/")
+        .and_then(|id| id.parse::<u32>().ok())
+    else {
+        return Ok(error(404, 404, "HTTP 404 Not Found"));
+    };
+    *state.requests.entry(id).or_default() += 1;
+    if state.down {
+        return Ok(error(503, 50301, "Service unavailable"));
+    }
+    if let Some(expected) = &state.user_info {
+        let sent = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok());
+        if sent.as_deref() != Some(expected.as_bytes()) {
+            return Ok(error(401, 401, "Unauthorized"));
+        }
+    }
+    Ok(match state.schemas.get(&id) {
+        Some(schema) => respond(
+            200,
+            "application/vnd.schemaregistry.v1+json",
+            serde_json::json!({ "schema": schema }).to_string(),
+        ),
+        None => error(404, 40403, &format!("Schema {id} not found")),
+    })
+}
+
+fn error(
+    status: u16,
+    code: u32,
+    message: &str,
+) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    respond(
+        status,
+        "application/vnd.schemaregistry.v1+json",
+        serde_json::json!({ "error_code": code, "message": message }).to_string(),
+    )
+}
