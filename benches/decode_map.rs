@@ -10,11 +10,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
-use kafka_eventbridge_lambda::{
-    AvroDecoder, ConfluentRegistry, Decoders, Mapper, PayloadFormat, SchemaId, Schemas,
-    decode_event,
-};
 use kafka_eventbridge_lambda::{Config, KafkaEvent};
+use kafka_eventbridge_lambda::{
+    ConfluentRegistry, Decoders, FetchedSchema, Mapper, PayloadFormat, RegistryDecoder,
+    RegistryFormat, SchemaId, SchemaKind, Schemas, decode_event,
+};
 use serde_json::json;
 
 /// The Avro schema of the order of [`value`].
@@ -180,9 +180,18 @@ fn bench(c: &mut Criterion) {
                 None,
             )));
             schemas
-                .preload(SchemaId::Confluent(1), ORDER_SCHEMA)
+                .preload(
+                    SchemaId::Confluent(1),
+                    &FetchedSchema {
+                        kind: SchemaKind::Avro,
+                        text: ORDER_SCHEMA.to_owned(),
+                    },
+                )
                 .expect("a valid schema");
-            decoders.value = Box::new(AvroDecoder::new(std::sync::Arc::clone(&schemas)));
+            decoders.value = Box::new(RegistryDecoder::new(
+                RegistryFormat::Avro,
+                Some(std::sync::Arc::clone(&schemas)),
+            ));
             decoders.schemas = Some(schemas);
         }
         group.throughput(Throughput::Bytes(bytes.len() as u64));

@@ -1,5 +1,4 @@
-//! Avro values as JSON, and the framing that schema-registry serializers put in front of them.
-//! Pure: no I/O; the schemas come from [`crate::registry`].
+//! Avro values as JSON. Pure: no I/O; the schemas come from [`crate::registry`].
 //!
 //! Rendering (what a reader of the event sees; Avro's own JSON encoding wraps unions and
 //! writes bytes as ISO-8859-1 strings, which reads badly):
@@ -28,12 +27,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use num_bigint::BigInt;
 
 use crate::decode::{JsonText, MAX_JSON_DEPTH};
-
-/// The first byte of a Confluent-framed payload (Confluent Schema Registry wire format:
-/// magic byte 0, then the schema id as a 4-byte big-endian integer, then the data).
-pub(crate) const CONFLUENT_MAGIC: u8 = 0;
-/// The length of the Confluent header: the magic byte and the 4-byte schema id.
-pub(crate) const CONFLUENT_HEADER_LEN: usize = 5;
 
 /// The most one string, bytes value or collection of a datum may allocate. A record cannot
 /// carry more than the 6 MB of a synchronous invocation's payload (Lambda quotas,
@@ -187,17 +180,6 @@ impl AvroSchema {
         Ok(JsonText::rendered(String::from_utf8(out).expect(
             "the renderer writes ASCII and serde_json's UTF-8 strings",
         )))
-    }
-}
-
-/// The schema id and payload of Confluent-framed bytes, or `None` when the bytes do not start
-/// with the Confluent header.
-pub(crate) fn confluent_frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
-    match bytes {
-        [CONFLUENT_MAGIC, a, b, c, d, payload @ ..] => {
-            Some((u32::from_be_bytes([*a, *b, *c, *d]), payload))
-        }
-        _ => None,
     }
 }
 

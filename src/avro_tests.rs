@@ -139,17 +139,6 @@ fn bad_bytes_are_errors_not_panics() {
 }
 
 #[test]
-fn confluent_framing() {
-    assert_eq!(
-        confluent_frame(&[0, 0, 0, 1, 2, 9, 9]),
-        Some((258, &[9, 9][..]))
-    );
-    assert_eq!(confluent_frame(&[0, 0, 0, 0, 7]), Some((7, &[][..])));
-    assert_eq!(confluent_frame(&[1, 0, 0, 0, 7]), None);
-    assert_eq!(confluent_frame(&[0, 0, 0, 7]), None);
-}
-
-#[test]
 fn decimals_and_dates_at_the_edges() {
     let cases = [
         (0, 2, "0.00"),

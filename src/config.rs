@@ -18,7 +18,7 @@ use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
-use crate::registry::{AvroDecoder, ConfluentRegistry, Schemas};
+use crate::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, Schemas};
 use crate::retry::CallPolicy;
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
@@ -41,9 +41,11 @@ pub const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
 pub const DETAIL_TYPES_FIELDREF: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
 /// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
 pub const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
-/// The converter of record keys: `string`, `json`, `bytes`, `auto` or `avro`.
+/// The converter of record keys: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
+/// `registry`.
 pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
-/// The converter of record values: `string`, `json`, `bytes`, `auto` or `avro`.
+/// The converter of record values: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
+/// `registry`.
 pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
 /// A Confluent-compatible schema registry, for the `avro` format and for Avro records of an
 /// event source mapping with `EventRecordFormat: SOURCE`.
@@ -517,11 +519,12 @@ impl Config {
             )))
         });
         let decoder = |format: PayloadFormat| -> Box<dyn PayloadDecoder> {
-            match (format, &schemas) {
-                (PayloadFormat::Avro, Some(schemas)) => {
-                    Box::new(AvroDecoder::new(Arc::clone(schemas)))
-                }
-                (format, _) => Box::new(format),
+            let registry = |format| Box::new(RegistryDecoder::new(format, schemas.clone()));
+            match format {
+                PayloadFormat::Avro => registry(RegistryFormat::Avro),
+                PayloadFormat::JsonSchema => registry(RegistryFormat::JsonSchema),
+                PayloadFormat::Registry => registry(RegistryFormat::Any),
+                format => Box::new(format),
             }
         };
         Decoders {
@@ -1166,10 +1169,11 @@ fn parse_registry(
 ) -> Result<Option<RegistryConfig>, ConfigError> {
     let user_info = get(SCHEMA_REGISTRY_USER_INFO);
     let Some(url) = get(SCHEMA_REGISTRY_URL) else {
-        if key_format == PayloadFormat::Avro || value_format == PayloadFormat::Avro {
+        let needs = |f| matches!(f, PayloadFormat::Avro | PayloadFormat::Registry);
+        if needs(key_format) || needs(value_format) {
             return Err(ConfigError::Missing {
                 var: SCHEMA_REGISTRY_URL,
-                rule: "the avro key or value format reads schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
+                rule: "the avro and registry key or value formats read schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
             });
         }
         if user_info.is_some() {
@@ -1217,6 +1221,8 @@ fn parse_format(
         ("bytes", PayloadFormat::Bytes),
         ("auto", PayloadFormat::Auto),
         ("avro", PayloadFormat::Avro),
+        ("json-schema", PayloadFormat::JsonSchema),
+        ("registry", PayloadFormat::Registry),
     ];
     parse_choice(var, value, default, &choices)
 }
@@ -1594,8 +1600,24 @@ mod tests {
             }
         ));
         assert!(
-            err.to_string().contains("avro key or value format"),
+            err.to_string()
+                .contains("avro and registry key or value formats"),
             "{err}"
+        );
+        let err = parse(&[(KEY_FORMAT, "registry")]).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: SCHEMA_REGISTRY_URL,
+                ..
+            }
+        ));
+        // json-schema needs no schema to read JSON.
+        assert_eq!(
+            parse(&[(VALUE_FORMAT, "json-schema")])
+                .unwrap()
+                .value_format,
+            PayloadFormat::JsonSchema
         );
         let c = parse(&[
             (KEY_FORMAT, "avro"),

@@ -19,7 +19,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::avro::AvroError;
-use crate::registry::{SchemaId, Schemas};
+use crate::registry::{RegistryDecoder, RegistryFormat, SchemaId, SchemaKind, Schemas};
 
 /// `eventSource` of an Amazon MSK event source mapping.
 pub(crate) const EVENT_SOURCE_MSK: &str = "aws:kafka";
@@ -478,8 +478,9 @@ pub enum PayloadError {
     /// JSON with an integer EventBridge does not accept.
     #[error("is JSON with an integer outside EventBridge's 64-bit range")]
     IntegerRange,
-    /// The bytes do not carry the framing the format expects (format `avro`).
-    #[error("is not Confluent-framed Avro: it {0}")]
+    /// The bytes do not carry a schema registry's framing (formats `avro`, `json-schema`,
+    /// `registry`).
+    #[error("is not registry-framed: it {0}")]
     Framing(String),
     /// The schema the bytes name could not be fetched or used.
     #[error("names {id}, which is not available: {reason}")]
@@ -542,9 +543,13 @@ pub enum PayloadFormat {
     Bytes,
     /// JSON if it parses, else a string if UTF-8, else base64.
     Auto,
-    /// Confluent-framed Avro, decoded with the schema registry's schema
-    /// ([`AvroDecoder`](crate::AvroDecoder)); without a registry, every record fails.
+    /// Registry-framed Avro, decoded with the schema registry's schema
+    /// ([`RegistryDecoder`](crate::RegistryDecoder)); without a registry, every record fails.
     Avro,
+    /// Registry-framed JSON (a JSON Schema serializer): the JSON after the framing.
+    JsonSchema,
+    /// Registry-framed data of any kind the registry's schema names.
+    Registry,
 }
 
 impl PayloadFormat {
@@ -555,6 +560,8 @@ impl PayloadFormat {
             Self::Bytes => "bytes",
             Self::Auto => "auto",
             Self::Avro => "avro",
+            Self::JsonSchema => "json-schema",
+            Self::Registry => "registry",
         }
     }
 }
@@ -590,6 +597,10 @@ impl PayloadDecoder for PayloadFormat {
                 Err(e) => Ok(json_string(&BASE64.encode(e.as_bytes()))),
             },
             Self::Avro => Err(PayloadError::NoRegistry("Avro")),
+            Self::Registry => Err(PayloadError::NoRegistry("registry-framed")),
+            Self::JsonSchema => {
+                RegistryDecoder::new(RegistryFormat::JsonSchema, None).decode(bytes)
+            }
         }
     }
 }
@@ -1002,7 +1013,7 @@ fn by_metadata(
     Ok(match schema_metadata(field, metadata)? {
         EsmSchema::Json => PayloadFormat::Json.decode(bytes),
         EsmSchema::Avro(id) => match &decoders.schemas {
-            Some(schemas) => schemas.decode(id, &bytes),
+            Some(schemas) => schemas.decode(id, &bytes, Some(SchemaKind::Avro)),
             None => Err(PayloadError::NoRegistry("Avro")),
         },
         EsmSchema::Unsupported(what) => Err(PayloadError::Unsupported(what)),

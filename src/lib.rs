@@ -31,6 +31,7 @@ mod decode;
 mod error;
 mod eventbridge;
 mod eventbridge_v2;
+mod framing;
 mod map;
 mod metrics;
 mod offload;
@@ -71,7 +72,8 @@ pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, 
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
 pub use registry::{
-    AvroDecoder, ConfluentRegistry, RegistryError, SchemaId, SchemaSource, Schemas,
+    ConfluentRegistry, FetchedSchema, RegistryDecoder, RegistryError, RegistryFormat,
+    RegistrySchema, SchemaId, SchemaKind, SchemaSource, Schemas,
 };
 pub use render::Rendering;
 pub use report::{

@@ -15,9 +15,12 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
+use std::borrow::Cow;
+
 use crate::avro::{AvroError, AvroSchema};
-use crate::decode::{JsonText, PayloadDecoder, PayloadError};
+use crate::decode::{JsonText, PayloadDecoder, PayloadError, PayloadFormat};
 use crate::error::{CallFailure, ErrorChain};
+use crate::framing::{self, Frame};
 use crate::retry::Caller;
 
 /// A schema as a registry identifies it.
@@ -57,7 +60,7 @@ pub enum RegistryError {
     #[error("the schema registry's answer is not a schema document")]
     Body(#[source] serde_json::Error),
     /// The schema is of a type this function does not decode.
-    #[error("the schema is of type {0}, not AVRO")]
+    #[error("the schema is of type {0}, which this function does not decode yet")]
     SchemaType(String),
     /// The schema refers to other subjects (Confluent schema references).
     #[error("the schema has references to other subjects, which are not supported yet")]
@@ -75,11 +78,47 @@ impl RegistryError {
     }
 }
 
-/// A registry: the text of a schema by id. The seam for the registry kinds (Confluent over
-/// HTTP here) and for fakes in tests.
+/// The kind of a registry schema, as the registry says (Confluent: `schemaType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// Apache Avro (Confluent: `schemaType` absent or `AVRO`).
+    Avro,
+    /// JSON Schema (`JSON`): the data is JSON text.
+    Json,
+}
+
+/// A schema as a registry returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedSchema {
+    /// Its kind.
+    pub kind: SchemaKind,
+    /// Its text.
+    pub text: String,
+}
+
+/// A registry: a schema by id. The seam for the registry kinds (Confluent over HTTP here)
+/// and for fakes in tests.
 pub trait SchemaSource: std::fmt::Debug + Send + Sync {
-    /// The Avro schema text that `id` names.
-    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>>;
+    /// The schema that `id` names.
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>>;
+}
+
+/// A schema ready to decode with.
+#[derive(Debug)]
+pub enum RegistrySchema {
+    /// An Avro schema, parsed.
+    Avro(Box<AvroSchema>),
+    /// A JSON Schema: the data is JSON text (not validated against the schema).
+    Json,
+}
+
+impl RegistrySchema {
+    fn parse(fetched: &FetchedSchema) -> Result<Self, AvroError> {
+        Ok(match fetched.kind {
+            SchemaKind::Avro => Self::Avro(Box::new(AvroSchema::parse(&fetched.text)?)),
+            SchemaKind::Json => Self::Json,
+        })
+    }
 }
 
 /// A Confluent-compatible schema registry (Confluent Platform, Confluent Cloud, Redpanda,
@@ -123,7 +162,7 @@ impl ConfluentRegistry {
         }
     }
 
-    async fn get(&self, id: u32) -> Result<String, RegistryError> {
+    async fn get(&self, id: u32) -> Result<FetchedSchema, RegistryError> {
         let client = self
             .client
             .as_ref()
@@ -148,19 +187,23 @@ impl ConfluentRegistry {
         }
         let document: SchemaDocument =
             serde_json::from_slice(&body).map_err(RegistryError::Body)?;
-        match document.schema_type.as_deref() {
-            None | Some("AVRO") => {}
+        let kind = match document.schema_type.as_deref() {
+            None | Some("AVRO") => SchemaKind::Avro,
+            Some("JSON") => SchemaKind::Json,
             Some(other) => return Err(RegistryError::SchemaType(other.to_owned())),
-        }
-        if !document.references.is_empty() {
+        };
+        if kind == SchemaKind::Avro && !document.references.is_empty() {
             return Err(RegistryError::References);
         }
-        Ok(document.schema)
+        Ok(FetchedSchema {
+            kind,
+            text: document.schema,
+        })
     }
 }
 
 impl SchemaSource for ConfluentRegistry {
-    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>> {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         let SchemaId::Confluent(id) = id;
         Box::pin(self.get(id))
     }
@@ -179,7 +222,7 @@ enum FetchError {
 #[derive(Debug)]
 pub struct Schemas {
     source: Box<dyn SchemaSource>,
-    cells: Mutex<HashMap<SchemaId, Arc<OnceCell<Arc<AvroSchema>>>>>,
+    cells: Mutex<HashMap<SchemaId, Arc<OnceCell<Arc<RegistrySchema>>>>>,
     /// The last failure of each id not cached, for the reasons of the records that need it.
     failures: Mutex<HashMap<SchemaId, String>>,
 }
@@ -194,7 +237,7 @@ impl Schemas {
         }
     }
 
-    fn cell(&self, id: SchemaId) -> Arc<OnceCell<Arc<AvroSchema>>> {
+    fn cell(&self, id: SchemaId) -> Arc<OnceCell<Arc<RegistrySchema>>> {
         let mut cells = self.cells.lock().expect("no panic holds the lock");
         Arc::clone(cells.entry(id).or_default())
     }
@@ -211,7 +254,7 @@ impl Schemas {
         let mut ids: Vec<SchemaId> = ids.into_iter().collect();
         ids.sort_unstable();
         ids.dedup();
-        let missing: Vec<(SchemaId, Arc<OnceCell<Arc<AvroSchema>>>)> = ids
+        let missing: Vec<(SchemaId, Arc<OnceCell<Arc<RegistrySchema>>>)> = ids
             .into_iter()
             .map(|id| (id, self.cell(id)))
             .filter(|(_, cell)| !cell.initialized())
@@ -223,11 +266,11 @@ impl Schemas {
                 let result = cell
                     .get_or_try_init(|| async {
                         fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let text = caller
+                        let fetched = caller
                             .with_retries(|| self.source.fetch(id), RegistryError::is_retryable)
                             .await
                             .map_err(FetchError::Fetch)?;
-                        AvroSchema::parse(&text)
+                        RegistrySchema::parse(&fetched)
                             .map(Arc::new)
                             .map_err(FetchError::Invalid)
                     })
@@ -251,15 +294,15 @@ impl Schemas {
     /// Puts the schema `text` in the cache under `id`, as if fetched: for schemas shipped
     /// with a function built on the library, and for benchmarks. An id already cached keeps
     /// its schema.
-    pub fn preload(&self, id: SchemaId, text: &str) -> Result<(), AvroError> {
-        let schema = Arc::new(AvroSchema::parse(text)?);
+    pub fn preload(&self, id: SchemaId, schema: &FetchedSchema) -> Result<(), AvroError> {
+        let schema = Arc::new(RegistrySchema::parse(schema)?);
         // Already set: the cached schema stays, as documented, and this one is dropped.
         drop(self.cell(id).set(schema));
         Ok(())
     }
 
     /// The cached schema of `id`, or why there is none.
-    pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<AvroSchema>, PayloadError> {
+    pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<RegistrySchema>, PayloadError> {
         if let Some(schema) = self.cell(id).get() {
             return Ok(Arc::clone(schema));
         }
@@ -273,49 +316,105 @@ impl Schemas {
         Err(PayloadError::SchemaUnavailable { id, reason })
     }
 
-    /// Decodes an Avro datum (no framing) written with the schema `id`, as JSON text.
-    pub(crate) fn decode(&self, id: SchemaId, payload: &[u8]) -> Result<JsonText, PayloadError> {
+    /// Decodes `payload` (no framing) written with the schema `id`, as JSON text; `only`
+    /// refuses a schema of another kind.
+    pub(crate) fn decode(
+        &self,
+        id: SchemaId,
+        payload: &[u8],
+        only: Option<SchemaKind>,
+    ) -> Result<JsonText, PayloadError> {
         let schema = self.get(id)?;
-        schema
-            .to_json(payload)
-            .map_err(|source| PayloadError::Avro { id, source })
+        match (&*schema, only) {
+            (RegistrySchema::Avro(avro), None | Some(SchemaKind::Avro)) => avro
+                .to_json(payload)
+                .map_err(|source| PayloadError::Avro { id, source }),
+            (RegistrySchema::Json, None | Some(SchemaKind::Json)) => json_payload(payload),
+            (RegistrySchema::Json, Some(SchemaKind::Avro)) => Err(PayloadError::Unsupported(
+                format!("written with {id}, a JSON Schema, under format avro (set registry)"),
+            )),
+            (RegistrySchema::Avro(_), Some(SchemaKind::Json)) => {
+                Err(PayloadError::Unsupported(format!(
+                    "written with {id}, an Avro schema, under format json-schema (set registry)"
+                )))
+            }
+        }
     }
 }
 
-/// The `avro` format: Confluent-framed Avro (magic byte 0, the 4-byte schema id, the datum),
-/// decoded with the registry's schema.
+/// JSON text of a registry-framed payload.
+fn json_payload(payload: &[u8]) -> Result<JsonText, PayloadError> {
+    PayloadFormat::Json.decode(payload.to_vec())
+}
+
+/// The registry formats: `avro` (Avro written with a registry schema), `json-schema` (JSON
+/// written with a JSON Schema; no schema is needed to read it) and `registry` (whatever the
+/// framing and the registry's schema say). Confluent framing names the schema by id; AWS Glue
+/// framing is read, and its schemas are not fetched yet.
 #[derive(Debug, Clone)]
-pub struct AvroDecoder {
-    schemas: Arc<Schemas>,
+pub struct RegistryDecoder {
+    schemas: Option<Arc<Schemas>>,
+    format: RegistryFormat,
 }
 
-impl AvroDecoder {
-    /// A decoder that reads schemas from `schemas`.
-    pub fn new(schemas: Arc<Schemas>) -> Self {
-        Self { schemas }
+/// What a [`RegistryDecoder`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryFormat {
+    /// Avro only.
+    Avro,
+    /// JSON only.
+    JsonSchema,
+    /// Any kind of schema the registry names.
+    Any,
+}
+
+impl RegistryDecoder {
+    /// A decoder of `format` that reads schemas from `schemas` (`json-schema` needs none).
+    pub fn new(format: RegistryFormat, schemas: Option<Arc<Schemas>>) -> Self {
+        Self { schemas, format }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.format {
+            RegistryFormat::Avro => "Avro",
+            RegistryFormat::JsonSchema => "JSON Schema",
+            RegistryFormat::Any => "registry",
+        }
     }
 }
 
-impl PayloadDecoder for AvroDecoder {
+impl PayloadDecoder for RegistryDecoder {
     fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
-        let (id, payload) = crate::avro::confluent_frame(&bytes).ok_or_else(|| {
-            PayloadError::Framing(match bytes.first() {
-                None => "is empty".to_owned(),
-                Some(&b) if b != crate::avro::CONFLUENT_MAGIC => {
-                    format!("starts with byte {b:#04x}, not the Confluent magic byte 0x00")
-                }
-                Some(_) => format!(
-                    "is {} bytes long, shorter than the {}-byte Confluent header",
-                    bytes.len(),
-                    crate::avro::CONFLUENT_HEADER_LEN
-                ),
-            })
-        })?;
-        self.schemas.decode(SchemaId::Confluent(id), payload)
+        let frame = framing::read(&bytes).map_err(PayloadError::Framing)?;
+        match (frame, self.format) {
+            (
+                Frame::Confluent(_, data) | Frame::Glue(_, Cow::Borrowed(data)),
+                RegistryFormat::JsonSchema,
+            ) => json_payload(data),
+            (Frame::Glue(_, Cow::Owned(data)), RegistryFormat::JsonSchema) => {
+                PayloadFormat::Json.decode(data)
+            }
+            (Frame::Confluent(id, data), format) => {
+                let schemas = self
+                    .schemas
+                    .as_ref()
+                    .ok_or(PayloadError::NoRegistry(self.name()))?;
+                let only = (format == RegistryFormat::Avro).then_some(SchemaKind::Avro);
+                schemas.decode(SchemaId::Confluent(id), data, only)
+            }
+            (Frame::Glue(version, _), _) => Err(PayloadError::Unsupported(format!(
+                "written with the AWS Glue Schema Registry (schema version {version})"
+            ))),
+        }
     }
 
     fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
-        crate::avro::confluent_frame(prefix).map(|(id, _)| SchemaId::Confluent(id))
+        match self.format {
+            RegistryFormat::JsonSchema => None,
+            RegistryFormat::Avro | RegistryFormat::Any => {
+                framing::confluent_id(prefix).map(SchemaId::Confluent)
+            }
+        }
     }
 }
 

@@ -20,7 +20,7 @@ struct Fake {
 }
 
 impl SchemaSource for Fake {
-    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<String, RegistryError>> {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         Box::pin(async move {
             self.fetches.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -29,13 +29,21 @@ impl SchemaSource for Fake {
                 status,
                 message: "no".into(),
             };
+            let avro = || FetchedSchema {
+                kind: SchemaKind::Avro,
+                text: SCHEMA.to_owned(),
+            };
             match n {
-                1 => Ok(SCHEMA.to_owned()),
+                1 => Ok(avro()),
+                4 => Ok(FetchedSchema {
+                    kind: SchemaKind::Json,
+                    text: "{}".to_owned(),
+                }),
                 2 if self.down.load(Ordering::SeqCst) > 0 => {
                     self.down.fetch_sub(1, Ordering::SeqCst);
                     Err(status(503))
                 }
-                2 => Ok(SCHEMA.to_owned()),
+                2 => Ok(avro()),
                 _ => Err(status(404)),
             }
         })
@@ -75,7 +83,7 @@ async fn concurrent_first_fetches_of_one_id_share_one_call() {
     let (a, b) = tokio::join!(schemas.resolve(ids, &caller), schemas.resolve(ids, &caller));
     assert_eq!(a + b, 1);
     assert_eq!(schemas.resolve(ids, &caller).await, 0, "cached");
-    let decoder = AvroDecoder::new(Arc::new(schemas));
+    let decoder = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::new(schemas)));
     assert_eq!(
         decoder.decode(framed(1, -3)).unwrap().as_str(),
         r#"{"n":-3}"#
@@ -87,7 +95,7 @@ async fn failures_are_retried_reported_and_not_cached() {
     let fake = Fake::default();
     fake.down.store(5, Ordering::SeqCst);
     let schemas = Arc::new(Schemas::new(fake));
-    let decoder = AvroDecoder::new(Arc::clone(&schemas));
+    let decoder = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::clone(&schemas)));
     schemas.resolve([SchemaId::Confluent(2)], &caller(1)).await;
     let reason = decoder.decode(framed(2, 1)).unwrap_err().to_string();
     assert_eq!(
@@ -107,16 +115,26 @@ async fn failures_are_retried_reported_and_not_cached() {
 
 #[test]
 fn framing_errors_say_what_is_wrong() {
-    let decoder = AvroDecoder::new(Arc::new(Schemas::new(Fake::default())));
+    let decoder = RegistryDecoder::new(
+        RegistryFormat::Avro,
+        Some(Arc::new(Schemas::new(Fake::default()))),
+    );
     let reason = |bytes: &[u8]| decoder.decode(bytes.to_vec()).unwrap_err().to_string();
-    assert_eq!(reason(b""), "is not Confluent-framed Avro: it is empty");
+    assert_eq!(reason(b""), "is not registry-framed: it is empty");
     assert_eq!(
         reason(b"{}"),
-        "is not Confluent-framed Avro: it starts with byte 0x7b, not the Confluent magic byte 0x00"
+        "is not registry-framed: it starts with byte 0x7b, not 0x00 (Confluent) or 0x03 (AWS Glue)"
     );
     assert_eq!(
         reason(&[0, 0, 1]),
-        "is not Confluent-framed Avro: it is 3 bytes long, shorter than the 5-byte Confluent header"
+        "is not registry-framed: it is 3 bytes long, shorter than the 5-byte Confluent header"
+    );
+    let mut glue = vec![3, 0];
+    glue.extend_from_slice(&[7; 16]);
+    glue.push(2);
+    assert_eq!(
+        reason(&glue),
+        "is written with the AWS Glue Schema Registry (schema version 07070707-0707-0707-0707-070707070707), which this function does not decode yet"
     );
     assert_eq!(
         reason(&framed(1, 1)),
@@ -137,4 +155,43 @@ fn to_avro_datum(
     GenericDatumWriter::builder(schema)
         .build()?
         .write_value_to_vec(value)
+}
+
+#[tokio::test]
+async fn the_registry_format_follows_the_schema_kind_and_json_schema_needs_none() {
+    let schemas = Arc::new(Schemas::new(Fake::default()));
+    schemas
+        .resolve([SchemaId::Confluent(1), SchemaId::Confluent(4)], &caller(0))
+        .await;
+    let framed_json = |id: u32| {
+        let mut bytes = vec![0];
+        bytes.extend_from_slice(&id.to_be_bytes());
+        bytes.extend_from_slice(b"{ \"a\": [1, 2] }");
+        bytes
+    };
+    let any = RegistryDecoder::new(RegistryFormat::Any, Some(Arc::clone(&schemas)));
+    assert_eq!(any.decode(framed(1, 5)).unwrap().as_str(), r#"{"n":5}"#);
+    assert_eq!(
+        any.decode(framed_json(4)).unwrap().as_str(),
+        r#"{"a":[1,2]}"#
+    );
+    let avro = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::clone(&schemas)));
+    assert!(
+        avro.decode(framed_json(4))
+            .unwrap_err()
+            .to_string()
+            .contains("a JSON Schema, under format avro (set registry)")
+    );
+    // json-schema reads the JSON after Confluent or Glue framing, with no registry.
+    let json = RegistryDecoder::new(RegistryFormat::JsonSchema, None);
+    assert_eq!(
+        json.decode(framed_json(99)).unwrap().as_str(),
+        r#"{"a":[1,2]}"#
+    );
+    let mut glue = vec![3, 5];
+    glue.extend_from_slice(&[1; 16]);
+    glue.extend(miniz_oxide::deflate::compress_to_vec_zlib(b"[true]", 6));
+    assert_eq!(json.decode(glue).unwrap().as_str(), "[true]");
+    assert_eq!(json.schema_id(&framed_json(4)), None);
+    assert_eq!(any.schema_id(&framed_json(4)), Some(SchemaId::Confluent(4)));
 }

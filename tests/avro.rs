@@ -301,7 +301,7 @@ async fn bad_records_fail_alone_with_a_clear_reason() {
         reason(1)
     );
     assert!(
-        reason(2).contains("value is not Confluent-framed Avro: it starts with byte 0x7b"),
+        reason(2).contains("value is not registry-framed: it starts with byte 0x7b"),
         "{}",
         reason(2)
     );
@@ -451,4 +451,28 @@ fn to_avro_datum(
     GenericDatumWriter::builder(schema)
         .build()?
         .write_value_to_vec(value)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_format_reads_avro_and_json_schema_by_the_schema_kind() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-registry").await;
+    registry.register(ORDER_ID, ORDER);
+    registry.register_json_schema(9, r#"{"type": "object"}"#);
+    let pipeline = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry")],
+    )
+    .await;
+    let records = vec![
+        record(0, &framed(ORDER_ID, &datum(0, None)), None),
+        record(1, &framed(9, br#"{"kind": "json-schema"}"#), None),
+    ];
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 2, "{:?}", reasons(&done));
+    let details = details_by_offset(&bus.events(2).await);
+    assert_eq!(details[0]["value"], order_json(0, None));
+    assert_eq!(details[1]["value"], json!({"kind": "json-schema"}));
 }

@@ -14,7 +14,8 @@ use super::http::{Reply, Stub, respond};
 
 #[derive(Default)]
 struct State {
-    schemas: HashMap<u32, String>,
+    /// The schema text and `schemaType` (absent for Avro) of each id.
+    schemas: HashMap<u32, (String, Option<&'static str>)>,
     requests: HashMap<u32, usize>,
     down: bool,
     /// `user:password` that every request must carry.
@@ -51,7 +52,16 @@ impl Registry {
             .lock()
             .unwrap()
             .schemas
-            .insert(id, schema.to_owned());
+            .insert(id, (schema.to_owned(), None));
+    }
+
+    /// Registers a JSON Schema under `id` (`schemaType: JSON`).
+    pub fn register_json_schema(&self, id: u32, schema: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .schemas
+            .insert(id, (schema.to_owned(), Some("JSON")));
     }
 
     /// Requests made for `id` so far.
@@ -102,11 +112,17 @@ fn handle(req: &Request<Incoming>, state: &Mutex<State>) -> Reply {
         }
     }
     Ok(match state.schemas.get(&id) {
-        Some(schema) => respond(
-            200,
-            "application/vnd.schemaregistry.v1+json",
-            serde_json::json!({ "schema": schema }).to_string(),
-        ),
+        Some((schema, schema_type)) => {
+            let mut body = serde_json::json!({ "schema": schema });
+            if let Some(t) = schema_type {
+                body["schemaType"] = serde_json::json!(t);
+            }
+            respond(
+                200,
+                "application/vnd.schemaregistry.v1+json",
+                body.to_string(),
+            )
+        }
         None => error(404, 40403, &format!("Schema {id} not found")),
     })
 }

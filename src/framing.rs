@@ -1,0 +1,139 @@
+//! The framing that schema-registry serializers put in front of a key or value. Pure.
+//!
+//! - Confluent (Confluent Schema Registry wire format): magic byte `0x00`, the schema id as a
+//!   4-byte big-endian integer, then the data.
+//! - AWS Glue Schema Registry: header version byte `0x03`, a compression byte (`0x00` none,
+//!   `0x05` zlib), the 16-byte schema version id (a UUID), then the data (zlib-compressed with
+//!   `0x05`).
+
+use std::borrow::Cow;
+
+/// The first byte of a Confluent-framed payload.
+pub(crate) const CONFLUENT_MAGIC: u8 = 0;
+/// The length of the Confluent header: the magic byte and the 4-byte schema id.
+pub(crate) const CONFLUENT_HEADER_LEN: usize = 5;
+/// The first byte of an AWS Glue Schema Registry payload (its header version).
+pub(crate) const GLUE_HEADER_VERSION: u8 = 3;
+/// The length of the Glue header: version, compression, 16-byte schema version id.
+pub(crate) const GLUE_HEADER_LEN: usize = 18;
+/// Glue's compression byte: no compression.
+const GLUE_UNCOMPRESSED: u8 = 0;
+/// Glue's compression byte: zlib.
+const GLUE_ZLIB: u8 = 5;
+/// The most a Glue-compressed payload may inflate to: the 6 MB of a synchronous invocation's
+/// payload (Lambda quotas, <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>)
+/// times a generous ratio, so that a small hostile payload cannot exhaust memory.
+pub(crate) const MAX_INFLATED_BYTES: usize = 32 * 1024 * 1024;
+
+/// A framed payload.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame<'a> {
+    /// Confluent: the schema id and the data.
+    Confluent(u32, &'a [u8]),
+    /// AWS Glue: the schema version id and the data (inflated when it was compressed).
+    Glue(uuid::Uuid, Cow<'a, [u8]>),
+}
+
+/// Reads the framing of `bytes`, or says in a phrase that completes "it …" why it is not one.
+pub(crate) fn read(bytes: &[u8]) -> Result<Frame<'_>, String> {
+    match bytes {
+        [CONFLUENT_MAGIC, a, b, c, d, data @ ..] => {
+            Ok(Frame::Confluent(u32::from_be_bytes([*a, *b, *c, *d]), data))
+        }
+        [CONFLUENT_MAGIC, ..] => Err(format!(
+            "is {} bytes long, shorter than the {CONFLUENT_HEADER_LEN}-byte Confluent header",
+            bytes.len()
+        )),
+        [GLUE_HEADER_VERSION, compression, rest @ ..] if rest.len() >= 16 => {
+            let (id, data) = rest.split_at(16);
+            let id = uuid::Uuid::from_slice(id).expect("16 bytes");
+            match *compression {
+                GLUE_UNCOMPRESSED => Ok(Frame::Glue(id, Cow::Borrowed(data))),
+                GLUE_ZLIB => miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(
+                    data,
+                    MAX_INFLATED_BYTES,
+                )
+                .map(|inflated| Frame::Glue(id, Cow::Owned(inflated)))
+                .map_err(|_| {
+                    format!(
+                        "has an AWS Glue header for zlib, and its data does not inflate (within {MAX_INFLATED_BYTES} bytes)"
+                    )
+                }),
+                other => Err(format!(
+                    "has an AWS Glue header with compression byte {other:#04x} (0x00 none or 0x05 zlib expected)"
+                )),
+            }
+        }
+        [GLUE_HEADER_VERSION, ..] => Err(format!(
+            "is {} bytes long, shorter than the {GLUE_HEADER_LEN}-byte AWS Glue header",
+            bytes.len()
+        )),
+        [] => Err("is empty".to_owned()),
+        [first, ..] => Err(format!(
+            "starts with byte {first:#04x}, not 0x00 (Confluent) or 0x03 (AWS Glue)"
+        )),
+    }
+}
+
+/// The Confluent schema id of a payload that starts with `prefix`, if it is Confluent-framed.
+pub(crate) fn confluent_id(prefix: &[u8]) -> Option<u32> {
+    match prefix {
+        [CONFLUENT_MAGIC, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confluent() {
+        assert_eq!(
+            read(&[0, 0, 0, 1, 2, 9, 9]),
+            Ok(Frame::Confluent(258, &[9, 9][..]))
+        );
+        assert_eq!(read(&[0, 0, 0, 0, 7]), Ok(Frame::Confluent(7, &[][..])));
+        assert_eq!(
+            read(&[0, 0, 7]).unwrap_err(),
+            "is 3 bytes long, shorter than the 5-byte Confluent header"
+        );
+        assert_eq!(confluent_id(&[0, 0, 0, 1, 0, 2]), Some(256));
+        assert_eq!(confluent_id(&[3, 0, 0, 1, 0, 2]), None);
+    }
+
+    #[test]
+    fn glue() {
+        let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let mut plain = vec![3, 0];
+        plain.extend_from_slice(id.as_bytes());
+        plain.extend_from_slice(b"{\"a\":1}");
+        assert_eq!(
+            read(&plain),
+            Ok(Frame::Glue(id, Cow::Borrowed(&b"{\"a\":1}"[..])))
+        );
+        let mut zlib = vec![3, 5];
+        zlib.extend_from_slice(id.as_bytes());
+        zlib.extend(miniz_oxide::deflate::compress_to_vec_zlib(b"{\"a\":1}", 6));
+        assert_eq!(
+            read(&zlib),
+            Ok(Frame::Glue(id, Cow::Owned(b"{\"a\":1}".to_vec())))
+        );
+        let mut bad = vec![3, 5];
+        bad.extend_from_slice(id.as_bytes());
+        bad.extend_from_slice(b"not zlib");
+        assert!(read(&bad).unwrap_err().contains("does not inflate"));
+        bad[1] = 9;
+        assert!(read(&bad).unwrap_err().contains("compression byte 0x09"));
+        assert!(
+            read(&[3, 0, 1])
+                .unwrap_err()
+                .contains("18-byte AWS Glue header")
+        );
+        assert_eq!(
+            read(b"{}").unwrap_err(),
+            "starts with byte 0x7b, not 0x00 (Confluent) or 0x03 (AWS Glue)"
+        );
+        assert_eq!(read(b"").unwrap_err(), "is empty");
+    }
+}
