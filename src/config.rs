@@ -523,6 +523,7 @@ impl Config {
             match format {
                 PayloadFormat::Avro => registry(RegistryFormat::Avro),
                 PayloadFormat::JsonSchema => registry(RegistryFormat::JsonSchema),
+                PayloadFormat::Protobuf => registry(RegistryFormat::Protobuf),
                 PayloadFormat::Registry => registry(RegistryFormat::Any),
                 format => Box::new(format),
             }
@@ -1169,11 +1170,16 @@ fn parse_registry(
 ) -> Result<Option<RegistryConfig>, ConfigError> {
     let user_info = get(SCHEMA_REGISTRY_USER_INFO);
     let Some(url) = get(SCHEMA_REGISTRY_URL) else {
-        let needs = |f| matches!(f, PayloadFormat::Avro | PayloadFormat::Registry);
+        let needs = |f| {
+            matches!(
+                f,
+                PayloadFormat::Avro | PayloadFormat::Protobuf | PayloadFormat::Registry
+            )
+        };
         if needs(key_format) || needs(value_format) {
             return Err(ConfigError::Missing {
                 var: SCHEMA_REGISTRY_URL,
-                rule: "the avro and registry key or value formats read schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
+                rule: "the avro, protobuf and registry key or value formats read schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
             });
         }
         if user_info.is_some() {
@@ -1222,6 +1228,7 @@ fn parse_format(
         ("auto", PayloadFormat::Auto),
         ("avro", PayloadFormat::Avro),
         ("json-schema", PayloadFormat::JsonSchema),
+        ("protobuf", PayloadFormat::Protobuf),
         ("registry", PayloadFormat::Registry),
     ];
     parse_choice(var, value, default, &choices)
@@ -1601,7 +1608,7 @@ mod tests {
         ));
         assert!(
             err.to_string()
-                .contains("avro and registry key or value formats"),
+                .contains("avro, protobuf and registry key or value formats"),
             "{err}"
         );
         let err = parse(&[(KEY_FORMAT, "registry")]).unwrap_err();

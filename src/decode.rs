@@ -19,6 +19,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::avro::AvroError;
+use crate::protobuf::ProtoError;
 use crate::registry::{RegistryDecoder, RegistryFormat, SchemaId, SchemaKind, Schemas};
 
 /// `eventSource` of an Amazon MSK event source mapping.
@@ -499,6 +500,27 @@ pub enum PayloadError {
         #[source]
         source: AvroError,
     },
+    /// The bytes are not a Protobuf message of the schema they name.
+    #[error("({id}) {source}")]
+    Protobuf {
+        /// The schema.
+        id: SchemaId,
+        /// What is wrong.
+        #[source]
+        source: ProtoError,
+    },
+    /// The schema is of another kind than the format reads.
+    #[error(
+        "names {id}, of kind {found}, and the format reads {expected} (set registry to read any)"
+    )]
+    WrongKind {
+        /// The schema.
+        id: SchemaId,
+        /// Its kind.
+        found: SchemaKind,
+        /// The kind the format reads.
+        expected: SchemaKind,
+    },
     /// Registry-encoded data, and no registry is configured.
     #[error("is {0} data and needs a schema registry: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL")]
     NoRegistry(&'static str),
@@ -548,6 +570,9 @@ pub enum PayloadFormat {
     Avro,
     /// Registry-framed JSON (a JSON Schema serializer): the JSON after the framing.
     JsonSchema,
+    /// Registry-framed Protobuf (message indexes, then the message), decoded with the
+    /// registry's `.proto` schema into the canonical proto3 JSON mapping.
+    Protobuf,
     /// Registry-framed data of any kind the registry's schema names.
     Registry,
 }
@@ -561,6 +586,7 @@ impl PayloadFormat {
             Self::Auto => "auto",
             Self::Avro => "avro",
             Self::JsonSchema => "json-schema",
+            Self::Protobuf => "protobuf",
             Self::Registry => "registry",
         }
     }
@@ -598,6 +624,7 @@ impl PayloadDecoder for PayloadFormat {
             },
             Self::Avro => Err(PayloadError::NoRegistry("Avro")),
             Self::Registry => Err(PayloadError::NoRegistry("registry-framed")),
+            Self::Protobuf => Err(PayloadError::NoRegistry("Protobuf")),
             Self::JsonSchema => {
                 RegistryDecoder::new(RegistryFormat::JsonSchema, None).decode(bytes)
             }
@@ -744,7 +771,9 @@ impl Decoders {
                 };
                 let id = match metadata {
                     Some(metadata) => match schema_metadata(field, metadata) {
-                        Ok(EsmSchema::Avro(id)) if self.esm_format != EsmRecordFormat::Json => {
+                        Ok(EsmSchema::Registry(id, _))
+                            if self.esm_format != EsmRecordFormat::Json =>
+                        {
                             Some(id)
                         }
                         _ => None,
@@ -772,8 +801,9 @@ impl Decoders {
 enum EsmSchema {
     /// JSON text (JSON Schema, or any format with `EventRecordFormat: JSON`).
     Json,
-    /// Avro without the registry header, written with this schema.
-    Avro(SchemaId),
+    /// Avro, or Protobuf with its message indexes, without the registry header, written with
+    /// this schema.
+    Registry(SchemaId, SchemaKind),
     /// Registry-encoded data this function does not decode yet.
     Unsupported(String),
 }
@@ -796,19 +826,18 @@ fn schema_metadata(field: &'static str, metadata: &Value) -> Result<EsmSchema, D
             })
     };
     let format = field("dataFormat")?;
-    Ok(match format.to_ascii_uppercase().as_str() {
-        "JSON" => EsmSchema::Json,
-        "AVRO" => {
-            let id = field("schemaId")?;
-            match id.parse::<u32>() {
-                Ok(id) => EsmSchema::Avro(SchemaId::Confluent(id)),
-                Err(_) => EsmSchema::Unsupported(format!(
-                    "Avro of the AWS Glue Schema Registry (schema version {id})"
-                )),
-            }
-        }
-        "PROTOBUF" => EsmSchema::Unsupported("Protobuf".to_owned()),
-        _ => EsmSchema::Unsupported(format!("data format {format:?}")),
+    let (kind, name) = match format.to_ascii_uppercase().as_str() {
+        "JSON" => return Ok(EsmSchema::Json),
+        "AVRO" => (SchemaKind::Avro, "Avro"),
+        "PROTOBUF" => (SchemaKind::Protobuf, "Protobuf"),
+        _ => return Ok(EsmSchema::Unsupported(format!("data format {format:?}"))),
+    };
+    let id = field("schemaId")?;
+    Ok(match id.parse::<u32>() {
+        Ok(id) => EsmSchema::Registry(SchemaId::Confluent(id), kind),
+        Err(_) => EsmSchema::Unsupported(format!(
+            "{name} of the AWS Glue Schema Registry (schema version {id})"
+        )),
     })
 }
 
@@ -1012,9 +1041,12 @@ fn by_metadata(
     }
     Ok(match schema_metadata(field, metadata)? {
         EsmSchema::Json => PayloadFormat::Json.decode(bytes),
-        EsmSchema::Avro(id) => match &decoders.schemas {
-            Some(schemas) => schemas.decode(id, &bytes, Some(SchemaKind::Avro)),
-            None => Err(PayloadError::NoRegistry("Avro")),
+        EsmSchema::Registry(id, kind) => match &decoders.schemas {
+            Some(schemas) => schemas.decode(id, &bytes, Some(kind)),
+            None => Err(PayloadError::NoRegistry(match kind {
+                SchemaKind::Protobuf => "Protobuf",
+                SchemaKind::Avro | SchemaKind::Json => "Avro",
+            })),
         },
         EsmSchema::Unsupported(what) => Err(PayloadError::Unsupported(what)),
     })

@@ -37,6 +37,7 @@ mod metrics;
 mod offload;
 mod path;
 mod pipeline;
+mod protobuf;
 mod registry;
 mod render;
 mod report;
@@ -71,9 +72,10 @@ pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
+pub use protobuf::{ProtoError, ProtoSchema};
 pub use registry::{
     ConfluentRegistry, FetchedSchema, RegistryDecoder, RegistryError, RegistryFormat,
-    RegistrySchema, SchemaId, SchemaKind, SchemaSource, Schemas,
+    RegistrySchema, SchemaError, SchemaId, SchemaKind, SchemaSource, Schemas,
 };
 pub use render::Rendering;
 pub use report::{

@@ -21,6 +21,7 @@ use crate::avro::{AvroError, AvroSchema};
 use crate::decode::{JsonText, PayloadDecoder, PayloadError, PayloadFormat};
 use crate::error::{CallFailure, ErrorChain};
 use crate::framing::{self, Frame};
+use crate::protobuf::{ProtoError, ProtoSchema, confluent_indexes};
 use crate::retry::Caller;
 
 /// A schema as a registry identifies it.
@@ -85,6 +86,18 @@ pub enum SchemaKind {
     Avro,
     /// JSON Schema (`JSON`): the data is JSON text.
     Json,
+    /// Protobuf (`PROTOBUF`): `.proto` text; the data starts with message indexes.
+    Protobuf,
+}
+
+impl std::fmt::Display for SchemaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Avro => "Avro",
+            Self::Json => "JSON Schema",
+            Self::Protobuf => "Protobuf",
+        })
+    }
 }
 
 /// A schema as a registry returned it.
@@ -110,15 +123,37 @@ pub enum RegistrySchema {
     Avro(Box<AvroSchema>),
     /// A JSON Schema: the data is JSON text (not validated against the schema).
     Json,
+    /// A `.proto` schema, compiled.
+    Protobuf(Box<ProtoSchema>),
 }
 
 impl RegistrySchema {
-    fn parse(fetched: &FetchedSchema) -> Result<Self, AvroError> {
+    fn parse(fetched: &FetchedSchema) -> Result<Self, SchemaError> {
         Ok(match fetched.kind {
             SchemaKind::Avro => Self::Avro(Box::new(AvroSchema::parse(&fetched.text)?)),
             SchemaKind::Json => Self::Json,
+            SchemaKind::Protobuf => Self::Protobuf(Box::new(ProtoSchema::parse(&fetched.text)?)),
         })
     }
+
+    fn kind(&self) -> SchemaKind {
+        match self {
+            Self::Avro(_) => SchemaKind::Avro,
+            Self::Json => SchemaKind::Json,
+            Self::Protobuf(_) => SchemaKind::Protobuf,
+        }
+    }
+}
+
+/// Why a registry's schema text cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// An Avro schema that does not parse.
+    #[error(transparent)]
+    Avro(#[from] AvroError),
+    /// A `.proto` schema that does not compile.
+    #[error(transparent)]
+    Protobuf(#[from] ProtoError),
 }
 
 /// A Confluent-compatible schema registry (Confluent Platform, Confluent Cloud, Redpanda,
@@ -190,9 +225,10 @@ impl ConfluentRegistry {
         let kind = match document.schema_type.as_deref() {
             None | Some("AVRO") => SchemaKind::Avro,
             Some("JSON") => SchemaKind::Json,
+            Some("PROTOBUF") => SchemaKind::Protobuf,
             Some(other) => return Err(RegistryError::SchemaType(other.to_owned())),
         };
-        if kind == SchemaKind::Avro && !document.references.is_empty() {
+        if kind != SchemaKind::Json && !document.references.is_empty() {
             return Err(RegistryError::References);
         }
         Ok(FetchedSchema {
@@ -215,7 +251,7 @@ enum FetchError {
     #[error("fetching it failed")]
     Fetch(#[source] CallFailure),
     #[error("the registry's schema {0}")]
-    Invalid(#[source] AvroError),
+    Invalid(#[source] SchemaError),
 }
 
 /// The schemas of one execution environment: fetched once per id, kept for its life.
@@ -294,7 +330,7 @@ impl Schemas {
     /// Puts the schema `text` in the cache under `id`, as if fetched: for schemas shipped
     /// with a function built on the library, and for benchmarks. An id already cached keeps
     /// its schema.
-    pub fn preload(&self, id: SchemaId, schema: &FetchedSchema) -> Result<(), AvroError> {
+    pub fn preload(&self, id: SchemaId, schema: &FetchedSchema) -> Result<(), SchemaError> {
         let schema = Arc::new(RegistrySchema::parse(schema)?);
         // Already set: the cached schema stays, as documented, and this one is dropped.
         drop(self.cell(id).set(schema));
@@ -325,19 +361,23 @@ impl Schemas {
         only: Option<SchemaKind>,
     ) -> Result<JsonText, PayloadError> {
         let schema = self.get(id)?;
-        match (&*schema, only) {
-            (RegistrySchema::Avro(avro), None | Some(SchemaKind::Avro)) => avro
+        if let Some(expected) = only
+            && expected != schema.kind()
+        {
+            return Err(PayloadError::WrongKind {
+                id,
+                found: schema.kind(),
+                expected,
+            });
+        }
+        match &*schema {
+            RegistrySchema::Avro(avro) => avro
                 .to_json(payload)
                 .map_err(|source| PayloadError::Avro { id, source }),
-            (RegistrySchema::Json, None | Some(SchemaKind::Json)) => json_payload(payload),
-            (RegistrySchema::Json, Some(SchemaKind::Avro)) => Err(PayloadError::Unsupported(
-                format!("written with {id}, a JSON Schema, under format avro (set registry)"),
-            )),
-            (RegistrySchema::Avro(_), Some(SchemaKind::Json)) => {
-                Err(PayloadError::Unsupported(format!(
-                    "written with {id}, an Avro schema, under format json-schema (set registry)"
-                )))
-            }
+            RegistrySchema::Json => json_payload(payload),
+            RegistrySchema::Protobuf(proto) => confluent_indexes(payload)
+                .and_then(|(indexes, data)| proto.to_json(&indexes, data))
+                .map_err(|source| PayloadError::Protobuf { id, source }),
         }
     }
 }
@@ -364,6 +404,8 @@ pub enum RegistryFormat {
     Avro,
     /// JSON only.
     JsonSchema,
+    /// Protobuf only.
+    Protobuf,
     /// Any kind of schema the registry names.
     Any,
 }
@@ -378,6 +420,7 @@ impl RegistryDecoder {
         match self.format {
             RegistryFormat::Avro => "Avro",
             RegistryFormat::JsonSchema => "JSON Schema",
+            RegistryFormat::Protobuf => "Protobuf",
             RegistryFormat::Any => "registry",
         }
     }
@@ -399,7 +442,11 @@ impl PayloadDecoder for RegistryDecoder {
                     .schemas
                     .as_ref()
                     .ok_or(PayloadError::NoRegistry(self.name()))?;
-                let only = (format == RegistryFormat::Avro).then_some(SchemaKind::Avro);
+                let only = match format {
+                    RegistryFormat::Avro => Some(SchemaKind::Avro),
+                    RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
+                    RegistryFormat::JsonSchema | RegistryFormat::Any => None,
+                };
                 schemas.decode(SchemaId::Confluent(id), data, only)
             }
             (Frame::Glue(version, _), _) => Err(PayloadError::Unsupported(format!(
@@ -411,7 +458,7 @@ impl PayloadDecoder for RegistryDecoder {
     fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
         match self.format {
             RegistryFormat::JsonSchema => None,
-            RegistryFormat::Avro | RegistryFormat::Any => {
+            RegistryFormat::Avro | RegistryFormat::Protobuf | RegistryFormat::Any => {
                 framing::confluent_id(prefix).map(SchemaId::Confluent)
             }
         }

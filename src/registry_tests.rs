@@ -180,7 +180,7 @@ async fn the_registry_format_follows_the_schema_kind_and_json_schema_needs_none(
         avro.decode(framed_json(4))
             .unwrap_err()
             .to_string()
-            .contains("a JSON Schema, under format avro (set registry)")
+            .contains("names Confluent schema id 4, of kind JSON Schema, and the format reads Avro (set registry to read any)")
     );
     // json-schema reads the JSON after Confluent or Glue framing, with no registry.
     let json = RegistryDecoder::new(RegistryFormat::JsonSchema, None);

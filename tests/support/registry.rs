@@ -55,6 +55,15 @@ impl Registry {
             .insert(id, (schema.to_owned(), None));
     }
 
+    /// Registers `.proto` text under `id` (`schemaType: PROTOBUF`).
+    pub fn register_protobuf(&self, id: u32, schema: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .schemas
+            .insert(id, (schema.to_owned(), Some("PROTOBUF")));
+    }
+
     /// Registers a JSON Schema under `id` (`schemaType: JSON`).
     pub fn register_json_schema(&self, id: u32, schema: &str) {
         self.state

@@ -1,7 +1,7 @@
-//! Avro values end to end: records encoded by the real Avro library (producer side, Confluent
-//! framing or the event source mapping's `SOURCE` format with schema metadata), a Confluent
-//! Schema Registry stand-in over HTTP, the real EventBridge SDK client against moto, and the
-//! real binary through cargo-lambda.
+//! Registry-encoded values end to end: records encoded by the real Avro and Protobuf libraries
+//! (producer side, Confluent framing or the event source mapping's `SOURCE` format with schema
+//! metadata), a Confluent Schema Registry stand-in over HTTP, the real EventBridge SDK client
+//! against moto, and the real binary through cargo-lambda.
 
 // Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
 #![cfg(feature = "e2e")]
@@ -475,4 +475,127 @@ async fn the_registry_format_reads_avro_and_json_schema_by_the_schema_kind() {
     let details = details_by_offset(&bus.events(2).await);
     assert_eq!(details[0]["value"], order_json(0, None));
     assert_eq!(details[1]["value"], json!({"kind": "json-schema"}));
+}
+
+const PROTO: &str = r#"
+syntax = "proto3";
+package shop;
+import "google/protobuf/timestamp.proto";
+
+message Order {
+  message Line { string sku = 1; int32 qty = 2; }
+  int64 id = 1;
+  repeated Line lines = 2;
+  google.protobuf.Timestamp at = 3;
+  oneof payment { string card = 4; string iban = 5; }
+}
+
+message Refund {
+  message Reason { string code = 1; }
+  int64 order_id = 1;
+  Reason reason = 2;
+}
+"#;
+
+/// The message at `indexes` of [`PROTO`], from its proto3 JSON, encoded by prost-reflect.
+fn proto_message(indexes: &[usize], json: &str) -> Vec<u8> {
+    use prost::Message as _;
+    let mut compiler = protox::Compiler::with_file_resolver(ProtoText);
+    compiler.open_file("test.proto").unwrap();
+    let file = compiler
+        .descriptor_pool()
+        .get_file_by_name("test.proto")
+        .unwrap();
+    let mut message = file.messages().nth(indexes[0]).unwrap();
+    for &i in &indexes[1..] {
+        let child = message.child_messages().nth(i);
+        message = child.unwrap();
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    prost_reflect::DynamicMessage::deserialize(message, &mut deserializer)
+        .unwrap()
+        .encode_to_vec()
+}
+
+struct ProtoText;
+
+impl protox::file::FileResolver for ProtoText {
+    fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+        match name {
+            "test.proto" => protox::file::File::from_source(name, PROTO),
+            other => protox::file::GoogleFileResolver::new().open_file(other),
+        }
+    }
+}
+
+/// Confluent's message indexes: a zigzag varint count, then the indexes; `[0]` is one 0 byte.
+fn indexes(path: &[usize]) -> Vec<u8> {
+    if path == [0] {
+        return vec![0];
+    }
+    let mut out = Vec::new();
+    for n in std::iter::once(path.len()).chain(path.iter().copied()) {
+        prost::encoding::encode_varint((n as u64) << 1, &mut out);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_values_become_canonical_json() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("protobuf").await;
+    registry.register_protobuf(11, PROTO);
+    let order =
+        r#"{"id":"5","lines":[{"sku":"a","qty":2}],"at":"2024-01-01T00:00:00Z","iban":"DE00"}"#;
+    let refund = r#"{"orderId":"5","reason":{"code":"damaged"}}"#;
+    let reason = r#"{"code":"late"}"#;
+    let frame = |path: &[usize], json: &str| {
+        let mut data = indexes(path);
+        data.extend(proto_message(path, json));
+        framed(11, &data)
+    };
+    let metadata = json!({"dataFormat": "PROTOBUF", "schemaId": "11"});
+    let mut source = indexes(&[1]);
+    source.extend(proto_message(&[1], refund));
+    let records = vec![
+        record(0, &frame(&[0], order), None),
+        record(1, &frame(&[1], refund), None),
+        record(2, &frame(&[1, 0], reason), None),
+        // SOURCE: no registry header, the message indexes kept.
+        record(3, &source, Some(metadata)),
+        record(
+            4,
+            &framed(
+                11,
+                &[indexes(&[7]), proto_message(&[1, 0], reason)].concat(),
+            ),
+            None,
+        ),
+    ];
+    let pipeline = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "protobuf")],
+    )
+    .await;
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 4, "{:?}", reasons(&done));
+    assert!(
+        reasons(&done)[0].1.contains("names message [7] by index"),
+        "{:?}",
+        reasons(&done)
+    );
+    assert_eq!(registry.requests(11), 1);
+    let details = details_by_offset(&bus.events(4).await);
+    let values: Vec<&Value> = details.iter().map(|d| &d["value"]).collect();
+    assert_eq!(
+        values,
+        [
+            &json!({"id": "5", "lines": [{"sku": "a", "qty": 2}], "at": "2024-01-01T00:00:00Z", "iban": "DE00"}),
+            &json!({"orderId": "5", "reason": {"code": "damaged"}}),
+            &json!({"code": "late"}),
+            &json!({"orderId": "5", "reason": {"code": "damaged"}}),
+        ]
+    );
 }

@@ -1,0 +1,125 @@
+//! Protobuf values as JSON: the canonical proto3 JSON mapping (`prost-reflect`), with schemas
+//! given as `.proto` text (a schema registry's) compiled by `protox`. Pure.
+//!
+//! The mapping: field names in lowerCamelCase, fields at their default value left out,
+//! 64-bit integers as strings, enums by name, bytes as base64, and the well-known types
+//! (`Timestamp` as RFC 3339, `Duration` as `"1.5s"`, wrappers as their value, `Struct`/`Value`
+//! as JSON, `Any` with `@type`) as the mapping specifies.
+
+use prost_reflect::{DescriptorPool, DynamicMessage, FileDescriptor, MessageDescriptor};
+use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
+
+use crate::decode::JsonText;
+
+/// The name the registry's schema text is compiled under.
+const SCHEMA_FILE: &str = "schema.proto";
+
+/// Why a Protobuf schema or message could not be used. The messages never quote the data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProtoError {
+    /// The registry's schema text does not compile.
+    #[error("is not a valid .proto schema: {0}")]
+    Schema(String),
+    /// The message indexes before the data are malformed.
+    #[error("has malformed Protobuf message indexes")]
+    Indexes,
+    /// The message indexes name no message of the schema.
+    #[error("names message {0:?} by index, which the schema does not have")]
+    NoMessage(Vec<usize>),
+    /// The bytes are not a message of the schema.
+    #[error("is not a valid Protobuf message of {0}")]
+    Message(String),
+}
+
+/// A compiled `.proto` schema.
+#[derive(Debug)]
+pub struct ProtoSchema {
+    file: FileDescriptor,
+}
+
+/// Serves the registry's schema text as [`SCHEMA_FILE`].
+struct SchemaText(String);
+
+impl FileResolver for SchemaText {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        if name == SCHEMA_FILE {
+            File::from_source(name, &self.0)
+        } else {
+            Err(protox::Error::file_not_found(name))
+        }
+    }
+}
+
+impl ProtoSchema {
+    /// Compiles `.proto` text (imports of the well-known types `google/protobuf/*.proto` are
+    /// built in; other imports are not resolved).
+    pub fn parse(text: &str) -> Result<Self, ProtoError> {
+        let mut resolver = ChainFileResolver::new();
+        resolver.add(SchemaText(text.to_owned()));
+        resolver.add(GoogleFileResolver::new());
+        let mut compiler = protox::Compiler::with_file_resolver(resolver);
+        compiler
+            .open_file(SCHEMA_FILE)
+            .map_err(|e| ProtoError::Schema(e.to_string()))?;
+        let pool: DescriptorPool = compiler.descriptor_pool();
+        let file = pool
+            .get_file_by_name(SCHEMA_FILE)
+            .expect("the compiled file is in its pool");
+        Ok(Self { file })
+    }
+
+    /// The message that `indexes` name: the first is a top-level message of the file, each
+    /// next one a message nested in the previous (Confluent's message indexes).
+    fn message(&self, indexes: &[usize]) -> Result<MessageDescriptor, ProtoError> {
+        let missing = || ProtoError::NoMessage(indexes.to_vec());
+        let (first, rest) = indexes.split_first().ok_or_else(missing)?;
+        let mut message = self.file.messages().nth(*first).ok_or_else(missing)?;
+        for index in rest {
+            let child = message.child_messages().nth(*index);
+            message = child.ok_or_else(missing)?;
+        }
+        Ok(message)
+    }
+
+    /// Decodes `data`, a message of the type `indexes` name, as compact JSON.
+    pub fn to_json(&self, indexes: &[usize], data: &[u8]) -> Result<JsonText, ProtoError> {
+        let descriptor = self.message(indexes)?;
+        let name = descriptor.full_name().to_owned();
+        let message =
+            DynamicMessage::decode(descriptor, data).map_err(|_| ProtoError::Message(name))?;
+        let text = serde_json::to_string(&message).map_err(|_| ProtoError::Indexes)?;
+        crate::decode::json_text(text).map_err(|_| ProtoError::Indexes)
+    }
+}
+
+/// Reads Confluent's message indexes at the start of `bytes`: a zigzag varint count, then that
+/// many zigzag varint indexes; a count of 0 stands for `[0]` (the first message). Returns the
+/// indexes and the data after them.
+pub(crate) fn confluent_indexes(bytes: &[u8]) -> Result<(Vec<usize>, &[u8]), ProtoError> {
+    let mut rest = bytes;
+    let count = zigzag_index(&mut rest)?;
+    if count == 0 {
+        return Ok((vec![0], rest));
+    }
+    // Each index takes at least one byte, so a count beyond the bytes left is malformed.
+    if count > rest.len() {
+        return Err(ProtoError::Indexes);
+    }
+    let indexes = (0..count)
+        .map(|_| zigzag_index(&mut rest))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((indexes, rest))
+}
+
+/// One zigzag varint index (0, -1, 1, -2, … ↔ 0, 1, 2, 3, …; indexes are never negative).
+fn zigzag_index(rest: &mut &[u8]) -> Result<usize, ProtoError> {
+    let raw = prost::encoding::decode_varint(rest).map_err(|_| ProtoError::Indexes)?;
+    if raw & 1 == 1 {
+        return Err(ProtoError::Indexes);
+    }
+    usize::try_from(raw >> 1).map_err(|_| ProtoError::Indexes)
+}
+
+#[cfg(test)]
+#[path = "protobuf_tests.rs"]
+mod tests;

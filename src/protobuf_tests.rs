@@ -1,0 +1,110 @@
+use prost::Message as _;
+use prost_reflect::DynamicMessage;
+
+use super::*;
+
+const SCHEMA: &str = r#"
+syntax = "proto3";
+package shop;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/wrappers.proto";
+
+message Order {
+  message Line { string sku = 1; int32 qty = 2; }
+  enum Status { NEW = 0; PAID = 1; }
+  int64 id = 1;
+  repeated Line lines = 2;
+  Status status = 3;
+  google.protobuf.Timestamp at = 4;
+  oneof payment { string card = 5; string iban = 6; }
+  bytes signature = 7;
+  google.protobuf.StringValue note = 8;
+  map<string, int32> counts = 9;
+}
+
+message Refund { int64 order_id = 1; }
+"#;
+
+/// The message of `schema` at `indexes`, built and encoded with prost-reflect (the
+/// producer's library), from its proto3 JSON.
+fn encode(schema: &ProtoSchema, indexes: &[usize], json: &str) -> Vec<u8> {
+    let descriptor = schema.message(indexes).unwrap();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let message = DynamicMessage::deserialize(descriptor, &mut deserializer).unwrap();
+    message.encode_to_vec()
+}
+
+#[test]
+fn messages_render_in_the_canonical_json_mapping() {
+    let schema = ProtoSchema::parse(SCHEMA).unwrap();
+    let json = r#"{"id":"42","lines":[{"sku":"a","qty":2},{"sku":"b"}],"status":"PAID",
+        "at":"2024-01-01T00:00:00.500Z","iban":"DE00","signature":"AQL/","note":"gift",
+        "counts":{"x":1}}"#;
+    let data = encode(&schema, &[0], json);
+    let out = schema.to_json(&[0], &data).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(out.as_str()).unwrap();
+    assert_eq!(
+        parsed,
+        serde_json::json!({"id": "42", "lines": [{"sku": "a", "qty": 2}, {"sku": "b"}],
+            "status": "PAID", "at": "2024-01-01T00:00:00.500Z", "iban": "DE00",
+            "signature": "AQL/", "note": "gift", "counts": {"x": 1}})
+    );
+    // A second top-level message, and a nested one, by index.
+    let refund = encode(&schema, &[1], r#"{"orderId":"7"}"#);
+    assert_eq!(
+        schema.to_json(&[1], &refund).unwrap().as_str(),
+        r#"{"orderId":"7"}"#
+    );
+    let line = encode(&schema, &[0, 0], r#"{"sku":"z","qty":1}"#);
+    assert_eq!(
+        schema.to_json(&[0, 0], &line).unwrap().as_str(),
+        r#"{"sku":"z","qty":1}"#
+    );
+}
+
+#[test]
+fn errors_never_panic() {
+    let schema = ProtoSchema::parse(SCHEMA).unwrap();
+    assert_eq!(
+        schema.to_json(&[5], &[]),
+        Err(ProtoError::NoMessage(vec![5]))
+    );
+    assert_eq!(
+        schema.to_json(&[0, 9], &[]),
+        Err(ProtoError::NoMessage(vec![0, 9]))
+    );
+    assert_eq!(
+        schema.to_json(&[0], &[0xff, 0xff]),
+        Err(ProtoError::Message("shop.Order".into()))
+    );
+    assert!(matches!(
+        ProtoSchema::parse("message {"),
+        Err(ProtoError::Schema(_))
+    ));
+    assert!(matches!(
+        ProtoSchema::parse("syntax = \"proto3\"; import \"other.proto\"; message A {}"),
+        Err(ProtoError::Schema(_))
+    ));
+}
+
+#[test]
+fn confluent_message_indexes() {
+    // [0] as the single byte 0; [1] as count 1 (zigzag 2), index 1 (zigzag 2); [0, 3].
+    assert_eq!(confluent_indexes(&[0, 9]).unwrap(), (vec![0], &[9][..]));
+    assert_eq!(confluent_indexes(&[2, 2, 9]).unwrap(), (vec![1], &[9][..]));
+    assert_eq!(
+        confluent_indexes(&[4, 0, 6]).unwrap(),
+        (vec![0, 3], &[][..])
+    );
+    assert_eq!(confluent_indexes(&[]), Err(ProtoError::Indexes));
+    assert_eq!(
+        confluent_indexes(&[1]),
+        Err(ProtoError::Indexes),
+        "negative"
+    );
+    assert_eq!(
+        confluent_indexes(&[200, 1]),
+        Err(ProtoError::Indexes),
+        "count beyond the bytes"
+    );
+}
