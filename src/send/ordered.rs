@@ -3,11 +3,12 @@
 //! run concurrently within the limit on calls in flight.
 //!
 //! - A call is packed from the heads of the groups that are idle and ready: first the group with
-//!   the most entries left, then the others in turn (round robin), each group giving as many of
-//!   its next entries as fit; so calls are full whenever enough entries wait, the longest
-//!   groups do not end up alone in the last rounds, and a group never has two calls in flight.
-//!   A call that would not be full waits while a group in flight has entries left that could
-//!   fill it.
+//!   the most entries left, giving as many of its next entries as fit, then the others in turn
+//!   (round robin), each giving all its entries if they fit (a group's last entries are not
+//!   split off into a call of their own, which would cost that group another round trip); so
+//!   calls are full whenever enough entries wait, the longest groups do not end up alone in
+//!   the last rounds, and a group never has two calls in flight. A call less than half full
+//!   waits while a group in flight has entries left that could fill it.
 //! - When an entry of a group is not delivered and may be retried (a retryable code, no
 //!   result, a retryable or timed-out call), the group starts again from that entry: it and
 //!   every later entry of the group in the call go back to the head of the group, in order,
@@ -81,10 +82,11 @@ pub(crate) fn sequential_calls(items: Vec<Item<'_>>, limits: BatchLimits) -> Vec
 }
 
 /// The next call: the next entries of idle groups ready at `now`, starting with the one with
-/// the most entries left (the first in turn from `cursor` among equals), then in turn (the
-/// cursor moves past the last group used), each giving as many of its next entries as fit in
-/// `limits`; the groups used are marked busy. `None` when no group can send, or when the call
-/// would not be full while a group in flight still has entries to fill it.
+/// the most entries left (the first in turn from `cursor` among equals), which gives as many
+/// of its next entries as fit in `limits`, then in turn (the cursor moves past the last group
+/// used) each group whose entries all fit; the groups used are marked busy. `None` when no
+/// group can send, or when the call would be less than half full while a group in flight
+/// still has entries to fill it.
 fn pack<'a>(
     groups: &mut [Group<'a>],
     cursor: &mut usize,
@@ -101,44 +103,77 @@ fn pack<'a>(
         .filter(|(_, g)| sendable(g))
         .max_by_key(|&(i, g)| (g.queue.len(), std::cmp::Reverse((i + n - *cursor) % n)))
         .map(|(i, _)| i)?;
-    // The plan: how many of its next entries each group gives.
-    let (mut plan, mut count, mut bytes) = (Vec::new(), 0, 0);
-    let mut by_bytes = false;
-    for step in 0..n {
+    // The plan: how many of its next entries each group gives. The first group gives as many
+    // as fit; each other group gives all its entries or none (a group's last entries are not
+    // split off into a call of their own, which would cost that group another round trip).
+    let first_take = take(&groups[first].queue, 0, 0, limits);
+    let (mut count, mut bytes) = (first_take.count, first_take.bytes);
+    let mut by_bytes = first_take.by_bytes;
+    let mut plan = vec![(first, first_take.count)];
+    // The others, in turn: whole groups while they fit.
+    let mut left_out = Vec::new();
+    for step in 1..n {
         let g = (first + step) % n;
-        if !sendable(&groups[g]) {
-            continue;
-        }
-        let mut took = 0;
-        for next in &groups[g].queue {
-            if count == limits.max_entries {
-                break;
-            }
-            if bytes + next.item.size > limits.max_bytes && count > 0 {
-                by_bytes = true;
-                break;
-            }
-            bytes += next.item.size;
-            count += 1;
-            took += 1;
-        }
-        if took > 0 {
-            plan.push((g, took));
-        }
         if count == limits.max_entries {
             break;
         }
+        if !sendable(&groups[g]) {
+            continue;
+        }
+        let whole = take(&groups[g].queue, count, bytes, limits);
+        if whole.count == groups[g].queue.len() {
+            plan.push((g, whole.count));
+            count += whole.count;
+            bytes += whole.bytes;
+        } else if left_out.len() < REPACK_CANDIDATES {
+            by_bytes |= whole.by_bytes;
+            left_out.push(g);
+        }
     }
-    // A call that is not full waits while a group in flight still has entries: when that
-    // call returns, they can fill this one (fewer, fuller calls; nothing is sent later than
-    // the group in flight allows anyway).
+    // Not full, and whole groups were left out: choose, among the groups taken after the
+    // first and those left out, the set that fills the call best (fewest entries left over).
+    let room = (
+        limits.max_entries - first_take.count,
+        limits.max_bytes - first_take.bytes,
+    );
+    let filled =
+        |chosen: &[usize]| -> usize { chosen.iter().map(|&g| groups[g].queue.len()).sum() };
+    if count < limits.max_entries && !left_out.is_empty() {
+        let candidates: Vec<usize> = (plan[1..].iter().map(|&(g, _)| g))
+            .chain(left_out.iter().copied())
+            .collect();
+        let chosen = best_fill(groups, &candidates, room);
+        let chosen_count = filled(&chosen);
+        if chosen_count > count - first_take.count {
+            plan.truncate(1);
+            plan.extend(chosen.into_iter().map(|g| (g, groups[g].queue.len())));
+            count = first_take.count + chosen_count;
+        }
+    }
+    // A call that is not full waits while groups in flight, once back, would fill it better
+    // (fewer, fuller calls; nothing is sent later than the group in flight allows anyway).
+    // A group in flight with more entries than the call has room for could not join, so the
+    // call does not wait for it: a small partition is not held back behind a large one.
     let full = count == limits.max_entries || by_bytes;
-    let fillable = groups
-        .iter()
-        .enumerate()
-        .any(|(i, g)| g.busy && !g.queue.is_empty() && plan.iter().all(|&(p, _)| p != i));
-    if !full && fillable {
-        return None;
+    if !full {
+        let busy: Vec<usize> = groups
+            .iter()
+            .enumerate()
+            .filter(|&(i, g)| {
+                g.busy && (1..=room.0).contains(&g.queue.len()) && plan.iter().all(|&(p, _)| p != i)
+            })
+            .map(|(i, _)| i)
+            .take(REPACK_CANDIDATES)
+            .collect();
+        if !busy.is_empty() {
+            let candidates: Vec<usize> = (plan[1..].iter().map(|&(g, _)| g))
+                .chain(left_out)
+                .chain(busy)
+                .collect();
+            if filled(&best_fill(groups, &candidates, room)) > count - first_take.count {
+                return None;
+            }
+        }
     }
     let (mut entries, mut members, mut resend) = (Vec::with_capacity(count), Vec::new(), false);
     for (g, took) in plan {
@@ -152,6 +187,74 @@ fn pack<'a>(
         *cursor = (g + 1) % n;
     }
     Some((Call { entries, resend }, members))
+}
+
+/// At most this many whole groups left out of a call are considered for a better fill (the
+/// search is `candidates × max_entries` steps).
+const REPACK_CANDIDATES: usize = 64;
+
+/// What a group can give a call that already holds `count` entries of `bytes` bytes: its next
+/// entries while they fit.
+struct Take {
+    count: usize,
+    bytes: usize,
+    /// Stopped by the byte cap (not by the entry cap or the end of the group).
+    by_bytes: bool,
+}
+
+fn take(queue: &VecDeque<Entry<'_>>, count: usize, bytes: usize, limits: BatchLimits) -> Take {
+    let mut t = Take {
+        count: 0,
+        bytes: 0,
+        by_bytes: false,
+    };
+    for next in queue {
+        if count + t.count == limits.max_entries {
+            break;
+        }
+        if bytes + t.bytes + next.item.size > limits.max_bytes && count + t.count > 0 {
+            t.by_bytes = true;
+            break;
+        }
+        t.bytes += next.item.size;
+        t.count += 1;
+    }
+    t
+}
+
+/// The subset of `candidates` (whole groups) with the most entries that fits in `room`
+/// (entries, bytes): a knapsack over the entry count that keeps, for each count, the fewest
+/// bytes that reach it.
+fn best_fill(groups: &[Group<'_>], candidates: &[usize], room: (usize, usize)) -> Vec<usize> {
+    let (max_count, max_bytes) = room;
+    // reach[c] = the fewest bytes of a subset of the candidates seen with c entries, and the
+    // candidate added last to reach it (with the count before it).
+    let mut reach: Vec<Option<(usize, Vec<usize>)>> = vec![None; max_count + 1];
+    reach[0] = Some((0, Vec::new()));
+    for &g in candidates {
+        let count = groups[g].queue.len();
+        let bytes: usize = groups[g].queue.iter().map(|e| e.item.size).sum();
+        if count == 0 || count > max_count {
+            continue;
+        }
+        for c in (count..=max_count).rev() {
+            let Some((base, set)) = &reach[c - count] else {
+                continue;
+            };
+            let total = base + bytes;
+            if total > max_bytes || reach[c].as_ref().is_some_and(|(b, _)| *b <= total) {
+                continue;
+            }
+            let mut set = set.clone();
+            set.push(g);
+            reach[c] = Some((total, set));
+        }
+    }
+    reach
+        .into_iter()
+        .rev()
+        .find_map(|r| r.map(|(_, set)| set))
+        .unwrap_or_default()
 }
 
 /// The event groups of `items`, in order of first appearance, each with its entries in event

@@ -99,14 +99,16 @@ async fn groups_go_in_order_one_call_each_in_flight() {
         1,
         "two calls of one group in flight"
     );
-    // a and b at once; c's 3 entries wait to fill a call with what a or b has left.
+    // a, b and c at once: c's 3 entries do not wait for a or b, which have more entries left
+    // than c's call has room for; a's and b's last 5 then share a call.
     assert_eq!(
         bus.calls_inflight.lock().unwrap().1,
-        2,
+        3,
         "groups in flight at once"
     );
     let calls = bus.calls.lock().unwrap().clone();
-    assert!(calls[..5].iter().all(|c| c.len() == 10), "{calls:?}");
+    let sizes: Vec<usize> = calls.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [10, 10, 3, 10, 10, 10], "{calls:?}");
     assert_eq!(report.calls, bus.calls.lock().unwrap().len());
 }
 
@@ -308,4 +310,58 @@ fn sequential_calls_pack_groups_in_turn() {
             vec!["b0", "b1", "b2", "b3", "b4", "a10", "a11"],
         ]
     );
+}
+
+#[test]
+fn later_groups_go_whole_and_fill_the_call_best() {
+    // a goes first (most entries, first in turn); b (4) fits after it but leaves 2 free, while
+    // c and d (3 + 3) fill the call: the call takes a, c and d; b goes whole in the next.
+    let entries = grouped(&[("a", 4), ("b", 4), ("c", 3), ("d", 3)]);
+    let items: Vec<Item<'_>> = entries
+        .iter()
+        .enumerate()
+        .map(|(id, entry)| Item { id, entry, size: 1 })
+        .collect();
+    let limits = BatchLimits {
+        max_entries: 10,
+        max_bytes: 100,
+    };
+    let calls: Vec<Vec<&str>> = sequential_calls(items, limits)
+        .into_iter()
+        .map(|c| c.into_iter().map(|i| entries[i].detail.as_str()).collect())
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            vec!["a0", "a1", "a2", "a3", "c0", "c1", "c2", "d0", "d1", "d2"],
+            vec!["b0", "b1", "b2", "b3"],
+        ]
+    );
+    // No group but the first of a call is cut: after a's first 10, b (6, the most left) goes
+    // with none of a, rather than with a10..a13, which would leave a14 to a call of its own.
+    let entries = grouped(&[("a", 15), ("b", 6)]);
+    let items: Vec<Item<'_>> = entries
+        .iter()
+        .enumerate()
+        .map(|(id, entry)| Item { id, entry, size: 1 })
+        .collect();
+    let calls: Vec<usize> = sequential_calls(items, limits)
+        .into_iter()
+        .map(|c| c.len())
+        .collect();
+    assert_eq!(calls, vec![10, 6, 5]);
+}
+
+#[tokio::test]
+async fn a_small_group_is_not_held_back_behind_a_large_one() {
+    let bus = ordered_bus();
+    let entries = grouped(&[("big", 100), ("small", 3)]);
+    let mut p = policy(2);
+    p.max_inflight = NonZeroUsize::new(2).unwrap();
+    let (out, _) = run_ordered(&bus, &entries, p).await;
+    assert!(out.iter().all(|o| o == "ok"), "{out:?}");
+    let calls = bus.calls.lock().unwrap().clone();
+    // The small group's call is the second made, beside big's first, not after big's last.
+    assert_eq!(calls[1], in_order("small", 3), "{calls:?}");
+    assert_eq!(calls.len(), 11);
 }

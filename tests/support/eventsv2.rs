@@ -183,7 +183,14 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
             s.max_group_inflight = s.max_group_inflight.max(n);
         }
     }
-    tokio::time::sleep_until((started + latency).into()).await;
+    // Tokio's timer wheel rounds a sleep up to the next millisecond tick, which would add up
+    // to 1 ms to every call; a blocking-pool thread sleeps to the instant.
+    let answer_at = started + latency;
+    tokio::task::spawn_blocking(move || {
+        std::thread::sleep(answer_at.saturating_duration_since(Instant::now()));
+    })
+    .await
+    .expect("the sleeping thread does not panic");
     let mut s = state.lock().unwrap();
     s.calls_inflight -= 1;
     for g in &groups {
