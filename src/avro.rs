@@ -16,7 +16,7 @@
 //! - `float` / `double` not finite → the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (JSON has
 //!   no such numbers; this is what proto3's JSON mapping does too).
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
@@ -175,11 +175,9 @@ impl AvroSchema {
         if !bytes.is_empty() {
             return Err(AvroError::Trailing(bytes.len()));
         }
-        let mut out = Vec::with_capacity(len.max(64) * 2);
+        let mut out = String::with_capacity(len.max(64) * 2);
         Render { names: &self.names }.value(&value, self.schema, &mut out, 0)?;
-        Ok(JsonText::rendered(String::from_utf8(out).expect(
-            "the renderer writes ASCII and serde_json's UTF-8 strings",
-        )))
+        Ok(JsonText::rendered(out))
     }
 }
 
@@ -193,7 +191,7 @@ impl Render<'_> {
         &self,
         value: &Value,
         schema: &Schema,
-        out: &mut Vec<u8>,
+        out: &mut String,
         depth: usize,
     ) -> Result<(), AvroError> {
         let schema = self.resolve(schema)?;
@@ -204,14 +202,19 @@ impl Render<'_> {
             return Err(AvroError::TooDeep);
         }
         match (value, schema) {
-            (Value::Null, _) => out.extend_from_slice(b"null"),
-            (Value::Boolean(b), _) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            (Value::Null, _) => out.push_str("null"),
+            (Value::Boolean(b), _) => out.push_str(if *b { "true" } else { "false" }),
             (Value::Date(n), _) => write_string(out, &iso_date(i64::from(*n))),
             (Value::Int(n) | Value::TimeMillis(n), _) => write_display(out, n),
             (Value::Long(n), _) => write_display(out, n),
             (Value::Float(f), _) => write_float(out, f64::from(*f)),
             (Value::Double(f), _) => write_float(out, *f),
-            (Value::Bytes(b) | Value::Fixed(_, b), _) => write_string(out, &BASE64.encode(b)),
+            (Value::Bytes(b) | Value::Fixed(_, b), _) => {
+                // Base64 never needs escaping.
+                out.push('"');
+                BASE64.encode_string(b, out);
+                out.push('"');
+            }
             (Value::String(s), _) => write_string(out, s),
             (Value::Enum(_, symbol), _) => write_string(out, symbol),
             (Value::Union(index, inner_value), Schema::Union(union)) => {
@@ -222,40 +225,40 @@ impl Render<'_> {
                 self.value(inner_value, branch, out, depth)?;
             }
             (Value::Array(items), Schema::Array(array)) => {
-                out.push(b'[');
+                out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push(b',');
+                        out.push(',');
                     }
                     self.value(item, &array.items, out, inner)?;
                 }
-                out.push(b']');
+                out.push(']');
             }
             (Value::Map(map), Schema::Map(schema)) => {
                 let mut entries: Vec<_> = map.iter().collect();
                 entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                out.push(b'{');
+                out.push('{');
                 for (i, (key, item)) in entries.into_iter().enumerate() {
                     if i > 0 {
-                        out.push(b',');
+                        out.push(',');
                     }
                     write_string(out, key);
-                    out.push(b':');
+                    out.push(':');
                     self.value(item, &schema.types, out, inner)?;
                 }
-                out.push(b'}');
+                out.push('}');
             }
             (Value::Record(fields), Schema::Record(record)) => {
-                out.push(b'{');
+                out.push('{');
                 for (i, ((name, item), field)) in fields.iter().zip(&record.fields).enumerate() {
                     if i > 0 {
-                        out.push(b',');
+                        out.push(',');
                     }
                     write_string(out, name);
-                    out.push(b':');
+                    out.push(':');
                     self.value(item, &field.schema, out, inner)?;
                 }
-                out.push(b'}');
+                out.push('}');
             }
             (Value::Decimal(d), Schema::Decimal(schema)) => {
                 write_decimal(out, &BigInt::from(d.clone()), schema.scale);
@@ -279,7 +282,7 @@ impl Render<'_> {
                     u32::from(d.days()),
                     u32::from(d.millis())
                 )
-                .expect("writing to a Vec cannot fail");
+                .expect("writing to a String cannot fail");
             }
             (Value::Uuid(u), _) => write_string(out, &u.to_string()),
             _ => return Err(AvroError::Mismatch),
@@ -300,49 +303,57 @@ impl Render<'_> {
     }
 }
 
-fn write_display(out: &mut Vec<u8>, n: &impl std::fmt::Display) {
-    write!(out, "{n}").expect("writing to a Vec cannot fail");
+fn write_display(out: &mut String, n: &impl std::fmt::Display) {
+    write!(out, "{n}").expect("writing to a String cannot fail");
 }
 
-fn write_string(out: &mut Vec<u8>, text: &str) {
-    serde_json::to_writer(out, text).expect("writing a str to a Vec cannot fail");
+/// `text` as a JSON string: copied as it is when nothing in it needs escaping (the common
+/// case, checked with a loop the compiler vectorises), else escaped by serde_json.
+fn write_string(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(text).expect("a str always serializes"));
+    }
 }
 
-fn write_float(out: &mut Vec<u8>, f: f64) {
+fn write_float(out: &mut String, f: f64) {
     if f.is_nan() {
-        out.extend_from_slice(br#""NaN""#);
+        out.push_str(r#""NaN""#);
     } else if f.is_infinite() {
-        out.extend_from_slice(if f > 0.0 {
-            br#""Infinity""#
+        out.push_str(if f > 0.0 {
+            r#""Infinity""#
         } else {
-            br#""-Infinity""#
+            r#""-Infinity""#
         });
     } else {
-        serde_json::to_writer(out, &f).expect("writing a finite f64 to a Vec cannot fail");
+        out.push_str(&serde_json::to_string(&f).expect("a finite f64 serializes"));
     }
 }
 
 /// `unscaled × 10^-scale` as a JSON string of the decimal number (`"-0.05"`, `"12.34"`).
-fn write_decimal(out: &mut Vec<u8>, unscaled: &BigInt, scale: usize) {
+fn write_decimal(out: &mut String, unscaled: &BigInt, scale: usize) {
     let digits = unscaled.magnitude().to_string();
     let negative = unscaled.sign() == num_bigint::Sign::Minus;
-    out.push(b'"');
+    out.push('"');
     if negative {
-        out.push(b'-');
+        out.push('-');
     }
     if scale == 0 {
-        out.extend_from_slice(digits.as_bytes());
+        out.push_str(&digits);
     } else if digits.len() > scale {
         let (int, frac) = digits.split_at(digits.len() - scale);
-        out.extend_from_slice(int.as_bytes());
-        out.push(b'.');
-        out.extend_from_slice(frac.as_bytes());
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
     } else {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', scale - digits.len()));
-        out.extend_from_slice(digits.as_bytes());
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - digits.len()));
+        out.push_str(&digits);
     }
-    out.push(b'"');
+    out.push('"');
 }
 
 /// Days since 1970-01-01 as an ISO 8601 date (proleptic Gregorian).

@@ -148,9 +148,9 @@ fn decimals_and_dates_at_the_edges() {
         (7, 0, "7"),
     ];
     for (unscaled, scale, expected) in cases {
-        let mut out = Vec::new();
+        let mut out = String::new();
         write_decimal(&mut out, &BigInt::from(unscaled), scale);
-        assert_eq!(String::from_utf8(out).unwrap(), format!("\"{expected}\""));
+        assert_eq!(out, format!("\"{expected}\""));
     }
     assert_eq!(iso_date(0), "1970-01-01");
     assert_eq!(iso_date(-1), "1969-12-31");
@@ -239,4 +239,18 @@ fn only_self_containing_types_count_as_recursive() {
         schema.to_json(&datum).unwrap().as_str(),
         r#"{"x":{"n":1},"y":{"n":2}}"#
     );
+}
+
+#[test]
+fn strings_are_escaped_only_when_they_need_it() {
+    for text in [
+        "plain",
+        "",
+        "quote \" and \\ and \n and \u{1}",
+        "é ✓ \u{7f}",
+    ] {
+        let mut out = String::new();
+        write_string(&mut out, text);
+        assert_eq!(out, serde_json::to_string(text).unwrap(), "{text:?}");
+    }
 }
