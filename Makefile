@@ -5,7 +5,12 @@ VENV ?= .venv
 VENV_SCAN ?= .venv-scan
 PY ?= python3
 CARGO ?= cargo
+REGISTRY ?=
+ifneq ($(REGISTRY),)
+EVENT ?= events/msk-avro-source.json
+else
 EVENT ?= events/msk.json
+endif
 OFFLOAD ?=
 
 ARCH ?= arm64
@@ -39,8 +44,8 @@ $(VENV_SCAN)/.installed: requirements-scan.txt
 
 venv-scan: $(VENV_SCAN)/.installed ## A venv of its own for checkov (its boto3 pins clash with the SAM CLI's)
 
-demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1
-	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) scripts/demo.sh
+demo: venv ## Run the function locally end to end (moto + cargo lambda watch); EVENT=…, OFFLOAD=1, REGISTRY=1
+	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) REGISTRY=$(REGISTRY) scripts/demo.sh
 
 # The demo's configuration unless the environment gives another; no credentials are needed.
 render: ## Dry run: what the function would do with EVENT (no credentials, no AWS call); SEED=…

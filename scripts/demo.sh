@@ -9,7 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-EVENT=${EVENT:-events/msk.json}
+REGISTRY=${REGISTRY:-}
+if [ -n "$REGISTRY" ]; then
+  EVENT=${EVENT:-events/msk-avro-source.json}
+else
+  EVENT=${EVENT:-events/msk.json}
+fi
 OFFLOAD=${OFFLOAD:-}
 export PATH="$PWD/$VENV/bin:$PATH"
 mkdir -p .demo
@@ -39,6 +44,33 @@ export AWS_EVENTBRIDGE_EVENTBUS_ARN=${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:even
 if [ -n "$OFFLOAD" ]; then
   export AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET=${AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET:-kafka-demo-offload}
   export AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI="http://127.0.0.1:$MOTO_PORT"
+fi
+
+if [ -n "$REGISTRY" ]; then
+  # A Confluent Schema Registry stand-in: GET /schemas/ids/<id> serves events/schemas/<id>.avsc.
+  REGISTRY_PORT=$(free_port)
+  export AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT"
+  echo "==> schema registry stand-in on 127.0.0.1:$REGISTRY_PORT (events/schemas/*.avsc)"
+  setsid "$VENV/bin/python" - "$REGISTRY_PORT" > .demo/registry.log 2>&1 <<'PY' &
+import http.server, json, os, re, sys
+class Registry(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        m = re.fullmatch(r"/schemas/ids/(\d+)", self.path)
+        path = m and f"events/schemas/{m.group(1)}.avsc"
+        if path and os.path.exists(path):
+            status, body = 200, {"schema": open(path).read()}
+        else:
+            status, body = 404, {"error_code": 40403, "message": f"Schema not found: {self.path}"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Registry).serve_forever()
+PY
+  pids+=($!)
+  wait_port "$REGISTRY_PORT"
 fi
 
 echo "==> moto server on 127.0.0.1:$MOTO_PORT"

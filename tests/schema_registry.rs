@@ -599,3 +599,111 @@ async fn protobuf_values_become_canonical_json() {
         ]
     );
 }
+
+/// `events/msk-avro-source.json`: an MSK event as a mapping with a Confluent schema registry
+/// and `EventRecordFormat: SOURCE` delivers it (Avro without the registry header, and
+/// `valueSchemaMetadata`), its values written by the Avro library with `events/schemas/1.avsc`.
+/// `KEL_WRITE_SAMPLES=1` rewrites the file.
+#[test]
+fn the_avro_sample_event_is_what_the_avro_library_writes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema_text = std::fs::read_to_string(root.join("events/schemas/1.avsc")).unwrap();
+    let schema = Schema::parse_str(&schema_text).unwrap();
+    let order = |i: i64, status: (u32, &str), email: Option<&str>| {
+        Avro::Record(vec![
+            ("orderId".into(), Avro::String(format!("order-{i:04}"))),
+            (
+                "customer".into(),
+                Avro::Record(vec![
+                    ("name".into(), Avro::String("Ada Lovelace".into())),
+                    (
+                        "email".into(),
+                        match email {
+                            Some(e) => Avro::Union(1, Box::new(Avro::String(e.into()))),
+                            None => Avro::Union(0, Box::new(Avro::Null)),
+                        },
+                    ),
+                ]),
+            ),
+            (
+                "items".into(),
+                Avro::Array(vec![Avro::Record(vec![
+                    ("sku".into(), Avro::String("SKU-0042".into())),
+                    ("qty".into(), Avro::Int(i32::try_from(i).unwrap() + 1)),
+                ])]),
+            ),
+            ("status".into(), Avro::Enum(status.0, status.1.into())),
+            (
+                "total".into(),
+                Avro::Decimal(Decimal::from(
+                    (1999_i32 * (i32::try_from(i).unwrap() + 1)).to_be_bytes(),
+                )),
+            ),
+            (
+                "createdAt".into(),
+                Avro::TimestampMillis(1_764_240_000_000 + i),
+            ),
+        ])
+    };
+    let orders = [
+        order(0, (0, "NEW"), Some("ada@example.com")),
+        order(1, (1, "PAID"), None),
+        order(2, (2, "SHIPPED"), Some("ada@example.com")),
+    ];
+    let records: Vec<Value> = orders
+        .into_iter()
+        .zip(0_i64..)
+        .map(|(value, offset)| {
+            json!({"topic": "orders", "partition": 0, "offset": 100 + offset,
+                   "timestamp": 1_764_240_000_000_i64 + offset, "timestampType": "CREATE_TIME",
+                   "key": b64(format!("order-{offset:04}")),
+                   "value": b64(to_avro_datum(&schema, value).unwrap()),
+                   "headers": [],
+                   "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "1"}})
+        })
+        .collect();
+    let event = json!({
+        "eventSource": "aws:kafka",
+        "eventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd1234-ab12-cd34-ef56-abcdef123456-1",
+        "bootstrapServers": "b-1.demo.abcd12.c1.kafka.us-east-1.amazonaws.com:9098",
+        "records": {"orders-0": records}
+    });
+    let text = serde_json::to_string_pretty(&event).unwrap() + "\n";
+    let path = root.join("events/msk-avro-source.json");
+    if std::env::var_os("KEL_WRITE_SAMPLES").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "rewrite with KEL_WRITE_SAMPLES=1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_avro_sample_event_decodes_with_its_schema() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("avro-sample").await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    registry.register(
+        1,
+        &std::fs::read_to_string(root.join("events/schemas/1.avsc")).unwrap(),
+    );
+    let event: KafkaEvent = serde_json::from_str(
+        &std::fs::read_to_string(root.join("events/msk-avro-source.json")).unwrap(),
+    )
+    .unwrap();
+    let done = pipeline(&moto, &bus.bus_arn, &registry, &[])
+        .await
+        .run(event, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(done.tally.delivered, 3, "{:?}", reasons(&done));
+    let details = details_by_offset(&bus.events(3).await);
+    assert_eq!(
+        details[1]["value"],
+        json!({"orderId": "order-0001", "customer": {"name": "Ada Lovelace", "email": null},
+               "items": [{"sku": "SKU-0042", "qty": 2}], "status": "PAID", "total": "39.98",
+               "createdAt": 1_764_240_000_001_i64})
+    );
+}

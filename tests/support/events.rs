@@ -24,6 +24,19 @@ pub fn sample_event_files() -> Vec<String> {
 }
 
 /// `text` in base64, as the event carries keys and values.
+/// The number of records in the sample event `file` (a path from the crate root).
+pub fn record_count(file: &str) -> usize {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .expect("the sample event");
+    let event: Value = serde_json::from_str(&text).expect("a JSON event");
+    event["records"]
+        .as_object()
+        .expect("a records map")
+        .values()
+        .map(|p| p.as_array().map_or(0, Vec::len))
+        .sum()
+}
+
 pub fn b64(text: impl AsRef<[u8]>) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
