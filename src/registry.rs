@@ -9,13 +9,12 @@
 //! that need that schema fail with the registry's error as their reason, and the next
 //! invocation (the event source mapping's retry) asks again.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
-
-use std::borrow::Cow;
 
 use crate::avro::{AvroError, AvroSchema};
 use crate::decode::{JsonText, PayloadDecoder, PayloadError, PayloadFormat};
