@@ -366,6 +366,15 @@ fn iso_date(days: i64) -> String {
         .unwrap_or_else(|| days.to_string())
 }
 
+/// The Avro datum of `value`, written by the Avro library as a producer writes it (for the
+/// unit tests of the registry formats).
+#[cfg(test)]
+pub(crate) fn to_avro_datum(schema: &Schema, value: Value) -> Result<Vec<u8>, apache_avro::Error> {
+    apache_avro::writer::datum::GenericDatumWriter::builder(schema)
+        .build()?
+        .write_value_to_vec(value)
+}
+
 #[cfg(test)]
 #[path = "avro_tests.rs"]
 mod tests;

@@ -1,5 +1,4 @@
 use apache_avro::types::Value;
-use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::{Decimal, Schema};
 
 use super::*;
@@ -155,16 +154,6 @@ fn decimals_and_dates_at_the_edges() {
     assert_eq!(iso_date(0), "1970-01-01");
     assert_eq!(iso_date(-1), "1969-12-31");
     assert_eq!(iso_date(19_723), "2024-01-01");
-}
-
-/// The Avro datum of `value`, written by the Avro library as a producer writes it.
-fn to_avro_datum(
-    schema: &Schema,
-    value: apache_avro::types::Value,
-) -> Result<Vec<u8>, apache_avro::Error> {
-    GenericDatumWriter::builder(schema)
-        .build()?
-        .write_value_to_vec(value)
 }
 
 #[test]

@@ -4,9 +4,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use apache_avro::Schema;
-use apache_avro::writer::datum::GenericDatumWriter;
 
 use super::*;
+use crate::avro::to_avro_datum;
 use crate::retry::CallPolicy;
 
 const SCHEMA: &str = r#"{"type":"record","name":"A","fields":[{"name":"n","type":"long"}]}"#;
@@ -145,16 +145,6 @@ fn framing_errors_say_what_is_wrong() {
         Some(SchemaId::Confluent(256))
     );
     assert_eq!(decoder.schema_id(&[1, 0, 0, 1, 0, 2]), None);
-}
-
-/// The Avro datum of `value`, written by the Avro library as a producer writes it.
-fn to_avro_datum(
-    schema: &Schema,
-    value: apache_avro::types::Value,
-) -> Result<Vec<u8>, apache_avro::Error> {
-    GenericDatumWriter::builder(schema)
-        .build()?
-        .write_value_to_vec(value)
 }
 
 #[tokio::test]

@@ -287,22 +287,27 @@ async fn a_call_too_large_is_resent_smaller_unspent() {
     );
 }
 
-#[test]
-fn sequential_calls_pack_groups_in_turn() {
-    let entries = grouped(&[("a", 12), ("b", 5)]);
+/// The calls [`sequential_calls`] makes for `entries` (1 byte each), by detail.
+fn sequential(entries: &[EventEntry], limits: BatchLimits) -> Vec<Vec<&str>> {
     let items: Vec<Item<'_>> = entries
         .iter()
         .enumerate()
         .map(|(id, entry)| Item { id, entry, size: 1 })
         .collect();
+    sequential_calls(items, limits)
+        .into_iter()
+        .map(|c| c.into_iter().map(|i| entries[i].detail.as_str()).collect())
+        .collect()
+}
+
+#[test]
+fn sequential_calls_pack_groups_in_turn() {
+    let entries = grouped(&[("a", 12), ("b", 5)]);
     let limits = BatchLimits {
         max_entries: 10,
         max_bytes: 100,
     };
-    let calls: Vec<Vec<&str>> = sequential_calls(items, limits)
-        .into_iter()
-        .map(|c| c.into_iter().map(|i| entries[i].detail.as_str()).collect())
-        .collect();
+    let calls = sequential(&entries, limits);
     assert_eq!(
         calls,
         vec![
@@ -317,19 +322,11 @@ fn later_groups_go_whole_and_fill_the_call_best() {
     // a goes first (most entries, first in turn); b (4) fits after it but leaves 2 free, while
     // c and d (3 + 3) fill the call: the call takes a, c and d; b goes whole in the next.
     let entries = grouped(&[("a", 4), ("b", 4), ("c", 3), ("d", 3)]);
-    let items: Vec<Item<'_>> = entries
-        .iter()
-        .enumerate()
-        .map(|(id, entry)| Item { id, entry, size: 1 })
-        .collect();
     let limits = BatchLimits {
         max_entries: 10,
         max_bytes: 100,
     };
-    let calls: Vec<Vec<&str>> = sequential_calls(items, limits)
-        .into_iter()
-        .map(|c| c.into_iter().map(|i| entries[i].detail.as_str()).collect())
-        .collect();
+    let calls = sequential(&entries, limits);
     assert_eq!(
         calls,
         vec![
@@ -340,15 +337,7 @@ fn later_groups_go_whole_and_fill_the_call_best() {
     // No group but the first of a call is cut: after a's first 10, b (6, the most left) goes
     // with none of a, rather than with a10..a13, which would leave a14 to a call of its own.
     let entries = grouped(&[("a", 15), ("b", 6)]);
-    let items: Vec<Item<'_>> = entries
-        .iter()
-        .enumerate()
-        .map(|(id, entry)| Item { id, entry, size: 1 })
-        .collect();
-    let calls: Vec<usize> = sequential_calls(items, limits)
-        .into_iter()
-        .map(|c| c.len())
-        .collect();
+    let calls: Vec<usize> = sequential(&entries, limits).iter().map(Vec::len).collect();
     assert_eq!(calls, vec![10, 6, 5]);
 }
 
