@@ -108,10 +108,11 @@ pub async fn load_shared_config(config: &Config) -> SdkConfig {
 }
 
 /// A function's cold start: the configuration from the environment, then the shared AWS
-/// configuration with its credentials checked, and the loaded configuration logged. A failure is
+/// configuration with its credentials checked, the schema registry's credentials read from
+/// Secrets Manager when configured, and the loaded configuration logged. A failure is
 /// logged at ERROR (what to fix) and returned: the function cannot start.
 pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Error + Send + Sync>> {
-    let config = Config::from_env().inspect_err(|error| {
+    let mut config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
     })?;
     let shared = load_shared_config(&config).await;
@@ -120,6 +121,12 @@ pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Err
         .inspect_err(|error| {
             let error = crate::ErrorChain(error);
             tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
+        })?;
+    crate::secrets::resolve(&mut config, &shared)
+        .await
+        .inspect_err(|error| {
+            let error = crate::ErrorChain(error);
+            tracing::error!(%error, "The schema registry's credentials could not be read; the function cannot start.");
         })?;
     config.log_loaded();
     Ok((config, shared))

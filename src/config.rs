@@ -18,7 +18,7 @@ use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::offload::{OffloadConfig, Offloader};
 use crate::path::{DefinitePath, PathError, Step};
-use crate::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, Schemas};
+use crate::registry::{ConfluentRegistry, Registries, RegistryDecoder, RegistryFormat, Schemas};
 use crate::retry::CallPolicy;
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
@@ -47,12 +47,19 @@ pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
 /// The converter of record values: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
 /// `registry`.
 pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
-/// A Confluent-compatible schema registry, for the `avro` format and for Avro records of an
-/// event source mapping with `EventRecordFormat: SOURCE`.
+/// A Confluent-compatible schema registry, for Confluent-framed `avro`, `protobuf` and
+/// `registry` data and for records of an event source mapping with `EventRecordFormat: SOURCE`
+/// whose schema id is a Confluent one.
 pub const SCHEMA_REGISTRY_URL: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
 /// `user:password` for the schema registry's HTTP basic auth (Confluent's
 /// `basic.auth.user.info`).
 pub const SCHEMA_REGISTRY_USER_INFO: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO";
+/// A Secrets Manager secret (ARN or name) with the schema registry's basic auth: JSON
+/// `{"username": …, "password": …}` (the event source mapping's `BASIC_AUTH` secret) or
+/// `user:password` text; read once at cold start.
+pub const SCHEMA_REGISTRY_SECRET_ARN: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN";
+/// The region of the AWS Glue Schema Registry; default: the function's own (`AWS_REGION`).
+pub const SCHEMA_REGISTRY_GLUE_REGION: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION";
 /// How records with the event source mapping's schema metadata are read: `auto`, `json` or
 /// `source`.
 pub const ESM_RECORD_FORMAT: &str = "AWS_EVENTBRIDGE_ESM_RECORD_FORMAT";
@@ -355,8 +362,12 @@ pub struct Config {
     pub(crate) key_format: PayloadFormat,
     /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
     pub(crate) value_format: PayloadFormat,
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_*`: the schema registry, when set.
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_*`: the Confluent-compatible schema registry, when set.
     pub(crate) registry: Option<RegistryConfig>,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION`, else the function's region.
+    pub(crate) glue_region: String,
+    /// `AWS_REGION` (the function's region on Lambda), else the bus's region.
+    pub(crate) function_region: String,
     /// `AWS_EVENTBRIDGE_ESM_RECORD_FORMAT`.
     pub(crate) esm_format: EsmRecordFormat,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
@@ -418,7 +429,23 @@ impl Config {
         let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
         let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
         let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
-        let registry = parse_registry(&get, key_format, value_format)?;
+        let registry = parse_registry(&get)?;
+        // The function's own region (Lambda sets AWS_REGION); the bus's outside Lambda.
+        let function_region = get("AWS_REGION")
+            .map(|region| region.trim().to_owned())
+            .filter(|region| is_region(region))
+            .unwrap_or_else(|| bus.region.clone());
+        let glue_region = match get(SCHEMA_REGISTRY_GLUE_REGION) {
+            Some(region) if is_region(region.trim()) => region.trim().to_owned(),
+            Some(region) => {
+                return Err(ConfigError::invalid(
+                    SCHEMA_REGISTRY_GLUE_REGION,
+                    &region,
+                    "must be an AWS region name such as eu-west-1",
+                ));
+            }
+            None => function_region.clone(),
+        };
         let esm_format = parse_choice(
             ESM_RECORD_FORMAT,
             get(ESM_RECORD_FORMAT),
@@ -443,6 +470,8 @@ impl Config {
             key_format,
             value_format,
             registry,
+            glue_region,
+            function_region,
             esm_format,
             batch_max_bytes: sending.batch_max_bytes,
             batch_max_entries,
@@ -510,14 +539,29 @@ impl Config {
         &self.metrics
     }
 
-    /// The decoders of the configured key and value formats.
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION`: the region of the AWS Glue Schema
+    /// Registry (default: the function's own).
+    pub fn glue_region(&self) -> &str {
+        &self.glue_region
+    }
+
+    /// The decoders of the configured key and value formats, with the configured
+    /// Confluent-compatible registry and no AWS Glue Schema Registry (a pipeline built with
+    /// [`aws`](crate::PipelineBuilder::aws) has one).
     pub fn decoders(&self) -> Decoders {
-        let schemas = self.registry.as_ref().map(|registry| {
-            Arc::new(Schemas::new(ConfluentRegistry::new(
+        self.decoders_with(Registries::new())
+    }
+
+    /// The decoders of the configured key and value formats, reading schemas from
+    /// `registries` and from the configured Confluent-compatible registry.
+    pub fn decoders_with(&self, mut registries: Registries) -> Decoders {
+        if let Some(registry) = &self.registry {
+            registries = registries.confluent(ConfluentRegistry::new(
                 &registry.url,
                 registry.user_info.as_ref().map(|s| s.0.as_str()),
-            )))
-        });
+            ));
+        }
+        let schemas = Some(Arc::new(Schemas::new(registries)));
         let decoder = |format: PayloadFormat| -> Box<dyn PayloadDecoder> {
             let registry = |format| Box::new(RegistryDecoder::new(format, schemas.clone()));
             match format {
@@ -602,6 +646,12 @@ impl Config {
             retries_max = self.retries_max,
             retries_delay_ms = u64::try_from(self.retries_delay.as_millis()).unwrap_or(u64::MAX),
             schema_registry = self.registry.as_ref().map_or("-", |r| r.url.as_str()),
+            schema_registry_auth = self.registry.as_ref().map_or("-", |r| match (&r.secret_arn, &r.user_info) {
+                (Some(_), _) => "secret",
+                (None, Some(_)) => "user-info",
+                (None, None) => "none",
+            }),
+            glue_region = %self.glue_region,
             esm_record_format = ?self.esm_format,
             "Configuration loaded."
         );
@@ -619,7 +669,7 @@ impl Config {
 }
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 36] = [
+pub const KNOWN_VARS: [&str; 38] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -634,6 +684,8 @@ pub const KNOWN_VARS: [&str; 36] = [
     VALUE_FORMAT,
     SCHEMA_REGISTRY_URL,
     SCHEMA_REGISTRY_USER_INFO,
+    SCHEMA_REGISTRY_SECRET_ARN,
+    SCHEMA_REGISTRY_GLUE_REGION,
     ESM_RECORD_FORMAT,
     BATCH_MAX_BYTES,
     BATCH_MAX_ENTRIES,
@@ -1149,8 +1201,11 @@ fn parse_bucket(value: &str) -> Result<String, ConfigError> {
 pub(crate) struct RegistryConfig {
     /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL`, without a trailing `/`.
     pub(crate) url: String,
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`.
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`, or the secret of
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN` once read at cold start.
     pub(crate) user_info: Option<Secret>,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN`.
+    pub(crate) secret_arn: Option<String>,
 }
 
 /// A secret setting: never printed.
@@ -1165,27 +1220,14 @@ impl fmt::Debug for Secret {
 
 fn parse_registry(
     get: &impl Fn(&str) -> Option<String>,
-    key_format: PayloadFormat,
-    value_format: PayloadFormat,
 ) -> Result<Option<RegistryConfig>, ConfigError> {
     let user_info = get(SCHEMA_REGISTRY_USER_INFO);
+    let secret_arn = get(SCHEMA_REGISTRY_SECRET_ARN).map(|arn| arn.trim().to_owned());
     let Some(url) = get(SCHEMA_REGISTRY_URL) else {
-        let needs = |f| {
-            matches!(
-                f,
-                PayloadFormat::Avro | PayloadFormat::Protobuf | PayloadFormat::Registry
-            )
-        };
-        if needs(key_format) || needs(value_format) {
+        if user_info.is_some() || secret_arn.is_some() {
             return Err(ConfigError::Missing {
                 var: SCHEMA_REGISTRY_URL,
-                rule: "the avro, protobuf and registry key or value formats read schemas from a Confluent-compatible schema registry: set its http:// or https:// URL",
-            });
-        }
-        if user_info.is_some() {
-            return Err(ConfigError::Missing {
-                var: SCHEMA_REGISTRY_URL,
-                rule: "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO is set, so the registry's http:// or https:// URL must be set too",
+                rule: "the schema registry's credentials are set (AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN), so its http:// or https:// URL must be set too",
             });
         }
         return Ok(None);
@@ -1210,9 +1252,26 @@ fn parse_registry(
             rule: "must be user:password".to_owned(),
         });
     }
+    if let Some(arn) = &secret_arn {
+        if user_info.is_some() {
+            return Err(ConfigError::invalid(
+                SCHEMA_REGISTRY_SECRET_ARN,
+                arn,
+                "cannot be set together with AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO: set one source of the registry's credentials",
+            ));
+        }
+        if arn.contains(char::is_whitespace) {
+            return Err(ConfigError::invalid(
+                SCHEMA_REGISTRY_SECRET_ARN,
+                arn,
+                "must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>) or name",
+            ));
+        }
+    }
     Ok(Some(RegistryConfig {
         url: url.trim_end_matches('/').to_owned(),
         user_info: user_info.map(Secret),
+        secret_arn,
     }))
 }
 
@@ -1596,29 +1655,33 @@ mod tests {
             (c.registry.is_none(), c.esm_format),
             (true, EsmRecordFormat::Auto)
         );
-        assert!(c.decoders().schemas.is_none());
-        // The avro format needs a registry.
-        let err = parse(&[(VALUE_FORMAT, "avro")]).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Missing {
-                var: SCHEMA_REGISTRY_URL,
-                ..
-            }
-        ));
-        assert!(
-            err.to_string()
-                .contains("avro, protobuf and registry key or value formats"),
-            "{err}"
+        // Records may name schemas (framing, the event source mapping's metadata) whatever the
+        // formats: the cache is always there, and a missing registry is a record's reason.
+        assert!(c.decoders().schemas.is_some());
+        assert_eq!(c.glue_region, "us-east-1");
+        // The avro, protobuf and registry formats need no URL: Glue-framed data needs none.
+        for (var, format) in [(VALUE_FORMAT, "avro"), (KEY_FORMAT, "registry")] {
+            let c = parse(&[(var, format)]).unwrap();
+            assert!(c.registry.is_none());
+        }
+        // The Glue region: the variable, else the function's region, else the bus's.
+        assert_eq!(
+            parse(&[("AWS_REGION", "eu-west-1")]).unwrap().glue_region,
+            "eu-west-1"
         );
-        let err = parse(&[(KEY_FORMAT, "registry")]).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Missing {
-                var: SCHEMA_REGISTRY_URL,
-                ..
-            }
-        ));
+        let c = parse(&[
+            ("AWS_REGION", "eu-west-1"),
+            (SCHEMA_REGISTRY_GLUE_REGION, " ap-south-2 "),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.glue_region.as_str(), c.function_region.as_str()),
+            ("ap-south-2", "eu-west-1")
+        );
+        assert_eq!(
+            invalid_var(parse(&[(SCHEMA_REGISTRY_GLUE_REGION, "Europe")])),
+            SCHEMA_REGISTRY_GLUE_REGION
+        );
         // json-schema needs no schema to read JSON.
         assert_eq!(
             parse(&[(VALUE_FORMAT, "json-schema")])
@@ -1664,13 +1727,41 @@ mod tests {
             err.to_string(),
             "`AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`=\"(hidden)\" is invalid: must be user:password"
         );
-        assert!(matches!(
-            parse(&[(SCHEMA_REGISTRY_USER_INFO, "a:b")]).unwrap_err(),
-            ConfigError::Missing {
-                var: SCHEMA_REGISTRY_URL,
-                ..
-            }
-        ));
+        for credentials in [SCHEMA_REGISTRY_USER_INFO, SCHEMA_REGISTRY_SECRET_ARN] {
+            assert!(matches!(
+                parse(&[(credentials, "a:b")]).unwrap_err(),
+                ConfigError::Missing {
+                    var: SCHEMA_REGISTRY_URL,
+                    ..
+                }
+            ));
+        }
+        // Credentials from Secrets Manager: one source only, read at cold start.
+        let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-AbCdEf";
+        let c = parse(&[
+            (SCHEMA_REGISTRY_URL, "http://r"),
+            (SCHEMA_REGISTRY_SECRET_ARN, secret),
+        ])
+        .unwrap();
+        let registry = c.registry.unwrap();
+        assert_eq!(
+            (registry.secret_arn.as_deref(), registry.user_info),
+            (Some(secret), None)
+        );
+        let err = parse(&[
+            (SCHEMA_REGISTRY_URL, "http://r"),
+            (SCHEMA_REGISTRY_SECRET_ARN, secret),
+            (SCHEMA_REGISTRY_USER_INFO, "a:b"),
+        ])
+        .unwrap_err();
+        assert_eq!(invalid_var(Err(err)), SCHEMA_REGISTRY_SECRET_ARN);
+        assert_eq!(
+            invalid_var(parse(&[
+                (SCHEMA_REGISTRY_URL, "http://r"),
+                (SCHEMA_REGISTRY_SECRET_ARN, "my secret"),
+            ])),
+            SCHEMA_REGISTRY_SECRET_ARN
+        );
         assert_eq!(
             invalid_var(parse(&[(ESM_RECORD_FORMAT, "SOURCE")])),
             ESM_RECORD_FORMAT

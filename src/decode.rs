@@ -549,10 +549,17 @@ pub trait PayloadDecoder: fmt::Debug + Send + Sync {
         let _ = prefix;
         None
     }
+
+    /// Whether this decoder reads registry-framed data, so that [`schema_id`](Self::schema_id)
+    /// is asked for each payload before the records are decoded.
+    fn reads_schemas(&self) -> bool {
+        false
+    }
 }
 
-/// How many leading bytes of a payload [`PayloadDecoder::schema_id`] sees.
-pub const SCHEMA_ID_PREFIX_LEN: usize = 6;
+/// How many leading bytes of a payload [`PayloadDecoder::schema_id`] sees: the longest
+/// registry header, AWS Glue's 18 bytes (Confluent's is 5).
+pub const SCHEMA_ID_PREFIX_LEN: usize = crate::framing::GLUE_HEADER_LEN;
 
 /// The built-in key and value formats, after the Kafka Connect converters users know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -778,14 +785,15 @@ impl Decoders {
                         }
                         _ => None,
                     },
-                    None => {
-                        // 8 base64 characters are 6 bytes: the magic byte and the schema id.
-                        let head = &encoded.as_bytes()[..encoded.len().min(8)];
+                    None if decoder.reads_schemas() => {
+                        // 24 base64 characters are the 18 bytes of the longest header.
+                        let head = &encoded.as_bytes()[..encoded.len().min(PREFIX_BASE64_LEN)];
                         BASE64_LENIENT
                             .decode(head)
                             .ok()
                             .and_then(|prefix| decoder.schema_id(&prefix))
                     }
+                    None => None,
                 };
                 ids.extend(id);
             }
@@ -795,6 +803,9 @@ impl Decoders {
         ids
     }
 }
+
+/// The base64 characters that carry [`SCHEMA_ID_PREFIX_LEN`] bytes.
+const PREFIX_BASE64_LEN: usize = SCHEMA_ID_PREFIX_LEN.div_ceil(3) * 4;
 
 /// What the event source mapping's schema metadata of a payload says it is.
 #[derive(Debug, PartialEq, Eq)]
@@ -826,19 +837,26 @@ fn schema_metadata(field: &'static str, metadata: &Value) -> Result<EsmSchema, D
             })
     };
     let format = field("dataFormat")?;
-    let (kind, name) = match format.to_ascii_uppercase().as_str() {
+    let kind = match format.to_ascii_uppercase().as_str() {
         "JSON" => return Ok(EsmSchema::Json),
-        "AVRO" => (SchemaKind::Avro, "Avro"),
-        "PROTOBUF" => (SchemaKind::Protobuf, "Protobuf"),
+        "AVRO" => SchemaKind::Avro,
+        "PROTOBUF" => SchemaKind::Protobuf,
         _ => return Ok(EsmSchema::Unsupported(format!("data format {format:?}"))),
     };
     let id = field("schemaId")?;
-    Ok(match id.parse::<u32>() {
-        Ok(id) => EsmSchema::Registry(SchemaId::Confluent(id), kind),
-        Err(_) => EsmSchema::Unsupported(format!(
-            "{name} of the AWS Glue Schema Registry (schema version {id})"
-        )),
-    })
+    // A Confluent registry numbers its schemas; the AWS Glue Schema Registry names a schema
+    // version by UUID.
+    let id = match (id.parse::<u32>(), uuid::Uuid::try_parse(id)) {
+        (Ok(id), _) => SchemaId::Confluent(id),
+        (_, Ok(version)) => SchemaId::Glue(version),
+        (Err(_), Err(_)) => {
+            return Ok(EsmSchema::Unsupported(format!(
+                "{kind} with schemaId {:?}, neither a Confluent schema id nor an AWS Glue schema version id",
+                id.chars().take(64).collect::<String>()
+            )));
+        }
+    };
+    Ok(EsmSchema::Registry(id, kind))
 }
 
 /// A record as the report needs it: its identity, and its coordinates for logs.

@@ -83,6 +83,17 @@ pub(crate) fn confluent_id(prefix: &[u8]) -> Option<u32> {
     }
 }
 
+/// The AWS Glue schema version id of a payload that starts with `prefix` (at least
+/// [`GLUE_HEADER_LEN`] bytes of it), if it is Glue-framed.
+pub(crate) fn glue_id(prefix: &[u8]) -> Option<uuid::Uuid> {
+    match prefix {
+        [GLUE_HEADER_VERSION, _, rest @ ..] => rest
+            .get(..16)
+            .map(|id| uuid::Uuid::from_slice(id).expect("16 bytes")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +111,7 @@ mod tests {
         );
         assert_eq!(confluent_id(&[0, 0, 0, 1, 0, 2]), Some(256));
         assert_eq!(confluent_id(&[3, 0, 0, 1, 0, 2]), None);
+        assert_eq!(glue_id(&[0, 0, 0, 1, 0, 2]), None);
     }
 
     #[test]
@@ -130,6 +142,9 @@ mod tests {
                 .unwrap_err()
                 .contains("18-byte AWS Glue header")
         );
+        assert_eq!(glue_id(&plain[..GLUE_HEADER_LEN]), Some(id));
+        assert_eq!(glue_id(&zlib), Some(id));
+        assert_eq!(glue_id(&plain[..GLUE_HEADER_LEN - 1]), None);
         assert_eq!(
             read(b"{}").unwrap_err(),
             "starts with byte 0x7b, not 0x00 (Confluent) or 0x03 (AWS Glue)"

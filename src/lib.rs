@@ -32,6 +32,7 @@ mod error;
 mod eventbridge;
 mod eventbridge_v2;
 mod framing;
+mod glue;
 mod map;
 mod metrics;
 mod offload;
@@ -43,6 +44,7 @@ mod render;
 mod report;
 mod retry;
 mod s3;
+mod secrets;
 mod send;
 mod store;
 
@@ -64,6 +66,7 @@ pub use eventbridge_v2::{
     EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
     entry_size as put_events_v2_entry_size,
 };
+pub use glue::{GetSchemaVersionCallError, GlueRegistry};
 pub use map::{
     DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,
     TimeRule, digest_id,
@@ -74,7 +77,7 @@ pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
 pub use protobuf::{ProtoError, ProtoSchema};
 pub use registry::{
-    ConfluentRegistry, FetchedSchema, RegistryDecoder, RegistryError, RegistryFormat,
+    ConfluentRegistry, FetchedSchema, Registries, RegistryDecoder, RegistryError, RegistryFormat,
     RegistrySchema, SchemaError, SchemaId, SchemaKind, SchemaSource, Schemas,
 };
 pub use render::Rendering;
@@ -84,4 +87,5 @@ pub use report::{
 };
 pub use retry::CallPolicy;
 pub use s3::{PutObjectCallError, S3Store};
+pub use secrets::SecretError;
 pub use store::{BlobStore, Upload};

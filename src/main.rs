@@ -28,7 +28,8 @@ enum Command {
     /// Prints what the function would do with an event under the current environment, without
     /// credentials or any AWS call: each S3 object it would upload, each PutEvents request body
     /// (one JSON document per line, in order), then the batchItemFailures of the records that
-    /// fail before any call, with a reason for each on stderr.
+    /// fail before any call, with a reason for each on stderr. A Confluent-compatible schema
+    /// registry, when configured, is asked for the schemas the records name.
     Render {
         /// The Kafka event source mapping event, as a JSON file (`-` reads standard input).
         #[arg(long)]
@@ -116,6 +117,9 @@ fn emit_metrics(config: &Config, done: &Invocation) {
     }
 }
 
+/// How long the dry run waits for the schema registry, retries included.
+const RENDER_SCHEMA_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The dry run: documents on stdout, reasons and errors on stderr.
 fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
@@ -146,6 +150,18 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
         .bus(AwsBus::from_config(&config, &shared))
         .keys(SeededKeys::new(seed))
         .build();
+    // The schemas come from the Confluent-compatible registry, as in the function; the AWS Glue
+    // Schema Registry is not asked (no AWS call), and its records fail with that reason.
+    let fetched = runtime().map(|runtime| {
+        runtime.block_on(async {
+            let deadline = tokio::time::Instant::now() + RENDER_SCHEMA_TIMEOUT;
+            pipeline.fetch_schemas(&event_data, deadline).await;
+        });
+    });
+    if let Err(error) = fetched {
+        eprintln!("could not start the runtime that fetches schemas: {error}");
+        return ExitCode::FAILURE;
+    }
     let rendering = match pipeline.render(event_data, trace_header) {
         Ok(rendering) => rendering,
         Err(error) => {

@@ -22,8 +22,10 @@ use crate::config::{Config, FailureMode};
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
 use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
+use crate::glue::GlueRegistry;
 use crate::map::{DetailTypeMapper, EventEntry, Mapper, TimeMapper};
 use crate::offload::{ObjectKeys, Offloader, RandomKeys};
+use crate::registry::Registries;
 use crate::report::{self, BatchResponse, Failure, Invocation, InvocationError, Outcome};
 use crate::retry::{CallPolicy, Caller};
 use crate::s3::S3Store;
@@ -59,6 +61,7 @@ pub struct PipelineBuilder<'c, B> {
     bus: B,
     store: Option<AnyStore>,
     decoders: Option<Decoders>,
+    registries: Option<Registries>,
     mapper: Option<Mapper>,
     detail_type: Option<Arc<dyn DetailTypeMapper>>,
     time: Option<Arc<dyn TimeMapper>>,
@@ -77,6 +80,7 @@ impl Pipeline<NoBus> {
             bus: NoBus,
             store: None,
             decoders: None,
+            registries: None,
             mapper: None,
             detail_type: None,
             time: None,
@@ -93,6 +97,7 @@ impl<'c, B> PipelineBuilder<'c, B> {
             bus,
             store: self.store,
             decoders: self.decoders,
+            registries: self.registries,
             mapper: self.mapper,
             detail_type: self.detail_type,
             time: self.time,
@@ -102,13 +107,23 @@ impl<'c, B> PipelineBuilder<'c, B> {
 
     /// The function's own AWS parts, built from `shared` (see
     /// [`aws::cold_start`](crate::aws::cold_start)) and the configuration: the bus the ARN
-    /// names (classic or Custom Event Bus), and the S3 store when offloading is on.
+    /// names (classic or Custom Event Bus), the S3 store when offloading is on, and the AWS
+    /// Glue Schema Registry.
     pub fn aws(self, shared: &SdkConfig) -> PipelineBuilder<'c, AwsBus> {
         let config = self.config;
         let store = config
             .offload()
             .map(|offload| S3Store::from_config(config, offload, shared));
-        self.bus(AwsBus::from_config(config, shared)).store(store)
+        self.bus(AwsBus::from_config(config, shared))
+            .store(store)
+            .registries(Registries::new().glue(GlueRegistry::from_config(config, shared)))
+    }
+
+    /// Schema registries beside the configured Confluent-compatible one (the AWS Glue Schema
+    /// Registry); ignored when [`decoders`](Self::decoders) are given.
+    pub fn registries(mut self, registries: Registries) -> Self {
+        self.registries = Some(registries);
+        self
     }
 
     /// The object store of the claim check, if any: a pipeline whose configuration offloads
@@ -162,7 +177,9 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
             mapper = mapper.with_time(time);
         }
         Pipeline {
-            decoders: self.decoders.unwrap_or_else(|| config.decoders()),
+            decoders: self
+                .decoders
+                .unwrap_or_else(|| config.decoders_with(self.registries.unwrap_or_default())),
             mapper,
             limits: self
                 .bus

@@ -26,6 +26,9 @@ pub enum ProtoError {
     /// The message indexes name no message of the schema.
     #[error("names message {0:?} by index, which the schema does not have")]
     NoMessage(Vec<usize>),
+    /// AWS Glue's message index names no message of the schema.
+    #[error("names message {0} by AWS Glue's message index, which the schema does not have")]
+    NoGlueMessage(usize),
     /// The bytes are not a message of the schema.
     #[error("is not a valid Protobuf message of {0}")]
     Message(String),
@@ -35,6 +38,9 @@ pub enum ProtoError {
 #[derive(Debug)]
 pub struct ProtoSchema {
     file: FileDescriptor,
+    /// Every message of the file, nested ones too, sorted by full name: the messages that AWS
+    /// Glue's message index counts.
+    glue_order: Vec<MessageDescriptor>,
 }
 
 /// Serves the registry's schema text as [`SCHEMA_FILE`].
@@ -65,7 +71,15 @@ impl ProtoSchema {
         let file = pool
             .get_file_by_name(SCHEMA_FILE)
             .expect("the compiled file is in its pool");
-        Ok(Self { file })
+        let mut glue_order = Vec::new();
+        let mut level: Vec<MessageDescriptor> = file.messages().collect();
+        while !level.is_empty() {
+            let next = level.iter().flat_map(|m| m.child_messages()).collect();
+            glue_order.append(&mut level);
+            level = next;
+        }
+        glue_order.sort_by(|a, b| a.full_name().cmp(b.full_name()));
+        Ok(Self { file, glue_order })
     }
 
     /// The message that `indexes` name: the first is a top-level message of the file, each
@@ -83,13 +97,39 @@ impl ProtoSchema {
 
     /// Decodes `data`, a message of the type `indexes` name, as compact JSON.
     pub fn to_json(&self, indexes: &[usize], data: &[u8]) -> Result<JsonText, ProtoError> {
-        let descriptor = self.message(indexes)?;
-        let name = descriptor.full_name().to_owned();
-        let message =
-            DynamicMessage::decode(descriptor, data).map_err(|_| ProtoError::Message(name))?;
-        let text = serde_json::to_string(&message).map_err(|_| ProtoError::Indexes)?;
-        crate::decode::json_text(text).map_err(|_| ProtoError::Indexes)
+        message_json(self.message(indexes)?, data)
     }
+
+    /// Decodes `data`, a message of the type AWS Glue's message `index` names (its place among
+    /// all the file's messages, nested ones too, sorted by full name), as compact JSON.
+    pub fn glue_to_json(&self, index: usize, data: &[u8]) -> Result<JsonText, ProtoError> {
+        let descriptor = self
+            .glue_order
+            .get(index)
+            .ok_or(ProtoError::NoGlueMessage(index))?;
+        message_json(descriptor.clone(), data)
+    }
+}
+
+/// Decodes `data`, a message of type `descriptor`, as compact JSON.
+fn message_json(descriptor: MessageDescriptor, data: &[u8]) -> Result<JsonText, ProtoError> {
+    let name = descriptor.full_name().to_owned();
+    let message =
+        DynamicMessage::decode(descriptor, data).map_err(|_| ProtoError::Message(name))?;
+    let text = serde_json::to_string(&message).map_err(|_| ProtoError::Indexes)?;
+    crate::decode::json_text(text).map_err(|_| ProtoError::Indexes)
+}
+
+/// Reads AWS Glue's message index at the start of `bytes`: one unsigned varint (its
+/// serializer's `writeUInt32NoTag`). Returns the index and the data after it.
+pub(crate) fn glue_index(bytes: &[u8]) -> Result<(usize, &[u8]), ProtoError> {
+    let mut rest = bytes;
+    let raw = prost::encoding::decode_varint(&mut rest).map_err(|_| ProtoError::Indexes)?;
+    let index = u32::try_from(raw)
+        .ok()
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or(ProtoError::Indexes)?;
+    Ok((index, rest))
 }
 
 /// Reads Confluent's message indexes at the start of `bytes`: a zigzag varint count, then that

@@ -108,3 +108,47 @@ fn confluent_message_indexes() {
         "count beyond the bytes"
     );
 }
+
+/// AWS Glue's serializer writes one unsigned varint: the message's place among all the file's
+/// messages, nested ones (map entries too) included, sorted by full name.
+#[test]
+fn glue_message_index() {
+    let schema = ProtoSchema::parse(SCHEMA).unwrap();
+    let names: Vec<&str> = schema.glue_order.iter().map(|m| m.full_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "shop.Order",
+            "shop.Order.CountsEntry",
+            "shop.Order.Line",
+            "shop.Refund"
+        ]
+    );
+    let refund = encode(&schema, &[1], r#"{"orderId":"7"}"#);
+    let mut framed = vec![3];
+    framed.extend_from_slice(&refund);
+    let (index, data) = glue_index(&framed).unwrap();
+    assert_eq!(
+        schema.glue_to_json(index, data).unwrap().as_str(),
+        r#"{"orderId":"7"}"#
+    );
+    let line = encode(&schema, &[0, 0], r#"{"sku":"a","qty":2}"#);
+    let mut framed = vec![2];
+    framed.extend_from_slice(&line);
+    let (index, data) = glue_index(&framed).unwrap();
+    assert_eq!(
+        schema.glue_to_json(index, data).unwrap().as_str(),
+        r#"{"sku":"a","qty":2}"#
+    );
+    // An index past the last message, a varint beyond 32 bits, and a truncated one.
+    assert_eq!(
+        schema.glue_to_json(4, &[]).unwrap_err(),
+        ProtoError::NoGlueMessage(4)
+    );
+    assert_eq!(
+        glue_index(&[0xff, 0xff, 0xff, 0xff, 0x7f]).unwrap_err(),
+        ProtoError::Indexes
+    );
+    assert_eq!(glue_index(&[0x80]).unwrap_err(), ProtoError::Indexes);
+    assert_eq!(glue_index(&[0x96, 0x01]).unwrap(), (150, &[][..]));
+}

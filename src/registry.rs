@@ -20,7 +20,8 @@ use crate::avro::{AvroError, AvroSchema};
 use crate::decode::{JsonText, PayloadDecoder, PayloadError, PayloadFormat};
 use crate::error::{CallFailure, ErrorChain};
 use crate::framing::{self, Frame};
-use crate::protobuf::{ProtoError, ProtoSchema, confluent_indexes};
+use crate::glue::GetSchemaVersionCallError;
+use crate::protobuf::{ProtoError, ProtoSchema, confluent_indexes, glue_index};
 use crate::retry::Caller;
 
 /// A schema as a registry identifies it.
@@ -29,12 +30,16 @@ pub enum SchemaId {
     /// A Confluent Schema Registry id (the 4 bytes after the magic byte; `schemaId` of the
     /// event source mapping's metadata with a Confluent registry).
     Confluent(u32),
+    /// An AWS Glue Schema Registry schema version id (the 16 bytes after Glue's header
+    /// version and compression bytes; `schemaId` of the metadata with a Glue registry).
+    Glue(uuid::Uuid),
 }
 
 impl std::fmt::Display for SchemaId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Confluent(id) => write!(f, "Confluent schema id {id}"),
+            Self::Glue(version) => write!(f, "AWS Glue schema version {version}"),
         }
     }
 }
@@ -65,7 +70,21 @@ pub enum RegistryError {
     /// The schema refers to other subjects (Confluent schema references).
     #[error("the schema has references to other subjects, which are not supported yet")]
     References,
+    /// The AWS Glue Schema Registry did not answer with the schema.
+    #[error(transparent)]
+    Glue(GetSchemaVersionCallError),
+    /// The registry's answer lacks a part of the schema.
+    #[error("the schema registry's answer has no {0}")]
+    Incomplete(&'static str),
+    /// No registry of the id's kind is configured.
+    #[error("{0}")]
+    NotConfigured(&'static str),
 }
+
+/// Why a Confluent schema id cannot be fetched without a Confluent-compatible registry.
+pub(crate) const NO_CONFLUENT_REGISTRY: &str = "no Confluent-compatible schema registry is configured: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
+/// Why an AWS Glue schema version cannot be fetched by a pipeline without AWS clients.
+pub(crate) const NO_GLUE_REGISTRY: &str = "the AWS Glue Schema Registry is not asked without AWS credentials (the dry run makes no AWS call)";
 
 impl RegistryError {
     /// Whether asking again may succeed: the registry was unreachable, throttled or failing.
@@ -73,7 +92,13 @@ impl RegistryError {
         match self {
             Self::Unreachable(_) => true,
             Self::Status { status, .. } => *status == 429 || *status >= 500,
-            Self::Client(_) | Self::Body(_) | Self::SchemaType(_) | Self::References => false,
+            Self::Glue(error) => error.is_retryable(),
+            Self::Client(_)
+            | Self::Body(_)
+            | Self::SchemaType(_)
+            | Self::References
+            | Self::Incomplete(_)
+            | Self::NotConfigured(_) => false,
         }
     }
 }
@@ -239,8 +264,55 @@ impl ConfluentRegistry {
 
 impl SchemaSource for ConfluentRegistry {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
-        let SchemaId::Confluent(id) = id;
-        Box::pin(self.get(id))
+        match id {
+            SchemaId::Confluent(id) => Box::pin(self.get(id)),
+            SchemaId::Glue(_) => not_configured(NO_GLUE_REGISTRY),
+        }
+    }
+}
+
+fn not_configured(why: &'static str) -> BoxFuture<'static, Result<FetchedSchema, RegistryError>> {
+    Box::pin(std::future::ready(Err(RegistryError::NotConfigured(why))))
+}
+
+/// The registries of a function: each schema id is fetched from the registry of its kind (a
+/// Confluent id from the Confluent-compatible registry, a Glue schema version from the AWS Glue
+/// Schema Registry); an id whose registry is missing fails with what to configure.
+#[derive(Debug, Default)]
+pub struct Registries {
+    confluent: Option<Box<dyn SchemaSource>>,
+    glue: Option<Box<dyn SchemaSource>>,
+}
+
+impl Registries {
+    /// No registry yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The registry of Confluent schema ids.
+    pub fn confluent(mut self, source: impl SchemaSource + 'static) -> Self {
+        self.confluent = Some(Box::new(source));
+        self
+    }
+
+    /// The registry of AWS Glue schema versions.
+    pub fn glue(mut self, source: impl SchemaSource + 'static) -> Self {
+        self.glue = Some(Box::new(source));
+        self
+    }
+}
+
+impl SchemaSource for Registries {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
+        let (source, missing) = match id {
+            SchemaId::Confluent(_) => (&self.confluent, NO_CONFLUENT_REGISTRY),
+            SchemaId::Glue(_) => (&self.glue, NO_GLUE_REGISTRY),
+        };
+        match source {
+            Some(source) => source.fetch(id),
+            None => not_configured(missing),
+        }
     }
 }
 
@@ -374,9 +446,14 @@ impl Schemas {
                 .to_json(payload)
                 .map_err(|source| PayloadError::Avro { id, source }),
             RegistrySchema::Json => json_payload(payload),
-            RegistrySchema::Protobuf(proto) => confluent_indexes(payload)
-                .and_then(|(indexes, data)| proto.to_json(&indexes, data))
-                .map_err(|source| PayloadError::Protobuf { id, source }),
+            RegistrySchema::Protobuf(proto) => match id {
+                SchemaId::Confluent(_) => confluent_indexes(payload)
+                    .and_then(|(indexes, data)| proto.to_json(&indexes, data)),
+                SchemaId::Glue(_) => {
+                    glue_index(payload).and_then(|(index, data)| proto.glue_to_json(index, data))
+                }
+            }
+            .map_err(|source| PayloadError::Protobuf { id, source }),
         }
     }
 }
@@ -388,8 +465,8 @@ fn json_payload(payload: &[u8]) -> Result<JsonText, PayloadError> {
 
 /// The registry formats: `avro` (Avro written with a registry schema), `json-schema` (JSON
 /// written with a JSON Schema; no schema is needed to read it) and `registry` (whatever the
-/// framing and the registry's schema say). Confluent framing names the schema by id; AWS Glue
-/// framing is read, and its schemas are not fetched yet.
+/// framing and the registry's schema say). Confluent framing names the schema by id, AWS Glue
+/// framing by schema version id.
 #[derive(Debug, Clone)]
 pub struct RegistryDecoder {
     schemas: Option<Arc<Schemas>>,
@@ -428,39 +505,41 @@ impl RegistryDecoder {
 impl PayloadDecoder for RegistryDecoder {
     fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
         let frame = framing::read(&bytes).map_err(PayloadError::Framing)?;
-        match (frame, self.format) {
-            (
-                Frame::Confluent(_, data) | Frame::Glue(_, Cow::Borrowed(data)),
-                RegistryFormat::JsonSchema,
-            ) => json_payload(data),
-            (Frame::Glue(_, Cow::Owned(data)), RegistryFormat::JsonSchema) => {
-                PayloadFormat::Json.decode(data)
-            }
-            (Frame::Confluent(id, data), format) => {
-                let schemas = self
-                    .schemas
-                    .as_ref()
-                    .ok_or(PayloadError::NoRegistry(self.name()))?;
-                let only = match format {
-                    RegistryFormat::Avro => Some(SchemaKind::Avro),
-                    RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
-                    RegistryFormat::JsonSchema | RegistryFormat::Any => None,
+        let (id, data) = match frame {
+            Frame::Confluent(id, data) => (SchemaId::Confluent(id), Cow::Borrowed(data)),
+            Frame::Glue(version, data) => (SchemaId::Glue(version), data),
+        };
+        let only = match self.format {
+            RegistryFormat::JsonSchema => {
+                return match data {
+                    Cow::Borrowed(data) => json_payload(data),
+                    Cow::Owned(data) => PayloadFormat::Json.decode(data),
                 };
-                schemas.decode(SchemaId::Confluent(id), data, only)
             }
-            (Frame::Glue(version, _), _) => Err(PayloadError::Unsupported(format!(
-                "written with the AWS Glue Schema Registry (schema version {version})"
-            ))),
-        }
+            RegistryFormat::Avro => Some(SchemaKind::Avro),
+            RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
+            RegistryFormat::Any => None,
+        };
+        let schemas = self
+            .schemas
+            .as_ref()
+            .ok_or(PayloadError::NoRegistry(self.name()))?;
+        schemas.decode(id, &data, only)
     }
 
     fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
         match self.format {
             RegistryFormat::JsonSchema => None,
             RegistryFormat::Avro | RegistryFormat::Protobuf | RegistryFormat::Any => {
-                framing::confluent_id(prefix).map(SchemaId::Confluent)
+                framing::confluent_id(prefix)
+                    .map(SchemaId::Confluent)
+                    .or_else(|| framing::glue_id(prefix).map(SchemaId::Glue))
             }
         }
+    }
+
+    fn reads_schemas(&self) -> bool {
+        self.format != RegistryFormat::JsonSchema
     }
 }
 

@@ -24,7 +24,11 @@ impl SchemaSource for Fake {
         Box::pin(async move {
             self.fetches.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(10)).await;
-            let SchemaId::Confluent(n) = id;
+            // A Glue schema version whose UUID is a small number stands for that id.
+            let n = match id {
+                SchemaId::Confluent(n) => n,
+                SchemaId::Glue(version) => u32::try_from(version.as_u128()).unwrap_or(u32::MAX),
+            };
             let status = |status| RegistryError::Status {
                 status,
                 message: "no".into(),
@@ -134,7 +138,11 @@ fn framing_errors_say_what_is_wrong() {
     glue.push(2);
     assert_eq!(
         reason(&glue),
-        "is written with the AWS Glue Schema Registry (schema version 07070707-0707-0707-0707-070707070707), which this function does not decode yet"
+        "names AWS Glue schema version 07070707-0707-0707-0707-070707070707, which is not available: it was not fetched"
+    );
+    assert_eq!(
+        decoder.schema_id(&glue[..18]),
+        Some(SchemaId::Glue(uuid::Uuid::from_bytes([7; 16])))
     );
     assert_eq!(
         reason(&framed(1, 1)),
@@ -184,4 +192,52 @@ async fn the_registry_format_follows_the_schema_kind_and_json_schema_needs_none(
     assert_eq!(json.decode(glue).unwrap().as_str(), "[true]");
     assert_eq!(json.schema_id(&framed_json(4)), None);
     assert_eq!(any.schema_id(&framed_json(4)), Some(SchemaId::Confluent(4)));
+}
+
+/// Glue-framed data (plain and zlib) is decoded with the schema its version id names, fetched
+/// like a Confluent id; without a Glue registry the reason says why.
+#[tokio::test]
+async fn glue_framed_data_reads_its_schema_version() {
+    let version = uuid::Uuid::from_u128(1);
+    let schema = Schema::parse_str(SCHEMA).unwrap();
+    let datum = |n| {
+        to_avro_datum(
+            &schema,
+            apache_avro::types::Value::Record(vec![(
+                "n".into(),
+                apache_avro::types::Value::Long(n),
+            )]),
+        )
+        .unwrap()
+    };
+    let mut plain = vec![3, 0];
+    plain.extend_from_slice(version.as_bytes());
+    plain.extend(datum(7));
+    let mut zlib = vec![3, 5];
+    zlib.extend_from_slice(version.as_bytes());
+    zlib.extend(miniz_oxide::deflate::compress_to_vec_zlib(&datum(-8), 6));
+
+    let schemas = Arc::new(Schemas::new(Registries::new().glue(Fake::default())));
+    let decoder = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::clone(&schemas)));
+    let ids = [decoder.schema_id(&plain[..18]).unwrap()];
+    assert_eq!(ids, [SchemaId::Glue(version)]);
+    assert_eq!(schemas.resolve(ids, &caller(0)).await, 1);
+    assert_eq!(
+        decoder.decode(plain.clone()).unwrap().as_str(),
+        r#"{"n":7}"#
+    );
+    assert_eq!(decoder.decode(zlib).unwrap().as_str(), r#"{"n":-8}"#);
+
+    // A Confluent id with only a Glue registry, and a Glue version with only a Confluent one.
+    schemas.resolve([SchemaId::Confluent(1)], &caller(3)).await;
+    assert_eq!(
+        decoder.decode(framed(1, 1)).unwrap_err().to_string(),
+        format!(
+            "names Confluent schema id 1, which is not available: fetching it failed: call failed: {NO_CONFLUENT_REGISTRY}"
+        )
+    );
+    let confluent_only = Schemas::new(Registries::new().confluent(Fake::default()));
+    confluent_only.resolve(ids, &caller(3)).await;
+    let reason = confluent_only.get(ids[0]).unwrap_err().to_string();
+    assert!(reason.ends_with(NO_GLUE_REGISTRY), "{reason}");
 }

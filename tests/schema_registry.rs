@@ -14,13 +14,13 @@ use std::time::Duration;
 use apache_avro::types::Value as Avro;
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::{Decimal, Schema};
-use kafka_eventbridge_lambda::{Invocation, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{AwsBus, Invocation, KafkaEvent, Pipeline};
 use serde_json::{Value, json};
 use support::aws::sdk_config;
 use support::config::config;
 use support::events::{b64, event_json};
 use support::registry::Registry;
-use support::{Data, Moto, details_by_offset, failures};
+use support::{Data, Function, Moto, details_by_offset, failures};
 use tokio::time::Instant;
 
 const ORDER: &str = r#"{
@@ -705,5 +705,232 @@ async fn the_avro_sample_event_decodes_with_its_schema() {
         json!({"orderId": "order-0001", "customer": {"name": "Ada Lovelace", "email": null},
                "items": [{"sku": "SKU-0042", "qty": 2}], "status": "PAID", "total": "39.98",
                "createdAt": 1_764_240_000_001_i64})
+    );
+}
+
+/// A schema registered in moto's AWS Glue Schema Registry: the registry `kafka` (created on
+/// first use) and the schema `name` of `format`; the id of its first version.
+async fn glue_schema(
+    moto: &Moto,
+    name: &str,
+    format: aws_sdk_glue::types::DataFormat,
+    definition: &str,
+) -> uuid::Uuid {
+    let glue = moto.glue();
+    // Already there for the second schema of a test: that is fine.
+    drop(glue.create_registry().registry_name("kafka").send().await);
+    let created = glue
+        .create_schema()
+        .registry_id(
+            aws_sdk_glue::types::RegistryId::builder()
+                .registry_name("kafka")
+                .build(),
+        )
+        .schema_name(name)
+        .data_format(format)
+        .compatibility(aws_sdk_glue::types::Compatibility::Backward)
+        .schema_definition(definition)
+        .send()
+        .await
+        .unwrap();
+    created.schema_version_id().unwrap().parse().unwrap()
+}
+
+/// AWS Glue's framing: header version 3, compression (0 none, 5 zlib), the schema version id,
+/// the data (zlib-compressed with 5), as the Glue serializer writes it.
+fn glue_framed(version: uuid::Uuid, data: &[u8], zlib: bool) -> Vec<u8> {
+    let mut bytes = vec![3, if zlib { 5 } else { 0 }];
+    bytes.extend_from_slice(version.as_bytes());
+    if zlib {
+        bytes.extend(miniz_oxide::deflate::compress_to_vec_zlib(data, 6));
+    } else {
+        bytes.extend_from_slice(data);
+    }
+    bytes
+}
+
+/// A pipeline with the function's AWS parts against moto (the Glue client too) and no
+/// Confluent registry.
+fn glue_pipeline(moto: &Moto, bus_arn: &str, extra: &[(&str, &str)]) -> Pipeline<AwsBus> {
+    let mut vars = vec![
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "glue"),
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        ("AWS_EVENTBRIDGE_ENDPOINT_URI", moto.endpoint.as_str()),
+        ("AWS_EVENTBRIDGE_RETRIES_DELAY", "10"),
+    ];
+    vars.extend_from_slice(extra);
+    Pipeline::builder(&config(&vars))
+        .aws(&sdk_config(Some(&moto.endpoint)))
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn glue_framed_and_source_records_read_their_glue_schema_version() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("glue-avro").await;
+    let version = glue_schema(
+        &moto,
+        "orders",
+        aws_sdk_glue::types::DataFormat::Avro,
+        ORDER,
+    )
+    .await;
+    let unknown = uuid::Uuid::from_u128(0x1234);
+    let metadata = json!({"dataFormat": "AVRO", "schemaId": version.to_string()});
+    let records = vec![
+        record(0, &glue_framed(version, &datum(0, None), false), None),
+        record(1, &glue_framed(version, &datum(1, Some("z")), true), None),
+        // SOURCE from a mapping with a Glue registry: no header, the version in the metadata.
+        record(2, &datum(2, None), Some(metadata)),
+        record(3, &glue_framed(unknown, &datum(3, None), false), None),
+    ];
+    let pipeline = glue_pipeline(
+        &moto,
+        &bus.bus_arn,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro")],
+    );
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 3, "{:?}", reasons(&done));
+    let reason = &reasons(&done)[0];
+    assert_eq!(reason.0, 3);
+    assert!(
+        reason.1.contains(&format!(
+            "names AWS Glue schema version {unknown}, which is not available"
+        )) && reason.1.contains("EntityNotFoundException"),
+        "{reason:?}"
+    );
+    let details = details_by_offset(&bus.events(3).await);
+    assert_eq!(details[0]["value"], order_json(0, None));
+    assert_eq!(details[1]["value"], order_json(1, Some("z")));
+    assert_eq!(details[2]["value"], order_json(2, None));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn glue_protobuf_uses_its_single_message_index() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("glue-protobuf").await;
+    let version = glue_schema(
+        &moto,
+        "payments",
+        aws_sdk_glue::types::DataFormat::Protobuf,
+        PROTO,
+    )
+    .await;
+    // Glue's index counts every message of the file, nested ones too, sorted by full name
+    // (its serializer's MessageIndexFinder): shop.Order 0, shop.Order.Line 1, shop.Refund 2,
+    // shop.Refund.Reason 3.
+    let (line, refund) = (1, 2);
+    let with_index = |index: u64, message: Vec<u8>| {
+        let mut bytes = Vec::new();
+        prost::encoding::encode_varint(index, &mut bytes);
+        bytes.extend(message);
+        bytes
+    };
+    let refund_json = r#"{"orderId":"9","reason":{"code":"DAMAGED"}}"#;
+    let line_json = r#"{"sku":"a-1","qty":3}"#;
+    let records = vec![
+        record(
+            0,
+            &glue_framed(
+                version,
+                &with_index(refund, proto_message(&[1], refund_json)),
+                false,
+            ),
+            None,
+        ),
+        // SOURCE from a mapping with a Glue registry: the index byte stays, the header goes.
+        record(
+            1,
+            &with_index(line, proto_message(&[0, 0], line_json)),
+            Some(json!({"dataFormat": "PROTOBUF", "schemaId": version.to_string()})),
+        ),
+    ];
+    let pipeline = glue_pipeline(
+        &moto,
+        &bus.bus_arn,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "protobuf")],
+    );
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 2, "{:?}", reasons(&done));
+    let details = details_by_offset(&bus.events(2).await);
+    assert_eq!(
+        details[0]["value"],
+        serde_json::from_str::<Value>(refund_json).unwrap()
+    );
+    assert_eq!(
+        details[1]["value"],
+        serde_json::from_str::<Value>(line_json).unwrap()
+    );
+}
+
+/// The binary at cold start reads the Confluent registry's credentials from Secrets Manager,
+/// and asks the AWS Glue Schema Registry with its own credentials; a secret it cannot read
+/// stops the cold start with a message that names the variable.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_manager() {
+    let registry = Registry::start().await;
+    registry.register(ORDER_ID, ORDER);
+    registry.require_auth("svc:s3cret");
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("glue-binary").await;
+    let version = glue_schema(
+        &moto,
+        "orders",
+        aws_sdk_glue::types::DataFormat::Avro,
+        ORDER,
+    )
+    .await;
+    let secret = moto
+        .secrets_manager()
+        .create_secret()
+        .name("registry-basic-auth")
+        .secret_string(r#"{"username": "svc", "password": "s3cret"}"#)
+        .send()
+        .await
+        .unwrap();
+    let secret_arn = secret.arn().unwrap().to_owned();
+    let env = |secret: &str| {
+        vec![
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "glue".to_owned()),
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.clone()),
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry".to_owned()),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", registry.url.clone()),
+            (
+                "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN",
+                secret.to_owned(),
+            ),
+            ("AWS_REGION", support::REGION.to_owned()),
+        ]
+    };
+    let vars = env(&secret_arn);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let function = Function::start(&moto, &vars);
+    let event = event_json(vec![
+        record(0, &framed(ORDER_ID, &datum(0, None)), None),
+        record(1, &glue_framed(version, &datum(1, Some("g")), true), None),
+    ])
+    .to_string();
+    let response = tokio::task::block_in_place(|| function.invoke(Data::Ascii(&event))).unwrap();
+    assert_eq!(failures(&response), vec![], "{}", function.log());
+    let details = details_by_offset(&bus.events(2).await);
+    assert_eq!(details[0]["value"], order_json(0, None));
+    assert_eq!(details[1]["value"], order_json(1, Some("g")));
+    let log = function.log();
+    assert!(!log.contains("s3cret"), "the secret is never logged: {log}");
+
+    // A secret that does not exist: the cold start fails and names the variable.
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf";
+    let vars = env(missing);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let broken = Function::start(&moto, &vars);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let log = broken.log();
+    assert!(
+        log.contains(
+            "The schema registry's credentials could not be read; the function cannot start."
+        ) && log.contains(&format!(
+            "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN={missing}: GetSecretValue failed"
+        )) && log.contains("ResourceNotFoundException"),
+        "{log}"
     );
 }

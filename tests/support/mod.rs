@@ -106,6 +106,16 @@ impl Moto {
         aws_sdk_sqs::Client::new(&aws::sdk_config(Some(&self.endpoint)))
     }
 
+    #[allow(dead_code, reason = "not every test binary reads a schema registry")]
+    pub fn glue(&self) -> aws_sdk_glue::Client {
+        aws_sdk_glue::Client::new(&aws::sdk_config(Some(&self.endpoint)))
+    }
+
+    #[allow(dead_code, reason = "not every test binary reads a secret")]
+    pub fn secrets_manager(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&aws::sdk_config(Some(&self.endpoint)))
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let shared = aws::sdk_config(Some(&self.endpoint));
         let config = aws_sdk_s3::config::Builder::from(&shared)

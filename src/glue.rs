@@ -1,0 +1,96 @@
+//! The AWS Glue Schema Registry behind the [`SchemaSource`] seam: `GetSchemaVersion` by schema
+//! version id with the `aws-sdk-glue` client, built once at cold start with the function's
+//! credentials and the SDK's own retries turned off (the registry cache owns retries).
+//!
+//! A schema version id names one version in the whole region, so no registry name is needed;
+//! the region is the function's own unless `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION` says
+//! otherwise, and `AWS_ENDPOINT_URL_GLUE` (the SDK's standard variable) overrides the endpoint.
+
+use aws_config::SdkConfig;
+use aws_sdk_glue::Client;
+use aws_sdk_glue::config::Region;
+use aws_sdk_glue::config::http::HttpResponse;
+use aws_sdk_glue::error::SdkError;
+use aws_sdk_glue::operation::get_schema_version::GetSchemaVersionError;
+use aws_sdk_glue::types::DataFormat;
+use futures_util::future::BoxFuture;
+
+use crate::config::Config;
+use crate::registry::{FetchedSchema, RegistryError, SchemaId, SchemaKind, SchemaSource};
+
+/// A `GetSchemaVersion` call that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("AWS Glue GetSchemaVersion failed")]
+pub struct GetSchemaVersionCallError {
+    #[source]
+    source: Box<SdkError<GetSchemaVersionError, HttpResponse>>,
+}
+
+impl GetSchemaVersionCallError {
+    /// Whether asking again may succeed: throttling, Glue's internal errors, timeouts and lost
+    /// connections may; an unknown version or denied access may not.
+    pub(crate) fn is_retryable(&self) -> bool {
+        crate::aws::is_retryable(&self.source, &RETRYABLE_CODES)
+    }
+}
+
+/// `GetSchemaVersion` error codes worth trying again (besides HTTP 429 and 5xx).
+const RETRYABLE_CODES: [&str; 2] = ["ThrottlingException", "InternalServiceException"];
+
+/// The AWS Glue Schema Registry of one region.
+#[derive(Debug, Clone)]
+pub struct GlueRegistry {
+    client: Client,
+}
+
+impl GlueRegistry {
+    /// A registry reached through `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Builds the client from the shared AWS configuration (credentials, endpoint variables)
+    /// in the configured Glue region.
+    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
+        let shared = crate::aws::client_config(config, shared);
+        let builder = aws_sdk_glue::config::Builder::from(&shared)
+            .region(Region::new(config.glue_region().to_owned()));
+        Self::new(Client::from_conf(builder.build()))
+    }
+
+    async fn get(&self, version: uuid::Uuid) -> Result<FetchedSchema, RegistryError> {
+        let output = self
+            .client
+            .get_schema_version()
+            .schema_version_id(version.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                RegistryError::Glue(GetSchemaVersionCallError {
+                    source: Box::new(e),
+                })
+            })?;
+        let kind = match output.data_format() {
+            Some(DataFormat::Avro) => SchemaKind::Avro,
+            Some(DataFormat::Json) => SchemaKind::Json,
+            Some(DataFormat::Protobuf) => SchemaKind::Protobuf,
+            Some(other) => return Err(RegistryError::SchemaType(other.as_str().to_owned())),
+            None => return Err(RegistryError::Incomplete("DataFormat")),
+        };
+        let text = output
+            .schema_definition
+            .ok_or(RegistryError::Incomplete("SchemaDefinition"))?;
+        Ok(FetchedSchema { kind, text })
+    }
+}
+
+impl SchemaSource for GlueRegistry {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
+        match id {
+            SchemaId::Glue(version) => Box::pin(self.get(version)),
+            SchemaId::Confluent(_) => Box::pin(std::future::ready(Err(
+                RegistryError::NotConfigured(crate::registry::NO_CONFLUENT_REGISTRY),
+            ))),
+        }
+    }
+}

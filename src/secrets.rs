@@ -1,0 +1,131 @@
+//! AWS Secrets Manager: the schema registry's basic auth, read once at cold start from the
+//! secret that `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN` names, with the function's
+//! credentials (`GetSecretValue`, the secret's own region when an ARN names it).
+//!
+//! The secret holds JSON `{"username": …, "password": …}` (the shape of an event source
+//! mapping's `BASIC_AUTH` access configuration) or `user:password` text. Its value is never
+//! logged, and no error quotes it.
+
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::Region;
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::SdkError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+
+use crate::config::{Config, SCHEMA_REGISTRY_SECRET_ARN, Secret};
+
+/// The registry's credentials could not be read from Secrets Manager.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// `GetSecretValue` failed.
+    #[error("{SCHEMA_REGISTRY_SECRET_ARN}={arn}: GetSecretValue failed")]
+    Call {
+        /// The secret.
+        arn: String,
+        /// The SDK's error.
+        #[source]
+        source: Box<SdkError<GetSecretValueError, HttpResponse>>,
+    },
+    /// The secret has no text, or text of another shape.
+    #[error(
+        "{SCHEMA_REGISTRY_SECRET_ARN}={arn}: the secret must be JSON {{\"username\": …, \"password\": …}} or user:password text ({why})"
+    )]
+    Shape {
+        /// The secret.
+        arn: String,
+        /// What is wrong, without quoting the secret.
+        why: &'static str,
+    },
+}
+
+/// Reads the registry's credentials from the configured secret, if one is configured, into the
+/// configuration (as if `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO` had given them).
+pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(), SecretError> {
+    let Some(registry) = config.registry.as_mut() else {
+        return Ok(());
+    };
+    let Some(arn) = registry.secret_arn.clone() else {
+        return Ok(());
+    };
+    // An ARN names its region (arn:partition:secretsmanager:region:account:secret:name); a
+    // name is looked up in the function's region.
+    let region = arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(2))
+        .filter(|region| !region.is_empty())
+        .unwrap_or(&config.function_region)
+        .to_owned();
+    let client_config = crate::aws::client_config(config, shared);
+    let client = Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&client_config)
+            .region(Region::new(region))
+            .build(),
+    );
+    let output = client
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(|e| SecretError::Call {
+            arn: arn.clone(),
+            source: Box::new(e),
+        })?;
+    let shape = |why| SecretError::Shape {
+        arn: arn.clone(),
+        why,
+    };
+    let text = output
+        .secret_string()
+        .ok_or_else(|| shape("it has no SecretString"))?;
+    let user_info = user_info(text).map_err(shape)?;
+    let registry = config
+        .registry
+        .as_mut()
+        .expect("the registry was configured above");
+    registry.user_info = Some(Secret(user_info));
+    Ok(())
+}
+
+/// `user:password` from the secret's text.
+fn user_info(text: &str) -> Result<String, &'static str> {
+    #[derive(serde::Deserialize)]
+    struct BasicAuth {
+        username: String,
+        password: String,
+    }
+    let text = text.trim();
+    if text.starts_with('{') {
+        let auth: BasicAuth = serde_json::from_str(text)
+            .map_err(|_| "it is JSON without username and password strings")?;
+        return Ok(format!("{}:{}", auth.username, auth.password));
+    }
+    if text.contains(':') {
+        Ok(text.to_owned())
+    } else {
+        Err("it is text without a ':'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_shapes() {
+        assert_eq!(
+            user_info(r#"{"username":"svc","password":"p:w"}"#).unwrap(),
+            "svc:p:w"
+        );
+        assert_eq!(
+            user_info(" {\"password\":\"x\",\"username\":\"u\",\"other\":1}\n").unwrap(),
+            "u:x"
+        );
+        assert_eq!(user_info("svc:pw").unwrap(), "svc:pw");
+        assert_eq!(
+            user_info(r#"{"user":"svc"}"#).unwrap_err(),
+            "it is JSON without username and password strings"
+        );
+        assert_eq!(user_info("token").unwrap_err(), "it is text without a ':'");
+    }
+}
