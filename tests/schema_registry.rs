@@ -934,3 +934,60 @@ async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_man
         "{log}"
     );
 }
+
+/// The dry run asks the configured Confluent-compatible registry for the schemas the records
+/// name, as the function does, and shows the decoded events.
+#[tokio::test(flavor = "multi_thread")]
+async fn render_decodes_with_the_confluent_registry() {
+    let registry = Registry::start().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    registry.register(
+        1,
+        &std::fs::read_to_string(root.join("events/schemas/1.avsc")).unwrap(),
+    );
+    let render = |url: Option<&str>| {
+        let mut command =
+            std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+        command
+            .env_clear()
+            .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "render")
+            .env(
+                "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+                "arn:aws:events:us-east-1:123456789012:event-bus/render",
+            )
+            .args(["render", "--event", "events/msk-avro-source.json"])
+            .current_dir(root);
+        if let Some(url) = url {
+            command.env("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", url);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success());
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (stdout, _) = tokio::task::block_in_place(|| render(Some(&registry.url)));
+    let documents: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(documents.last().unwrap(), &json!({"batchItemFailures": []}));
+    let detail: Value =
+        serde_json::from_str(documents[0]["Entries"][1]["Detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["value"]["status"], "PAID");
+    assert_eq!(registry.requests(1), 1);
+    // Without a registry, each record fails and says what to set.
+    let (stdout, stderr) = tokio::task::block_in_place(|| render(None));
+    assert_eq!(
+        serde_json::from_str::<Value>(stdout.lines().last().unwrap()).unwrap()["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        stderr.contains("no Confluent-compatible schema registry is configured: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL"),
+        "{stderr}"
+    );
+}
