@@ -48,10 +48,14 @@ demo: venv ## Run the function locally end to end (moto + cargo lambda watch); E
 	VENV=$(VENV) EVENT=$(EVENT) OFFLOAD=$(OFFLOAD) REGISTRY=$(REGISTRY) scripts/demo.sh
 
 # The demo's configuration unless the environment gives another; no credentials are needed.
+# BIN=path runs an already built binary instead of `cargo run` (CI uses the one `make test`
+# built: `cargo run` resolves features without the dev-dependencies and would build the
+# dependency tree a second time).
+BIN ?=
 render: ## Dry run: what the function would do with EVENT (no credentials, no AWS call); SEED=…
 	AWS_EVENTBRIDGE_CONNECTOR_ID=$${AWS_EVENTBRIDGE_CONNECTOR_ID:-demo} \
 	AWS_EVENTBRIDGE_EVENTBUS_ARN=$${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:events:us-east-1:123456789012:event-bus/kafka-demo} \
-		$(CARGO) run --quiet -- render --event $(EVENT) --seed $(SEED)
+		$(if $(BIN),$(BIN),$(CARGO) run --quiet --) render --event $(EVENT) --seed $(SEED)
 
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check

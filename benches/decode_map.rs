@@ -182,10 +182,7 @@ fn bench(c: &mut Criterion) {
             schemas
                 .preload(
                     SchemaId::Confluent(1),
-                    &FetchedSchema {
-                        kind: SchemaKind::Avro,
-                        text: ORDER_SCHEMA.to_owned(),
-                    },
+                    &FetchedSchema::new(SchemaKind::Avro, ORDER_SCHEMA),
                 )
                 .expect("a valid schema");
             decoders.value = Box::new(RegistryDecoder::new(

@@ -3,7 +3,8 @@
 #   moto server (EventBridge + SQS) → a bus with a rule that forwards every kafka-connect.* event
 #   to a queue → the function under `cargo lambda watch` → `cargo lambda invoke` with $EVENT →
 #   prints the function's response and the events that arrived on the bus → stops everything.
-# Usage: make demo [EVENT=events/msk.json] [OFFLOAD=1]; extra AWS_EVENTBRIDGE_* variables pass
+# Usage: make demo [EVENT=events/msk.json] [OFFLOAD=1] [REGISTRY=1 (default EVENT:
+# events/msk-avro-source.json; events/msk-protobuf-source.json too)]; extra AWS_EVENTBRIDGE_* variables pass
 # through. OFFLOAD=1 turns on the S3 claim check (bucket kafka-demo-offload on moto) and lists the
 # objects it wrote.
 set -euo pipefail
@@ -47,18 +48,22 @@ if [ -n "$OFFLOAD" ]; then
 fi
 
 if [ -n "$REGISTRY" ]; then
-  # A Confluent Schema Registry stand-in: GET /schemas/ids/<id> serves events/schemas/<id>.avsc.
+  # A Confluent Schema Registry stand-in: GET /schemas/ids/<id> serves events/schemas/<id>.avsc
+  # (Avro) or <id>.proto (Protobuf).
   REGISTRY_PORT=$(free_port)
   export AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT"
-  echo "==> schema registry stand-in on 127.0.0.1:$REGISTRY_PORT (events/schemas/*.avsc)"
+  echo "==> schema registry stand-in on 127.0.0.1:$REGISTRY_PORT (events/schemas/*.avsc, *.proto)"
   setsid "$VENV/bin/python" - "$REGISTRY_PORT" > .demo/registry.log 2>&1 <<'PY' &
 import http.server, json, os, re, sys
 class Registry(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         m = re.fullmatch(r"/schemas/ids/(\d+)", self.path)
-        path = m and f"events/schemas/{m.group(1)}.avsc"
-        if path and os.path.exists(path):
-            status, body = 200, {"schema": open(path).read()}
+        avro = m and f"events/schemas/{m.group(1)}.avsc"
+        proto = m and f"events/schemas/{m.group(1)}.proto"
+        if avro and os.path.exists(avro):
+            status, body = 200, {"schema": open(avro).read()}
+        elif proto and os.path.exists(proto):
+            status, body = 200, {"schema": open(proto).read(), "schemaType": "PROTOBUF"}
         else:
             status, body = 404, {"error_code": 40403, "message": f"Schema not found: {self.path}"}
         data = json.dumps(body).encode()

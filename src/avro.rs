@@ -67,6 +67,37 @@ fn recursive<'s>(schema: &'s Schema, names: &NamesRef<'s>, within: &mut Vec<&'s 
     }
 }
 
+/// `schema` and the schemas it refers to, each after the ones whose named types it uses (the
+/// Avro library resolves a list in order), or the error of one that never resolves.
+fn resolution_order<'s>(
+    schema: &'s Schema,
+    referenced: &'s [Schema],
+) -> Result<Vec<&'s Schema>, apache_avro::Error> {
+    let mut ordered: Vec<&Schema> = Vec::with_capacity(referenced.len() + 1);
+    let mut pending: Vec<&Schema> = referenced.iter().chain([schema]).collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut last_error = None;
+        pending.retain(|&candidate| {
+            let trial = ordered.iter().copied().chain([candidate]).collect();
+            match ResolvedSchema::new_with_schemata(trial) {
+                Ok(_) => {
+                    ordered.push(candidate);
+                    false
+                }
+                Err(error) => {
+                    last_error = Some(error);
+                    true
+                }
+            }
+        });
+        if pending.len() == before {
+            return Err(last_error.expect("a schema that did not resolve"));
+        }
+    }
+    Ok(ordered)
+}
+
 /// A parsed writer schema, with its reader and the named types it defines (for its
 /// references).
 ///
@@ -118,18 +149,33 @@ pub enum AvroError {
 impl AvroSchema {
     /// Parses the schema text a registry returned.
     pub fn parse(text: &str) -> Result<Self, AvroError> {
+        Self::parse_with_references(text, std::iter::empty())
+    }
+
+    /// Parses the schema text a registry returned, whose named types may be defined in
+    /// `references` (Confluent schema references: each the text of a named type, which may
+    /// refer to the others).
+    pub fn parse_with_references<'a>(
+        text: &str,
+        references: impl Iterator<Item = &'a str>,
+    ) -> Result<Self, AvroError> {
         // The first schema sets the Avro reader's allocation bound for the process.
         apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
         let invalid = |e: apache_avro::Error| AvroError::Schema(e.to_string());
-        let schema = Schema::parse_str(text).map_err(invalid)?;
+        let (schema, referenced) =
+            Schema::parse_str_with_list(text, references).map_err(invalid)?;
         // Checked before leaking: a schema whose references do not resolve is not kept.
-        ResolvedSchema::try_from(&schema).map_err(invalid)?;
-        let schema: &'static Schema = Box::leak(Box::new(schema));
-        let names = ResolvedSchema::try_from(schema)
+        resolution_order(&schema, &referenced).map_err(invalid)?;
+        let (schema, referenced): &'static (Schema, Vec<Schema>) =
+            Box::leak(Box::new((schema, referenced)));
+        let order = resolution_order(schema, referenced).map_err(invalid)?;
+        let names = ResolvedSchema::new_with_schemata(order.clone())
             .map_err(invalid)?
             .get_names()
             .clone();
         let reader = GenericDatumReader::builder(schema)
+            .writer_schemata(order)
+            .map_err(invalid)?
             .build()
             .map_err(invalid)?;
         Ok(Self {

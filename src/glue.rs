@@ -80,7 +80,7 @@ impl GlueRegistry {
         let text = output
             .schema_definition
             .ok_or(RegistryError::Incomplete("SchemaDefinition"))?;
-        Ok(FetchedSchema { kind, text })
+        Ok(FetchedSchema::new(kind, text))
     }
 }
 

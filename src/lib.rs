@@ -77,8 +77,9 @@ pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
 pub use protobuf::{ProtoError, ProtoSchema};
 pub use registry::{
-    ConfluentRegistry, FetchedSchema, Registries, RegistryDecoder, RegistryError, RegistryFormat,
-    RegistrySchema, SchemaError, SchemaId, SchemaKind, SchemaSource, Schemas,
+    ConfluentRegistry, FetchedSchema, MAX_REFERENCES, NamedSchema, Registries, RegistryDecoder,
+    RegistryError, RegistryFormat, RegistrySchema, SchemaError, SchemaId, SchemaKind, SchemaSource,
+    Schemas,
 };
 pub use render::Rendering;
 pub use report::{

@@ -6,6 +6,8 @@
 //! (`Timestamp` as RFC 3339, `Duration` as `"1.5s"`, wrappers as their value, `Struct`/`Value`
 //! as JSON, `Any` with `@type`) as the mapping specifies.
 
+use std::collections::HashMap;
+
 use prost_reflect::{DescriptorPool, DynamicMessage, FileDescriptor, MessageDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
@@ -43,15 +45,15 @@ pub struct ProtoSchema {
     glue_order: Vec<MessageDescriptor>,
 }
 
-/// Serves the registry's schema text as [`SCHEMA_FILE`].
-struct SchemaText(String);
+/// Serves the registry's schema text as [`SCHEMA_FILE`], and the schemas it imports under
+/// their import paths.
+struct SchemaText(HashMap<String, String>);
 
 impl FileResolver for SchemaText {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        if name == SCHEMA_FILE {
-            File::from_source(name, &self.0)
-        } else {
-            Err(protox::Error::file_not_found(name))
+        match self.0.get(name) {
+            Some(text) => File::from_source(name, text),
+            None => Err(protox::Error::file_not_found(name)),
         }
     }
 }
@@ -60,8 +62,21 @@ impl ProtoSchema {
     /// Compiles `.proto` text (imports of the well-known types `google/protobuf/*.proto` are
     /// built in; other imports are not resolved).
     pub fn parse(text: &str) -> Result<Self, ProtoError> {
+        Self::parse_with_imports(text, std::iter::empty())
+    }
+
+    /// Compiles `.proto` text whose imports are among `imports` (each an import path and its
+    /// `.proto` text: Confluent schema references) or the well-known types.
+    pub fn parse_with_imports<'a>(
+        text: &str,
+        imports: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ProtoError> {
+        let mut files: HashMap<String, String> = imports
+            .map(|(name, text)| (name.to_owned(), text.to_owned()))
+            .collect();
+        files.insert(SCHEMA_FILE.to_owned(), text.to_owned());
         let mut resolver = ChainFileResolver::new();
-        resolver.add(SchemaText(text.to_owned()));
+        resolver.add(SchemaText(files));
         resolver.add(GoogleFileResolver::new());
         let mut compiler = protox::Compiler::with_file_resolver(resolver);
         compiler

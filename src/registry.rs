@@ -67,9 +67,9 @@ pub enum RegistryError {
     /// The schema is of a type this function does not decode.
     #[error("the schema is of type {0}, which this function does not decode yet")]
     SchemaType(String),
-    /// The schema refers to other subjects (Confluent schema references).
-    #[error("the schema has references to other subjects, which are not supported yet")]
-    References,
+    /// The schema's references (with theirs) are more than this function follows.
+    #[error("the schema refers to more than {MAX_REFERENCES} other schemas")]
+    TooManyReferences,
     /// The AWS Glue Schema Registry did not answer with the schema.
     #[error(transparent)]
     Glue(GetSchemaVersionCallError),
@@ -96,7 +96,7 @@ impl RegistryError {
             Self::Client(_)
             | Self::Body(_)
             | Self::SchemaType(_)
-            | Self::References
+            | Self::TooManyReferences
             | Self::Incomplete(_)
             | Self::NotConfigured(_) => false,
         }
@@ -131,7 +131,35 @@ pub struct FetchedSchema {
     pub kind: SchemaKind,
     /// Its text.
     pub text: String,
+    /// The schemas it refers to, their own references included (Confluent schema
+    /// references): each by the name the text uses for it (an Avro type's full name, a
+    /// `.proto` import path).
+    pub references: Vec<NamedSchema>,
 }
+
+impl FetchedSchema {
+    /// A schema of `kind` with `text`, without references.
+    pub fn new(kind: SchemaKind, text: impl Into<String>) -> Self {
+        Self {
+            kind,
+            text: text.into(),
+            references: Vec::new(),
+        }
+    }
+}
+
+/// A schema that another refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedSchema {
+    /// The name the referring schema uses for it.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// The most schemas one schema may refer to, directly or through its references: a bound on
+/// the registry calls a cyclic or runaway chain of references could make.
+pub const MAX_REFERENCES: usize = 64;
 
 /// A registry: a schema by id. The seam for the registry kinds (Confluent over HTTP here)
 /// and for fakes in tests.
@@ -154,9 +182,18 @@ pub enum RegistrySchema {
 impl RegistrySchema {
     fn parse(fetched: &FetchedSchema) -> Result<Self, SchemaError> {
         Ok(match fetched.kind {
-            SchemaKind::Avro => Self::Avro(Box::new(AvroSchema::parse(&fetched.text)?)),
+            SchemaKind::Avro => Self::Avro(Box::new(AvroSchema::parse_with_references(
+                &fetched.text,
+                fetched.references.iter().map(|r| r.text.as_str()),
+            )?)),
             SchemaKind::Json => Self::Json,
-            SchemaKind::Protobuf => Self::Protobuf(Box::new(ProtoSchema::parse(&fetched.text)?)),
+            SchemaKind::Protobuf => Self::Protobuf(Box::new(ProtoSchema::parse_with_imports(
+                &fetched.text,
+                fetched
+                    .references
+                    .iter()
+                    .map(|r| (r.name.as_str(), r.text.as_str())),
+            )?)),
         })
     }
 
@@ -191,7 +228,7 @@ pub struct ConfluentRegistry {
     user_info: Option<(String, String)>,
 }
 
-/// The answer of `GET /schemas/ids/{id}`.
+/// The answer of `GET /schemas/ids/{id}` and of `GET /subjects/{subject}/versions/{version}`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SchemaDocument {
@@ -200,7 +237,16 @@ struct SchemaDocument {
     #[serde(default)]
     schema_type: Option<String>,
     #[serde(default)]
-    references: Vec<serde::de::IgnoredAny>,
+    references: Vec<Reference>,
+}
+
+/// A Confluent schema reference: the name the schema uses, and the subject version that
+/// holds the referenced schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
+struct Reference {
+    name: String,
+    subject: String,
+    version: i64,
 }
 
 impl ConfluentRegistry {
@@ -221,12 +267,19 @@ impl ConfluentRegistry {
         }
     }
 
-    async fn get(&self, id: u32) -> Result<FetchedSchema, RegistryError> {
+    /// `GET` of `segments` under the registry's URL, as a schema document.
+    async fn document(&self, segments: &[&str]) -> Result<SchemaDocument, RegistryError> {
         let client = self
             .client
             .as_ref()
             .map_err(|e| RegistryError::Client(e.clone()))?;
-        let mut request = client.get(format!("{}/schemas/ids/{id}", self.url));
+        let mut url = reqwest::Url::parse(&self.url)
+            .map_err(|e| RegistryError::Client(format!("the registry URL is invalid: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| RegistryError::Client("the registry URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        let mut request = client.get(url);
         if let Some((user, password)) = &self.user_info {
             request = request.basic_auth(user, Some(password));
         }
@@ -244,21 +297,58 @@ impl ConfluentRegistry {
             );
             return Err(RegistryError::Status { status, message });
         }
-        let document: SchemaDocument =
-            serde_json::from_slice(&body).map_err(RegistryError::Body)?;
+        serde_json::from_slice(&body).map_err(RegistryError::Body)
+    }
+
+    async fn get(&self, id: u32) -> Result<FetchedSchema, RegistryError> {
+        let document = self.document(&["schemas", "ids", &id.to_string()]).await?;
         let kind = match document.schema_type.as_deref() {
             None | Some("AVRO") => SchemaKind::Avro,
             Some("JSON") => SchemaKind::Json,
             Some("PROTOBUF") => SchemaKind::Protobuf,
             Some(other) => return Err(RegistryError::SchemaType(other.to_owned())),
         };
-        if kind != SchemaKind::Json && !document.references.is_empty() {
-            return Err(RegistryError::References);
-        }
+        // JSON data is read without its schema, so a JSON Schema's references are not needed.
+        let references = if kind == SchemaKind::Json {
+            Vec::new()
+        } else {
+            self.references(document.references).await?
+        };
         Ok(FetchedSchema {
             kind,
             text: document.schema,
+            references,
         })
+    }
+
+    /// The schemas that `direct` names, and the ones they name in turn, each fetched once
+    /// (`GET /subjects/{subject}/versions/{version}`; version -1 is the latest), at most
+    /// [`MAX_REFERENCES`].
+    async fn references(&self, direct: Vec<Reference>) -> Result<Vec<NamedSchema>, RegistryError> {
+        let mut pending = std::collections::VecDeque::from(direct);
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        while let Some(reference) = pending.pop_front() {
+            if !seen.insert(reference.clone()) {
+                continue;
+            }
+            if found.len() == MAX_REFERENCES {
+                return Err(RegistryError::TooManyReferences);
+            }
+            let version = match reference.version {
+                -1 => "latest".to_owned(),
+                v => v.to_string(),
+            };
+            let document = self
+                .document(&["subjects", &reference.subject, "versions", &version])
+                .await?;
+            pending.extend(document.references);
+            found.push(NamedSchema {
+                name: reference.name,
+                text: document.schema,
+            });
+        }
+        Ok(found)
     }
 }
 
@@ -321,8 +411,9 @@ impl SchemaSource for Registries {
 enum FetchError {
     #[error("fetching it failed")]
     Fetch(#[source] CallFailure),
+    /// Not a source: the schema error's own text completes this one's.
     #[error("the registry's schema {0}")]
-    Invalid(#[source] SchemaError),
+    Invalid(SchemaError),
 }
 
 /// The schemas of one execution environment: fetched once per id, kept for its life.

@@ -33,16 +33,10 @@ impl SchemaSource for Fake {
                 status,
                 message: "no".into(),
             };
-            let avro = || FetchedSchema {
-                kind: SchemaKind::Avro,
-                text: SCHEMA.to_owned(),
-            };
+            let avro = || FetchedSchema::new(SchemaKind::Avro, SCHEMA);
             match n {
                 1 => Ok(avro()),
-                4 => Ok(FetchedSchema {
-                    kind: SchemaKind::Json,
-                    text: "{}".to_owned(),
-                }),
+                4 => Ok(FetchedSchema::new(SchemaKind::Json, "{}")),
                 2 if self.down.load(Ordering::SeqCst) > 0 => {
                     self.down.fetch_sub(1, Ordering::SeqCst);
                     Err(status(503))

@@ -654,22 +654,40 @@ fn the_avro_sample_event_is_what_the_avro_library_writes() {
         .into_iter()
         .zip(0_i64..)
         .map(|(value, offset)| {
-            json!({"topic": "orders", "partition": 0, "offset": 100 + offset,
-                   "timestamp": 1_764_240_000_000_i64 + offset, "timestampType": "CREATE_TIME",
-                   "key": b64(format!("order-{offset:04}")),
-                   "value": b64(to_avro_datum(&schema, value).unwrap()),
-                   "headers": [],
-                   "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "1"}})
+            let key = format!("order-{offset:04}");
+            let value = to_avro_datum(&schema, value).unwrap();
+            sample_record("orders", 100 + offset, &key, &value, "AVRO", 1)
         })
         .collect();
+    check_sample("events/msk-avro-source.json", "orders-0", records);
+}
+
+/// A record of a registry sample: offset, key, value bytes and `valueSchemaMetadata`.
+fn sample_record(
+    topic: &str,
+    offset: i64,
+    key: &str,
+    value: &[u8],
+    format: &str,
+    schema_id: u32,
+) -> Value {
+    json!({"topic": topic, "partition": 0, "offset": offset,
+           "timestamp": 1_764_240_000_000_i64 + offset % 100, "timestampType": "CREATE_TIME",
+           "key": b64(key), "value": b64(value), "headers": [],
+           "valueSchemaMetadata": {"dataFormat": format, "schemaId": schema_id.to_string()}})
+}
+
+/// Checks that the sample `file` is the MSK event of `records` (on the records key `key`), or
+/// writes it with `KEL_WRITE_SAMPLES=1`.
+fn check_sample(file: &str, key: &str, records: Vec<Value>) {
     let event = json!({
         "eventSource": "aws:kafka",
         "eventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd1234-ab12-cd34-ef56-abcdef123456-1",
         "bootstrapServers": "b-1.demo.abcd12.c1.kafka.us-east-1.amazonaws.com:9098",
-        "records": {"orders-0": records}
+        "records": {key: records}
     });
     let text = serde_json::to_string_pretty(&event).unwrap() + "\n";
-    let path = root.join("events/msk-avro-source.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     if std::env::var_os("KEL_WRITE_SAMPLES").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
@@ -680,31 +698,98 @@ fn the_avro_sample_event_is_what_the_avro_library_writes() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_avro_sample_event_decodes_with_its_schema() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-sample").await;
+/// `events/msk-protobuf-source.json`: the same for Protobuf, as a mapping with a Confluent
+/// schema registry and `EventRecordFormat: SOURCE` delivers it (the message indexes, here `[0]`
+/// as one zero byte, then the message), its values written by prost-reflect with
+/// `events/schemas/2.proto`. `KEL_WRITE_SAMPLES=1` rewrites the file.
+#[test]
+fn the_protobuf_sample_event_is_what_prost_reflect_writes() {
+    use prost::Message as _;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    registry.register(
-        1,
-        &std::fs::read_to_string(root.join("events/schemas/1.avsc")).unwrap(),
-    );
-    let event: KafkaEvent = serde_json::from_str(
-        &std::fs::read_to_string(root.join("events/msk-avro-source.json")).unwrap(),
-    )
-    .unwrap();
-    let done = pipeline(&moto, &bus.bus_arn, &registry, &[])
-        .await
-        .run(event, Instant::now() + Duration::from_secs(30))
-        .await
+    let schema_text = std::fs::read_to_string(root.join("events/schemas/2.proto")).unwrap();
+    struct Sample(String);
+    impl protox::file::FileResolver for Sample {
+        fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+            match name {
+                "2.proto" => protox::file::File::from_source(name, &self.0),
+                other => protox::file::GoogleFileResolver::new().open_file(other),
+            }
+        }
+    }
+    let mut compiler = protox::Compiler::with_file_resolver(Sample(schema_text));
+    compiler.open_file("2.proto").unwrap();
+    let payment = compiler
+        .descriptor_pool()
+        .get_message_by_name("shop.Payment")
         .unwrap();
-    assert_eq!(done.tally.delivered, 3, "{:?}", reasons(&done));
-    let details = details_by_offset(&bus.events(3).await);
+    let payments = [
+        r#"{"paymentId": "pay-0100", "orderId": "order-0000", "amountCents": "1999", "currency": "EUR",
+            "method": "CARD", "paidAt": "2025-11-27T10:40:00.250Z", "labels": {"channel": "web"}}"#,
+        r#"{"paymentId": "pay-0101", "orderId": "order-0001", "amountCents": "3998", "currency": "EUR",
+            "method": "WALLET", "paidAt": "2025-11-27T10:41:00Z"}"#,
+        r#"{"paymentId": "pay-0102", "orderId": "order-0002", "amountCents": "5997", "currency": "USD",
+            "method": "TRANSFER", "paidAt": "2025-11-27T10:42:30Z", "labels": {"channel": "store"}}"#,
+    ];
+    let records: Vec<Value> = payments
+        .into_iter()
+        .zip(0_i64..)
+        .map(|(json, offset)| {
+            let mut deserializer = serde_json::Deserializer::from_str(json);
+            let message =
+                prost_reflect::DynamicMessage::deserialize(payment.clone(), &mut deserializer)
+                    .unwrap();
+            // Confluent's message indexes for the first message: [0], written as one 0 byte.
+            let mut value = vec![0];
+            value.extend(message.encode_to_vec());
+            let key = format!("pay-{:04}", 100 + offset);
+            sample_record("payments", 200 + offset, &key, &value, "PROTOBUF", 2)
+        })
+        .collect();
+    check_sample("events/msk-protobuf-source.json", "payments-0", records);
+}
+
+/// The registry samples decode with their schemas (`events/schemas/<id>.avsc` or `.proto`,
+/// served by the registry stand-in as `make demo REGISTRY=1` serves them).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_sample_events_decode_with_their_schemas() {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("registry-samples").await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema =
+        |name: &str| std::fs::read_to_string(root.join("events/schemas").join(name)).unwrap();
+    registry.register(1, &schema("1.avsc"));
+    registry.register_protobuf(2, &schema("2.proto"));
+    let pipeline = pipeline(&moto, &bus.bus_arn, &registry, &[]).await;
+    for sample in ["msk-avro-source.json", "msk-protobuf-source.json"] {
+        let event: KafkaEvent = serde_json::from_str(
+            &std::fs::read_to_string(root.join("events").join(sample)).unwrap(),
+        )
+        .unwrap();
+        let done = pipeline
+            .run(event, Instant::now() + Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(done.tally.delivered, 3, "{sample}: {:?}", reasons(&done));
+    }
+    let details = details_by_offset(&bus.events(6).await);
+    let value = |offset: i64| {
+        details
+            .iter()
+            .find(|d| d["offset"] == offset)
+            .map(|d| d["value"].clone())
+            .unwrap()
+    };
     assert_eq!(
-        details[1]["value"],
+        value(101),
         json!({"orderId": "order-0001", "customer": {"name": "Ada Lovelace", "email": null},
                "items": [{"sku": "SKU-0042", "qty": 2}], "status": "PAID", "total": "39.98",
                "createdAt": 1_764_240_000_001_i64})
+    );
+    assert_eq!(
+        value(200),
+        json!({"paymentId": "pay-0100", "orderId": "order-0000", "amountCents": "1999",
+               "currency": "EUR", "paidAt": "2025-11-27T10:40:00.250Z",
+               "labels": {"channel": "web"}})
     );
 }
 
@@ -990,4 +1075,124 @@ async fn render_decodes_with_the_confluent_registry() {
         stderr.contains("no Confluent-compatible schema registry is configured: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL"),
         "{stderr}"
     );
+}
+
+/// Confluent schema references: an Avro record whose field types live in other subjects (a
+/// chain of two, with a cycle back), and a `.proto` that imports another subject's file; each
+/// referenced subject version is fetched once with the schema. A reference to a subject the
+/// registry lacks fails the records of that schema with the registry's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_references_are_fetched_with_the_schema() {
+    const ADDRESS: &str = r#"{"type": "record", "name": "Address", "namespace": "shop",
+        "fields": [{"name": "city", "type": "string"}]}"#;
+    const CUSTOMER: &str = r#"{"type": "record", "name": "Customer", "namespace": "shop",
+        "fields": [{"name": "name", "type": "string"}, {"name": "address", "type": "shop.Address"}]}"#;
+    const SALE: &str = r#"{"type": "record", "name": "Sale", "namespace": "shop",
+        "fields": [{"name": "id", "type": "long"}, {"name": "buyer", "type": "shop.Customer"}]}"#;
+    /// The same record with its types inline: the producer's bytes do not depend on where a
+    /// type is defined.
+    const SALE_INLINE: &str = r#"{"type": "record", "name": "Sale", "namespace": "shop",
+        "fields": [{"name": "id", "type": "long"}, {"name": "buyer", "type": {"type": "record",
+          "name": "Customer", "fields": [{"name": "name", "type": "string"}, {"name": "address",
+            "type": {"type": "record", "name": "Address", "fields": [
+              {"name": "city", "type": "string"}]}}]}}]}"#;
+    const CUSTOMER_PROTO: &str =
+        "syntax = \"proto3\";\npackage people;\nmessage Customer { string name = 1; }\n";
+    const SALE_PROTO: &str = "syntax = \"proto3\";\npackage shop;\nimport \"people/customer.proto\";\nmessage Sale { int64 id = 1; people.Customer buyer = 2; }\n";
+
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue("references").await;
+    registry.register(22, ADDRESS);
+    registry.register_subject("address", 1, 22);
+    // A cycle: Address refers back to Customer; it is followed once.
+    registry.set_references(22, &[("shop.Customer", "customer", 1)]);
+    registry.register(21, CUSTOMER);
+    registry.register_subject("customer", 1, 21);
+    registry.set_references(21, &[("shop.Address", "address", -1)]);
+    registry.register(20, SALE);
+    registry.set_references(20, &[("shop.Customer", "customer", 1)]);
+    registry.register_protobuf(30, CUSTOMER_PROTO);
+    registry.register_subject("people/customer.proto", 3, 30);
+    registry.register_protobuf(31, SALE_PROTO);
+    registry.set_references(31, &[("people/customer.proto", "people/customer.proto", 3)]);
+    registry.register(40, SALE);
+    registry.set_references(40, &[("shop.Customer", "nope", 1)]);
+
+    let sale = Avro::Record(vec![
+        ("id".into(), Avro::Long(5)),
+        (
+            "buyer".into(),
+            Avro::Record(vec![
+                ("name".into(), Avro::String("Ada".into())),
+                (
+                    "address".into(),
+                    Avro::Record(vec![("city".into(), Avro::String("London".into()))]),
+                ),
+            ]),
+        ),
+    ]);
+    let avro_sale = to_avro_datum(&Schema::parse_str(SALE_INLINE).unwrap(), sale).unwrap();
+    let proto_sale = {
+        use prost::Message as _;
+        struct Files;
+        impl protox::file::FileResolver for Files {
+            fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+                match name {
+                    "sale.proto" => protox::file::File::from_source(name, SALE_PROTO),
+                    "people/customer.proto" => {
+                        protox::file::File::from_source(name, CUSTOMER_PROTO)
+                    }
+                    other => Err(protox::Error::file_not_found(other)),
+                }
+            }
+        }
+        let mut compiler = protox::Compiler::with_file_resolver(Files);
+        compiler.open_file("sale.proto").unwrap();
+        let message = compiler
+            .descriptor_pool()
+            .get_message_by_name("shop.Sale")
+            .unwrap();
+        let mut deserializer =
+            serde_json::Deserializer::from_str(r#"{"id":"6","buyer":{"name":"Grace"}}"#);
+        prost_reflect::DynamicMessage::deserialize(message, &mut deserializer)
+            .unwrap()
+            .encode_to_vec()
+    };
+    let mut proto_value = indexes(&[0]);
+    proto_value.extend(proto_sale);
+    let records = vec![
+        record(0, &framed(20, &avro_sale), None),
+        record(1, &framed(31, &proto_value), None),
+        record(2, &framed(40, &avro_sale), None),
+    ];
+    let pipeline = pipeline(
+        &moto,
+        &bus.bus_arn,
+        &registry,
+        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry")],
+    )
+    .await;
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 2, "{:?}", reasons(&done));
+    let reason = &reasons(&done)[0];
+    assert_eq!(reason.0, 2);
+    assert!(
+        reason
+            .1
+            .contains("names Confluent schema id 40, which is not available")
+            && reason.1.contains("HTTP 404: Subject 'nope' not found."),
+        "{reason:?}"
+    );
+    let details = details_by_offset(&bus.events(2).await);
+    assert_eq!(
+        details[0]["value"],
+        json!({"id": 5, "buyer": {"name": "Ada", "address": {"city": "London"}}})
+    );
+    assert_eq!(
+        details[1]["value"],
+        json!({"id": "6", "buyer": {"name": "Grace"}})
+    );
+    for id in [20, 21, 22, 30, 31] {
+        assert_eq!(registry.requests(id), 1, "schema {id}");
+    }
 }

@@ -267,7 +267,48 @@ pub struct Function {
     port: u16,
     log: PathBuf,
     _function: Guard,
-    _emulator: Guard,
+    _emulator: Emulator,
+}
+
+/// `cargo lambda watch`. With `--concurrency` above 1, cargo-lambda 1.9 starts the function
+/// with `cargo run` anyway (despite `--only-lambda-apis`), each in a session of its own: left
+/// alone, those outlive the test and build the dependency tree again (without the
+/// dev-dependencies' features) while the next tests run. Dropping the emulator stops them.
+struct Emulator(Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        for child in children_of(self.0.id()) {
+            // Each leads its own process group (cargo and the rustc it runs).
+            Command::new("kill")
+                .args(["-KILL", "--", &format!("-{child}")])
+                .stderr(Stdio::null())
+                .status()
+                .ok();
+        }
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// The processes whose parent is `pid` (from `/proc/<pid>/stat`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|candidate| {
+            // `pid (comm) state ppid …`; the name may hold spaces and parentheses.
+            std::fs::read_to_string(format!("/proc/{candidate}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after_name = &stat[stat.rfind(')')? + 1..];
+                    after_name.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
 }
 
 impl Function {
@@ -336,7 +377,7 @@ impl Function {
             .spawn()
             .expect("cargo lambda watch starts");
         wait_for_port(port, "cargo lambda watch", &mut emulator);
-        let emulator = Guard(emulator);
+        let emulator = Emulator(emulator);
         let mut command = Command::new(binary);
         command
             .env_clear()

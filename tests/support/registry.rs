@@ -1,7 +1,9 @@
 //! A Confluent Schema Registry stand-in on 127.0.0.1: `GET /schemas/ids/{id}` answers
-//! `{"schema": "<text>"}` for the schemas registered here, `404` with Confluent's error body
-//! (`{"error_code": 40403, …}`) for the others; it counts the requests per id, can be taken
-//! "down" (503) and can require HTTP basic auth.
+//! `{"schema": "<text>"}` (with `schemaType` and `references` when set) for the schemas
+//! registered here, `GET /subjects/{subject}/versions/{version}` the schema that subject
+//! version names, and `404` with Confluent's error body (`{"error_code": 40403, …}`) for the
+//! others; it counts the requests per id, can be taken "down" (503) and can require HTTP basic
+//! auth.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,10 @@ use super::http::{Reply, Stub, respond};
 struct State {
     /// The schema text and `schemaType` (absent for Avro) of each id.
     schemas: HashMap<u32, (String, Option<&'static str>)>,
+    /// The references (`name`, `subject`, `version`) of each id that has some.
+    references: HashMap<u32, Vec<(String, String, i64)>>,
+    /// The id each subject version names.
+    subjects: HashMap<(String, String), u32>,
     requests: HashMap<u32, usize>,
     down: bool,
     /// `user:password` that every request must carry.
@@ -73,7 +79,38 @@ impl Registry {
             .insert(id, (schema.to_owned(), Some("JSON")));
     }
 
-    /// Requests made for `id` so far.
+    /// Makes version `version` of `subject` name the schema `id` (`latest` too, for the
+    /// highest version registered).
+    pub fn register_subject(&self, subject: &str, version: i64, id: u32) {
+        let mut state = self.state.lock().unwrap();
+        let latest = state
+            .subjects
+            .keys()
+            .filter(|(s, v)| s == subject && v != "latest")
+            .filter_map(|(_, v)| v.parse::<i64>().ok())
+            .max();
+        if latest.is_none_or(|l| l <= version) {
+            state
+                .subjects
+                .insert((subject.to_owned(), "latest".to_owned()), id);
+        }
+        state
+            .subjects
+            .insert((subject.to_owned(), version.to_string()), id);
+    }
+
+    /// The references of schema `id`: (`name`, `subject`, `version`) each.
+    pub fn set_references(&self, id: u32, references: &[(&str, &str, i64)]) {
+        self.state.lock().unwrap().references.insert(
+            id,
+            references
+                .iter()
+                .map(|(n, s, v)| ((*n).to_owned(), (*s).to_owned(), *v))
+                .collect(),
+        );
+    }
+
+    /// Requests made for `id` so far (by id, or by a subject version that names it).
     pub fn requests(&self, id: u32) -> usize {
         self.state
             .lock()
@@ -97,13 +134,33 @@ impl Registry {
 
 fn handle(req: &Request<Incoming>, state: &Mutex<State>) -> Reply {
     let mut state = state.lock().unwrap();
-    let Some(id) = req
-        .uri()
-        .path()
+    let path = req.uri().path();
+    let by_id = path
         .strip_prefix("/schemas/ids/")
-        .and_then(|id| id.parse::<u32>().ok())
-    else {
-        return Ok(error(404, 404, "HTTP 404 Not Found"));
+        .and_then(|id| id.parse::<u32>().ok());
+    let by_subject = path
+        .strip_prefix("/subjects/")
+        .and_then(|rest| rest.split_once("/versions/"))
+        .map(|(subject, version)| {
+            let subject = percent_encoding::percent_decode_str(subject)
+                .decode_utf8_lossy()
+                .into_owned();
+            state
+                .subjects
+                .get(&(subject.clone(), version.to_owned()))
+                .copied()
+                .ok_or(subject)
+        });
+    let id = match (by_id, by_subject) {
+        (Some(id), _) | (None, Some(Ok(id))) => id,
+        (None, Some(Err(subject))) => {
+            return Ok(error(
+                404,
+                40401,
+                &format!("Subject '{subject}' not found."),
+            ));
+        }
+        (None, None) => return Ok(error(404, 404, "HTTP 404 Not Found")),
     };
     *state.requests.entry(id).or_default() += 1;
     if state.down {
@@ -125,6 +182,14 @@ fn handle(req: &Request<Incoming>, state: &Mutex<State>) -> Reply {
             let mut body = serde_json::json!({ "schema": schema });
             if let Some(t) = schema_type {
                 body["schemaType"] = serde_json::json!(t);
+            }
+            if let Some(references) = state.references.get(&id) {
+                body["references"] = references
+                    .iter()
+                    .map(|(name, subject, version)| {
+                        serde_json::json!({"name": name, "subject": subject, "version": version})
+                    })
+                    .collect();
             }
             respond(
                 200,
