@@ -9,6 +9,7 @@
 //! of failing the whole invocation. Only a record that cannot be identified (no usable offset)
 //! or an event without a `records` map fails the invocation.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -757,6 +758,10 @@ impl Decoders {
             return Vec::new();
         };
         let mut ids = Vec::new();
+        // Under `auto`, whether the records of each metadata schema id arrive as JSON: a
+        // mapping delivers all its records in one `EventRecordFormat`, so the first record of an
+        // id tells (JSON needs no schema, and the registry is not asked).
+        let mut arrives_as_json: HashMap<SchemaId, bool> = HashMap::new();
         for record in partitions.iter().flat_map(|p| &p.records) {
             let payloads = [
                 (
@@ -777,11 +782,15 @@ impl Decoders {
                     continue;
                 };
                 let id = match metadata {
-                    Some(metadata) => match schema_metadata(field, metadata) {
-                        Ok(EsmSchema::Registry(id, _))
-                            if self.esm_format != EsmRecordFormat::Json =>
-                        {
-                            Some(id)
+                    Some(metadata) => match (schema_metadata(field, metadata), self.esm_format) {
+                        (Ok(EsmSchema::Registry(id, _)), EsmRecordFormat::Source) => Some(id),
+                        (Ok(EsmSchema::Registry(id, _)), EsmRecordFormat::Auto) => {
+                            let json = *arrives_as_json.entry(id).or_insert_with(|| {
+                                BASE64_LENIENT
+                                    .decode(encoded)
+                                    .is_ok_and(|bytes| is_json_text(&bytes))
+                            });
+                            (!json).then_some(id)
                         }
                         _ => None,
                     },
@@ -1040,6 +1049,11 @@ fn decode_payload(
     })
 }
 
+/// Whether `bytes` are JSON text (`EventRecordFormat: JSON`), not the producer's bytes.
+fn is_json_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| serde_json::from_str::<IgnoredAny>(t).is_ok())
+}
+
 /// Reads a payload that carries the event source mapping's schema metadata: JSON as the
 /// mapping delivered it (`EventRecordFormat: JSON`), or the producer's bytes (`SOURCE`) decoded
 /// with the schema the metadata names. A malformed metadata object is a record error.
@@ -1049,12 +1063,11 @@ fn by_metadata(
     metadata: &Value,
     decoders: &Decoders,
 ) -> Result<Result<JsonText, PayloadError>, DecodeError> {
-    let is_json = |bytes: &[u8]| {
-        std::str::from_utf8(bytes).is_ok_and(|t| serde_json::from_str::<IgnoredAny>(t).is_ok())
-    };
     match decoders.esm_format {
         EsmRecordFormat::Json => return Ok(PayloadFormat::Json.decode(bytes)),
-        EsmRecordFormat::Auto if is_json(&bytes) => return Ok(PayloadFormat::Json.decode(bytes)),
+        EsmRecordFormat::Auto if is_json_text(&bytes) => {
+            return Ok(PayloadFormat::Json.decode(bytes));
+        }
         EsmRecordFormat::Auto | EsmRecordFormat::Source => {}
     }
     Ok(match schema_metadata(field, metadata)? {
@@ -1428,6 +1441,11 @@ mod tests {
             "value": b64(br#"{"a":1}"#), "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "2"}
         }]}});
         let decoders = Decoders::new(PayloadFormat::String, PayloadFormat::String);
+        // JSON from the mapping (`EventRecordFormat: JSON`) needs no schema under `auto`.
+        assert_eq!(
+            decoders.schema_ids(&serde_json::from_value(ev.clone()).unwrap()),
+            []
+        );
         let r = decode_event(serde_json::from_value(ev).unwrap(), &decoders)
             .unwrap()
             .remove(0)
@@ -1435,6 +1453,32 @@ mod tests {
             .unwrap();
         assert_eq!(r.key.unwrap().as_str(), r#"{"id":1}"#);
         assert_eq!(r.value.unwrap().as_str(), r#"{"a":1}"#);
+    }
+
+    /// The schemas to fetch for metadata records: under `auto` only for ids whose records are
+    /// not JSON, under `source` always, under `json` never; a Glue schema version id is a UUID.
+    #[test]
+    fn metadata_schema_ids_follow_the_record_format() {
+        let version = "0b5e3bd2-6a3e-4c32-9d5e-3a8c1f2b7d10";
+        let ev = serde_json::json!({"records": {"t-0": [
+            {"offset": 1, "value": b64(&[2, 4, 6]),
+             "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": version}},
+            {"offset": 2, "value": b64(br#"{"a":1}"#),
+             "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "7"}},
+            {"offset": 3, "value": b64(&[0, 2]),
+             "valueSchemaMetadata": {"dataFormat": "PROTOBUF", "schemaId": "7"}},
+        ]}});
+        let event = || serde_json::from_value::<KafkaEvent>(ev.clone()).unwrap();
+        let glue = SchemaId::Glue(uuid::Uuid::parse_str(version).unwrap());
+        let mut decoders = Decoders::new(PayloadFormat::String, PayloadFormat::Json);
+        assert_eq!(decoders.schema_ids(&event()), [glue]);
+        decoders.esm_format = EsmRecordFormat::Source;
+        assert_eq!(
+            decoders.schema_ids(&event()),
+            [SchemaId::Confluent(7), glue]
+        );
+        decoders.esm_format = EsmRecordFormat::Json;
+        assert_eq!(decoders.schema_ids(&event()), []);
     }
 
     #[test]
