@@ -67,19 +67,26 @@ fn recursive<'s>(schema: &'s Schema, names: &NamesRef<'s>, within: &mut Vec<&'s 
     }
 }
 
-/// `schema` and the schemas it refers to, each after the ones whose named types it uses (the
-/// Avro library resolves a list in order), or the error of one that never resolves.
-fn resolution_order<'s>(
-    schema: &'s Schema,
-    referenced: &'s [Schema],
-) -> Result<Vec<&'s Schema>, apache_avro::Error> {
-    let mut ordered: Vec<&Schema> = Vec::with_capacity(referenced.len() + 1);
-    let mut pending: Vec<&Schema> = referenced.iter().chain([schema]).collect();
+/// `schema` followed by the schemas it refers to.
+fn with_references<'s>(schema: &'s Schema, referenced: &'s [Schema]) -> Vec<&'s Schema> {
+    std::iter::once(schema).chain(referenced).collect()
+}
+
+/// The order in which `schemata` resolve, each after the ones whose named types it uses (the
+/// Avro library resolves a list in order), as indexes into `schemata`; or the error of one that
+/// never resolves.
+fn resolution_order(schemata: &[&Schema]) -> Result<Vec<usize>, apache_avro::Error> {
+    let mut ordered: Vec<usize> = Vec::with_capacity(schemata.len());
+    let mut pending: Vec<usize> = (0..schemata.len()).collect();
     while !pending.is_empty() {
         let before = pending.len();
         let mut last_error = None;
         pending.retain(|&candidate| {
-            let trial = ordered.iter().copied().chain([candidate]).collect();
+            let trial = ordered
+                .iter()
+                .chain([&candidate])
+                .map(|&i| schemata[i])
+                .collect();
             match ResolvedSchema::new_with_schemata(trial) {
                 Ok(_) => {
                     ordered.push(candidate);
@@ -164,18 +171,16 @@ impl AvroSchema {
         let invalid = |e: apache_avro::Error| AvroError::Schema(e.to_string());
         let (schema, referenced) =
             Schema::parse_str_with_list(text, references).map_err(invalid)?;
-        // Checked before leaking: a schema whose references do not resolve is not kept.
-        resolution_order(&schema, &referenced).map_err(invalid)?;
+        // Ordered before leaking: a schema whose references do not resolve is not kept.
+        let order = resolution_order(&with_references(&schema, &referenced)).map_err(invalid)?;
         let (schema, referenced): &'static (Schema, Vec<Schema>) =
             Box::leak(Box::new((schema, referenced)));
-        let order = resolution_order(schema, referenced).map_err(invalid)?;
-        let names = ResolvedSchema::new_with_schemata(order.clone())
-            .map_err(invalid)?
-            .get_names()
-            .clone();
+        let all = with_references(schema, referenced);
+        let resolved = ResolvedSchema::new_with_schemata(order.iter().map(|&i| all[i]).collect())
+            .map_err(invalid)?;
+        let names = resolved.get_names().clone();
         let reader = GenericDatumReader::builder(schema)
-            .writer_schemata(order)
-            .map_err(invalid)?
+            .resolved_writer_schemata(resolved)
             .build()
             .map_err(invalid)?;
         Ok(Self {

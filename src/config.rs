@@ -435,17 +435,11 @@ impl Config {
             .map(|region| region.trim().to_owned())
             .filter(|region| is_region(region))
             .unwrap_or_else(|| bus.region.clone());
-        let glue_region = match get(SCHEMA_REGISTRY_GLUE_REGION) {
-            Some(region) if is_region(region.trim()) => region.trim().to_owned(),
-            Some(region) => {
-                return Err(ConfigError::invalid(
-                    SCHEMA_REGISTRY_GLUE_REGION,
-                    &region,
-                    "must be an AWS region name such as eu-west-1",
-                ));
-            }
-            None => function_region.clone(),
-        };
+        let glue_region = parse_region(
+            SCHEMA_REGISTRY_GLUE_REGION,
+            get(SCHEMA_REGISTRY_GLUE_REGION),
+        )?
+        .unwrap_or_else(|| function_region.clone());
         let esm_format = parse_choice(
             ESM_RECORD_FORMAT,
             get(ESM_RECORD_FORMAT),
@@ -760,17 +754,7 @@ fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSettings, Confi
         rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)",
     })?;
     let bus_arn = BusArn::parse(bus_arn.trim())?;
-    let region = match get(REGION) {
-        Some(r) if is_region(r.trim()) => r.trim().to_owned(),
-        Some(r) => {
-            return Err(ConfigError::invalid(
-                REGION,
-                &r,
-                "must be an AWS region name such as eu-west-1",
-            ));
-        }
-        None => bus_arn.region().to_owned(),
-    };
+    let region = parse_region(REGION, get(REGION))?.unwrap_or_else(|| bus_arn.region().to_owned());
     Ok(BusSettings {
         connector_id,
         bus_arn,
@@ -1344,6 +1328,19 @@ fn is_partition(partition: &str) -> bool {
 }
 
 /// `xx-name-N` with any number of name parts: `us-east-1`, `us-gov-west-1`, `eu-south-2`.
+/// The region `var` sets, trimmed, if it is set.
+fn parse_region(var: &'static str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(r) if is_region(r.trim()) => Ok(Some(r.trim().to_owned())),
+        Some(r) => Err(ConfigError::invalid(
+            var,
+            &r,
+            "must be an AWS region name such as eu-west-1",
+        )),
+        None => Ok(None),
+    }
+}
+
 fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3

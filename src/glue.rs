@@ -16,7 +16,9 @@ use aws_sdk_glue::types::DataFormat;
 use futures_util::future::BoxFuture;
 
 use crate::config::Config;
-use crate::registry::{FetchedSchema, RegistryError, SchemaId, SchemaKind, SchemaSource};
+use crate::registry::{
+    FetchedSchema, RegistryError, SchemaId, SchemaKind, SchemaSource, not_configured,
+};
 
 /// A `GetSchemaVersion` call that failed.
 #[derive(Debug, thiserror::Error)]
@@ -88,9 +90,7 @@ impl SchemaSource for GlueRegistry {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         match id {
             SchemaId::Glue(version) => Box::pin(self.get(version)),
-            SchemaId::Confluent(_) => Box::pin(std::future::ready(Err(
-                RegistryError::NotConfigured(crate::registry::NO_CONFLUENT_REGISTRY),
-            ))),
+            SchemaId::Confluent(_) => not_configured(crate::registry::NO_CONFLUENT_REGISTRY),
         }
     }
 }

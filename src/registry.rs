@@ -361,7 +361,10 @@ impl SchemaSource for ConfluentRegistry {
     }
 }
 
-fn not_configured(why: &'static str) -> BoxFuture<'static, Result<FetchedSchema, RegistryError>> {
+/// A fetch that fails at once: no registry of the id's kind.
+pub(crate) fn not_configured(
+    why: &'static str,
+) -> BoxFuture<'static, Result<FetchedSchema, RegistryError>> {
     Box::pin(std::future::ready(Err(RegistryError::NotConfigured(why))))
 }
 

@@ -42,10 +42,7 @@ pub enum SecretError {
 /// Reads the registry's credentials from the configured secret, if one is configured, into the
 /// configuration (as if `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO` had given them).
 pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(), SecretError> {
-    let Some(registry) = config.registry.as_mut() else {
-        return Ok(());
-    };
-    let Some(arn) = registry.secret_arn.clone() else {
+    let Some(arn) = config.registry.as_ref().and_then(|r| r.secret_arn.clone()) else {
         return Ok(());
     };
     // An ARN names its region (arn:partition:secretsmanager:region:account:secret:name); a
@@ -79,11 +76,9 @@ pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(
         .secret_string()
         .ok_or_else(|| shape("it has no SecretString"))?;
     let user_info = user_info(text).map_err(shape)?;
-    let registry = config
-        .registry
-        .as_mut()
-        .expect("the registry was configured above");
-    registry.user_info = Some(Secret(user_info));
+    if let Some(registry) = config.registry.as_mut() {
+        registry.user_info = Some(Secret(user_info));
+    }
     Ok(())
 }
 
