@@ -26,6 +26,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use num_bigint::BigInt;
 
+use crate::avro_bounds;
 use crate::decode::{JsonText, MAX_JSON_DEPTH};
 
 /// The most one string, bytes value or collection of a datum may allocate. A record cannot
@@ -43,29 +44,6 @@ pub(crate) const MAX_RECURSIVE_BYTES: usize = 4 * 1024;
 /// The stack of the thread that decodes a longer one: room for [`MAX_RECURSIVE_BYTES`] levels
 /// of the reader's, the renderer's and the drop's recursion (reserved, committed as used).
 pub(crate) const DEEP_STACK_BYTES: usize = 512 * 1024 * 1024;
-
-/// Whether a named type in `schema` contains itself: a reference to a record that encloses
-/// it (`within`, the records being walked), directly or through other references.
-fn recursive<'s>(schema: &'s Schema, names: &NamesRef<'s>, within: &mut Vec<&'s Name>) -> bool {
-    match schema {
-        Schema::Ref { name } => {
-            within.contains(&name)
-                || names
-                    .get(name)
-                    .is_some_and(|defined| recursive(defined, names, within))
-        }
-        Schema::Array(a) => recursive(&a.items, names, within),
-        Schema::Map(m) => recursive(&m.types, names, within),
-        Schema::Union(u) => u.variants().iter().any(|v| recursive(v, names, within)),
-        Schema::Record(r) => {
-            within.push(&r.name);
-            let found = r.fields.iter().any(|f| recursive(&f.schema, names, within));
-            within.pop();
-            found
-        }
-        _ => false,
-    }
-}
 
 /// `schema` followed by the schemas it refers to.
 fn with_references<'s>(schema: &'s Schema, referenced: &'s [Schema]) -> Vec<&'s Schema> {
@@ -151,6 +129,26 @@ pub enum AvroError {
     /// The value does not match its schema (a decoder bug, or a reference left unresolved).
     #[error("has a value that does not match its schema")]
     Mismatch,
+    /// A length in the datum or its schema is over the bytes left in the datum.
+    #[error("has a {kind} of {len} bytes, more than the {left} bytes left in the datum")]
+    Length {
+        /// What is sized: `string`, `bytes value`, `fixed`, `decimal`, `map key`, `block`.
+        kind: &'static str,
+        /// The size it claims.
+        len: u64,
+        /// The bytes left.
+        left: usize,
+    },
+    /// The datum would decode to more than its budget (see [`Budget`](crate::avro_bounds::Budget)).
+    #[error("would decode to more than {limit} {what}, the budget of a {len}-byte datum")]
+    OverBudget {
+        /// `values` or `bytes of JSON`.
+        what: &'static str,
+        /// The budget.
+        limit: usize,
+        /// The datum's length.
+        len: usize,
+    },
 }
 
 impl AvroSchema {
@@ -179,13 +177,14 @@ impl AvroSchema {
         let resolved = ResolvedSchema::new_with_schemata(order.iter().map(|&i| all[i]).collect())
             .map_err(invalid)?;
         let names = resolved.get_names().clone();
+        let shape = avro_bounds::check_schema(schema, &names)?;
         let reader = GenericDatumReader::builder(schema)
             .resolved_writer_schemata(resolved)
             .build()
             .map_err(invalid)?;
         Ok(Self {
             schema,
-            recursive: recursive(schema, &names, &mut Vec::new()),
+            recursive: shape.recursive,
             reader,
             names,
         })
@@ -219,6 +218,8 @@ impl AvroSchema {
 
     fn decode(&self, mut bytes: &[u8]) -> Result<JsonText, AvroError> {
         let len = bytes.len();
+        // Sizes, counts and nesting checked before the library allocates or loops on them.
+        avro_bounds::check_datum(self.schema, &self.names, bytes)?;
         let value = self
             .reader
             .read_value(&mut bytes)

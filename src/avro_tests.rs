@@ -122,9 +122,19 @@ fn null_union_branch_and_scalars() {
 fn bad_bytes_are_errors_not_panics() {
     let schema = AvroSchema::parse(SCHEMA).unwrap();
     let bytes = to_avro_datum(&Schema::parse_str(SCHEMA).unwrap(), order()).unwrap();
+    // The datum ends inside its last string (the 36-character uuid).
     assert_eq!(
         schema.to_json(&bytes[..bytes.len() - 3]),
-        Err(AvroError::Datum)
+        Err(AvroError::Length {
+            kind: "string",
+            len: 36,
+            left: 33
+        })
+    );
+    assert_eq!(
+        schema.to_json(&bytes[..bytes.len() - 37]),
+        Err(AvroError::Datum),
+        "ends inside a fixed-width value"
     );
     let mut longer = bytes;
     longer.extend_from_slice(&[1, 2]);
@@ -242,4 +252,143 @@ fn strings_are_escaped_only_when_they_need_it() {
         write_string(&mut out, text);
         assert_eq!(out, serde_json::to_string(text).unwrap(), "{text:?}");
     }
+}
+
+/// A zigzag varint `long`, as the Avro writer writes it.
+fn long(n: i64) -> Vec<u8> {
+    let mut raw = ((n << 1) ^ (n >> 63)) as u64;
+    let mut out = Vec::new();
+    loop {
+        let byte = (raw & 0x7f) as u8;
+        raw >>= 7;
+        if raw == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[test]
+fn sizes_the_schema_chooses_are_checked_before_allocating() {
+    // A fixed of 2^40 bytes: the library would allocate it before reading.
+    let fixed = AvroSchema::parse(r#"{"type":"fixed","name":"F","size":1099511627776}"#).unwrap();
+    assert_eq!(
+        fixed.to_json(&[0; 8]),
+        Err(AvroError::Length {
+            kind: "fixed",
+            len: 1 << 40,
+            left: 8
+        })
+    );
+    // A decimal whose schema scale is 2^40: as many zeros to render.
+    let text = r#"{"type":"bytes","logicalType":"decimal","precision":1099511627776,"scale":1099511627776}"#;
+    let decimal = AvroSchema::parse(text).unwrap();
+    assert!(matches!(
+        decimal.to_json(&[2, 1]),
+        Err(AvroError::OverBudget {
+            what: "bytes of JSON",
+            ..
+        })
+    ));
+    // An honest scale still renders.
+    let honest =
+        AvroSchema::parse(r#"{"type":"bytes","logicalType":"decimal","precision":40,"scale":38}"#)
+            .unwrap();
+    assert_eq!(
+        honest.to_json(&[2, 1]).unwrap().as_str(),
+        format!("\"0.{}1\"", "0".repeat(37))
+    );
+}
+
+#[test]
+fn sizes_the_datum_chooses_are_checked_before_allocating() {
+    let big = AvroSchema::parse(r#"{"type":"bytes","logicalType":"big-decimal"}"#).unwrap();
+    // The unscaled value 1, with a scale of ±2^40 chosen by the producer.
+    for scale in [1_i64 << 40, -(1_i64 << 40)] {
+        let mut inner = vec![2, 1];
+        inner.extend(long(scale));
+        let mut datum = long(inner.len() as i64);
+        datum.extend(&inner);
+        assert!(
+            matches!(big.to_json(&datum), Err(AvroError::OverBudget { .. })),
+            "{scale}"
+        );
+    }
+    let mut honest = vec![2, 0x7b];
+    honest.extend(long(2));
+    let mut datum = long(honest.len() as i64);
+    datum.extend(&honest);
+    assert_eq!(big.to_json(&datum).unwrap().as_str(), r#""1.23""#);
+    // A string that claims more bytes than the datum has.
+    let string = AvroSchema::parse(r#""string""#).unwrap();
+    let mut claim = long(1 << 30);
+    claim.push(b'a');
+    assert!(matches!(
+        string.to_json(&claim),
+        Err(AvroError::Length { kind: "string", .. })
+    ));
+}
+
+#[test]
+fn items_that_take_no_bytes_spend_the_budget() {
+    // Arrays of arrays of null: each block count says 2^62 items of zero bytes.
+    let schema = AvroSchema::parse(
+        r#"{"type":"array","items":{"type":"array","items":{"type":"array","items":"null"}}}"#,
+    )
+    .unwrap();
+    let mut datum = Vec::new();
+    for _ in 0..3 {
+        datum.extend(long(1 << 62));
+    }
+    datum.extend([0, 0, 0]);
+    let refused = schema.to_json(&datum);
+    assert!(
+        matches!(refused, Err(AvroError::OverBudget { len, .. }) if len == datum.len()),
+        "{refused:?}"
+    );
+    // A thousand nulls are fine.
+    let mut honest = long(1_000);
+    honest.push(0);
+    let nulls = AvroSchema::parse(r#"{"type":"array","items":"null"}"#).unwrap();
+    assert_eq!(
+        nulls
+            .to_json(&honest)
+            .unwrap()
+            .as_str()
+            .matches("null")
+            .count(),
+        1_000
+    );
+}
+
+/// A schema of `levels` record types, each with two fields of the next (the last has two
+/// `null` fields): 2^levels paths. Written as a union of the types, the deepest first, so that
+/// each definition names the one before it.
+fn shared_types(levels: usize) -> String {
+    let mut types = vec![format!(
+        r#"{{"type":"record","name":"T{}","fields":[{{"name":"a","type":"null"}},{{"name":"b","type":"null"}}]}}"#,
+        levels - 1
+    )];
+    for level in (0..levels - 1).rev() {
+        let next = level + 1;
+        types.push(format!(
+            r#"{{"type":"record","name":"T{level}","fields":[{{"name":"a","type":"T{next}"}},{{"name":"b","type":"T{next}"}}]}}"#
+        ));
+    }
+    format!("[{}]", types.join(","))
+}
+
+#[test]
+fn schemas_whose_paths_multiply_are_refused_when_parsed() {
+    let refused = AvroSchema::parse(&shared_types(61));
+    assert!(
+        matches!(&refused, Err(AvroError::Schema(why)) if why.contains("expands to more than")),
+        "{refused:?}"
+    );
+    let small = AvroSchema::parse(&shared_types(8)).unwrap();
+    assert!(!small.recursive);
+    // Union branch 7 is T0: 2^7 leaves of two nulls each.
+    let json = small.to_json(&[14]).unwrap();
+    assert_eq!(json.as_str().matches("null").count(), 1 << 8);
 }

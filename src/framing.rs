@@ -20,10 +20,12 @@ pub(crate) const GLUE_HEADER_LEN: usize = 18;
 const GLUE_UNCOMPRESSED: u8 = 0;
 /// Glue's compression byte: zlib.
 const GLUE_ZLIB: u8 = 5;
-/// The most a Glue-compressed payload may inflate to: the 6 MB of a synchronous invocation's
-/// payload (Lambda quotas, <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>)
-/// times a generous ratio, so that a small hostile payload cannot exhaust memory.
-pub(crate) const MAX_INFLATED_BYTES: usize = 32 * 1024 * 1024;
+/// The most a Glue-compressed payload may inflate to: 1 MiB, the most an event entry may hold
+/// (PutEvents: "The total entry size must be less than 1MB",
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>). Inflation
+/// stops there, so that a few KiB of hostile zlib cannot take the function's memory (zlib
+/// inflates up to 1,032 times).
+pub(crate) const MAX_INFLATED_BYTES: usize = 1_048_576;
 
 /// A framed payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -54,10 +56,11 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Frame<'_>, String> {
                     MAX_INFLATED_BYTES,
                 )
                 .map(|inflated| Frame::Glue(id, Cow::Owned(inflated)))
-                .map_err(|_| {
-                    format!(
-                        "has an AWS Glue header for zlib, and its data does not inflate (within {MAX_INFLATED_BYTES} bytes)"
-                    )
+                .map_err(|e| match e.status {
+                    miniz_oxide::inflate::TINFLStatus::HasMoreOutput => format!(
+                        "has an AWS Glue header for zlib, and its data inflates to more than {MAX_INFLATED_BYTES} bytes (the most an event entry holds)"
+                    ),
+                    _ => "has an AWS Glue header for zlib, and its data does not inflate".to_owned(),
                 }),
                 other => Err(format!(
                     "has an AWS Glue header with compression byte {other:#04x} (0x00 none or 0x05 zlib expected)"
@@ -150,5 +153,28 @@ mod tests {
             "starts with byte 0x7b, not 0x00 (Confluent) or 0x03 (AWS Glue)"
         );
         assert_eq!(read(b"").unwrap_err(), "is empty");
+    }
+
+    #[test]
+    fn zlib_stops_at_the_entry_limit() {
+        let id = uuid::Uuid::from_u128(7);
+        let frame = |inflated: usize| {
+            let mut framed = vec![3, 5];
+            framed.extend_from_slice(id.as_bytes());
+            framed.extend(miniz_oxide::deflate::compress_to_vec_zlib(
+                &vec![b' '; inflated],
+                9,
+            ));
+            framed
+        };
+        // 30 MiB of spaces compress to about 30 KiB.
+        let bomb = frame(30 * 1024 * 1024);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let why = read(&bomb).unwrap_err();
+        assert!(why.contains("inflates to more than 1048576 bytes"), "{why}");
+        match read(&frame(MAX_INFLATED_BYTES)) {
+            Ok(Frame::Glue(_, data)) => assert_eq!(data.len(), MAX_INFLATED_BYTES),
+            other => panic!("{other:?}"),
+        }
     }
 }

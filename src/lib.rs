@@ -22,6 +22,7 @@
 //! ```
 
 mod avro;
+mod avro_bounds;
 pub mod aws;
 mod batch;
 mod bus;
