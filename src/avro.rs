@@ -28,6 +28,7 @@ use num_bigint::BigInt;
 
 use crate::avro_bounds;
 use crate::decode::{JsonText, MAX_JSON_DEPTH};
+use crate::error::quote;
 
 /// The most one string, bytes value or collection of a datum may allocate. A record cannot
 /// carry more than the 6 MB of a synchronous invocation's payload (Lambda quotas,
@@ -166,7 +167,7 @@ impl AvroSchema {
     ) -> Result<Self, AvroError> {
         // The first schema sets the Avro reader's allocation bound for the process.
         apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
-        let invalid = |e: apache_avro::Error| AvroError::Schema(e.to_string());
+        let invalid = |e: apache_avro::Error| AvroError::Schema(quote(&e.to_string()));
         let (schema, referenced) =
             Schema::parse_str_with_list(text, references).map_err(invalid)?;
         // Ordered before leaking: a schema whose references do not resolve is not kept.

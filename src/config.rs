@@ -1217,16 +1217,55 @@ fn parse_registry(
         return Ok(None);
     };
     let url = url.trim();
+    let shown = crate::error::redact_url(url);
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
-    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace)) {
+    let parsed = reqwest::Url::parse(url).ok();
+    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace))
+        || parsed.is_none()
+    {
         return Err(ConfigError::invalid(
             SCHEMA_REGISTRY_URL,
-            url,
+            &shown,
             "must be an http:// or https:// URL of a Confluent-compatible schema registry",
         ));
     }
+    // Credentials in the URL (`https://user:password@host`) become the basic auth, and the URL
+    // that is kept, logged and requested has none.
+    let (url, user_info) = match parsed {
+        Some(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            if user_info.is_some() || secret_arn.is_some() {
+                return Err(ConfigError::invalid(
+                    SCHEMA_REGISTRY_URL,
+                    &shown,
+                    "carries user:password@, and AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN is set too: set one source of the registry's credentials",
+                ));
+            }
+            let decode = |part: &str| {
+                percent_encoding::percent_decode_str(part)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let info = format!(
+                "{}:{}",
+                decode(parsed.username()),
+                decode(parsed.password().unwrap_or(""))
+            );
+            // Both succeed on a URL with a host (checked above); were one to fail, the
+            // credentials would stay in the URL, so that case is refused.
+            if parsed.set_username("").is_err() || parsed.set_password(None).is_err() {
+                return Err(ConfigError::invalid(
+                    SCHEMA_REGISTRY_URL,
+                    &shown,
+                    "carries credentials that cannot be taken out of it",
+                ));
+            }
+            (parsed.as_str().to_owned(), Some(info))
+        }
+        _ => (url.to_owned(), user_info),
+    };
+    let url = url.as_str();
     if let Some(info) = &user_info
         && !info.contains(':')
     {
@@ -1715,6 +1754,30 @@ mod tests {
             let r = parse(&[(SCHEMA_REGISTRY_URL, bad)]);
             assert_eq!(invalid_var(r), SCHEMA_REGISTRY_URL, "{bad}");
         }
+        // Credentials in the URL become the basic auth; the URL kept has none.
+        let c = parse(&[(
+            SCHEMA_REGISTRY_URL,
+            "https://svc:p%40ss@registry.example.com:8081/",
+        )])
+        .unwrap();
+        let registry = c.registry.clone().unwrap();
+        assert_eq!(registry.url, "https://registry.example.com:8081");
+        assert_eq!(registry.user_info.as_ref().unwrap().0, "svc:p@ss");
+        assert!(!format!("{c:?} {:?}", c.decoders()).contains("p%40ss"));
+        let err = parse(&[
+            (SCHEMA_REGISTRY_URL, "https://svc:hunter2@r"),
+            (SCHEMA_REGISTRY_USER_INFO, "a:b"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("https://***@r") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = parse(&[(SCHEMA_REGISTRY_URL, "ftp://svc:hunter2@r")])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
         let err = parse(&[
             (SCHEMA_REGISTRY_URL, "http://r"),
             (SCHEMA_REGISTRY_USER_INFO, "secret"),

@@ -465,6 +465,24 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// Whether a later invocation may decode the record: its schema could not be fetched for a
+    /// reason that may pass (the registry unreachable, throttled or failing). Every other decode
+    /// failure is the record's own, for good.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Payload {
+                source: PayloadError::SchemaUnavailable {
+                    transient: true,
+                    ..
+                },
+                ..
+            }
+        )
+    }
+}
+
 /// Why key or value bytes do not convert to JSON.
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
@@ -491,6 +509,9 @@ pub enum PayloadError {
         id: SchemaId,
         /// Why it is not available (the registry's error).
         reason: String,
+        /// Whether a later invocation may find it (the registry was unreachable or failing),
+        /// so that an ordered bus holds the rest of the record's group.
+        transient: bool,
     },
     /// The bytes are not an Avro datum of the schema they name.
     #[error("({id}) {source}")]

@@ -2,7 +2,10 @@
 //! and other buses), and the printer that shows an error with its sources.
 //!
 //! Each type's `Display` says only its own part; the causes hang off [`Error::source`], and
-//! [`ErrorChain`] joins them into the one line that logs and reasons show.
+//! [`ErrorChain`] joins them into the one line that logs and reasons show, at most
+//! [`MAX_REASON_BYTES`] long. Text that comes from outside (a registry's error message, a name in
+//! a schema) is cut to [`MAX_QUOTED_BYTES`] with [`quote`] where it enters an error, and URLs lose
+//! their credentials with [`redact_url`] wherever they can be printed.
 
 use std::error::Error;
 use std::fmt;
@@ -56,6 +59,22 @@ pub enum CallFailure {
     Held,
 }
 
+impl CallFailure {
+    /// Whether a later invocation may succeed where this one did not: the retries ran out or
+    /// the deadline came, rather than the service giving a final answer. A call's errors are
+    /// classed by their own `is_retryable` as the retry engine runs; this reads its verdict.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Rejected { .. } | Self::Call(_) => false,
+            Self::Exhausted { .. }
+            | Self::Deadline { .. }
+            | Self::Timeout(_)
+            | Self::NoResult
+            | Self::Held => true,
+        }
+    }
+}
+
 fn deadline_message(attempts: u32, has_last: bool) -> String {
     match (attempts, has_last) {
         (0, _) => "not sent: the invocation deadline left no time for a call".to_owned(),
@@ -68,17 +87,88 @@ fn deadline_message(attempts: u32, has_last: bool) -> String {
     }
 }
 
-/// Displays an error with its sources: `outer: cause: root cause`.
+/// The most bytes of outside text (a registry's message, a type name from a schema) an error
+/// quotes.
+pub(crate) const MAX_QUOTED_BYTES: usize = 200;
+/// The most bytes [`ErrorChain`] prints: a reason or log line stays bounded, whatever its causes
+/// quote.
+pub(crate) const MAX_REASON_BYTES: usize = 1_024;
+
+/// `text` cut to [`MAX_QUOTED_BYTES`] (on a character boundary), saying how long it was.
+pub(crate) fn quote(text: &str) -> String {
+    if text.len() <= MAX_QUOTED_BYTES {
+        return text.to_owned();
+    }
+    let cut = floor_char_boundary(text, MAX_QUOTED_BYTES);
+    format!("{}… ({} bytes in all)", &text[..cut], text.len())
+}
+
+/// The largest index `<= at` that starts a character of `text`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut cut = at.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
+/// `url` without the `user:password@` of its authority, if it has one (`https://***@host/`).
+pub(crate) fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            std::borrow::Cow::Owned(format!("{}***{}", &url[..authority_start], &rest[at..]))
+        }
+        None => std::borrow::Cow::Borrowed(url),
+    }
+}
+
+/// A [`fmt::Write`] that passes on at most `left` bytes and notes whether it cut.
+struct Bounded<'a, 'b> {
+    f: &'a mut fmt::Formatter<'b>,
+    left: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Bounded<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if s.len() <= self.left {
+            self.left -= s.len();
+            return self.f.write_str(s);
+        }
+        self.cut = true;
+        let take = floor_char_boundary(s, self.left);
+        self.left = 0;
+        self.f.write_str(&s[..take])
+    }
+}
+
+/// Displays an error with its sources: `outer: cause: root cause`, cut at
+/// [`MAX_REASON_BYTES`] (then ending in `…`).
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        use fmt::Write as _;
+        let mut out = Bounded {
+            f,
+            left: MAX_REASON_BYTES,
+            cut: false,
+        };
+        write!(out, "{}", self.0)?;
         let mut source = self.0.source();
         while let Some(s) = source {
-            write!(f, ": {s}")?;
+            if out.cut {
+                break;
+            }
+            write!(out, ": {s}")?;
             source = s.source();
+        }
+        if out.cut {
+            out.f.write_str("…")?;
         }
         Ok(())
     }
@@ -87,6 +177,29 @@ impl fmt::Display for ErrorChain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_and_chains_are_bounded() {
+        assert_eq!(quote("short"), "short");
+        let long = "é".repeat(1_000);
+        let quoted = quote(&long);
+        assert!(quoted.len() < MAX_QUOTED_BYTES + 40, "{quoted}");
+        assert!(quoted.ends_with("(2000 bytes in all)"), "{quoted}");
+        let chain = CallFailure::Call(Arc::new(std::io::Error::other("x".repeat(1 << 20))));
+        let shown = ErrorChain(&chain).to_string();
+        assert!(shown.len() <= MAX_REASON_BYTES + 3, "{}", shown.len());
+        assert!(shown.starts_with("call failed: xxx") && shown.ends_with('…'));
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(
+            redact_url("https://user:pa%40ss@registry.example.com:8081/x?a=b@c"),
+            "https://***@registry.example.com:8081/x?a=b@c"
+        );
+        assert_eq!(redact_url("http://r:8081/a@b"), "http://r:8081/a@b");
+        assert_eq!(redact_url("u:p@host"), "***@host");
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]

@@ -37,6 +37,11 @@ use crate::store::{AnyStore, BlobStore, NoObjectStore, Upload};
 /// building and logging the report of a large batch with room to spare.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
+/// The share of an invocation's remaining time, in percent, that fetching its schemas may take:
+/// a registry that stalls costs at most this, and the records that need no schema (or a cached
+/// one) are still sent in the rest.
+pub(crate) const SCHEMA_FETCH_SHARE_PERCENT: u32 = 40;
+
 /// Everything an invocation needs, built once at cold start.
 #[derive(Debug)]
 pub struct Pipeline<B> {
@@ -226,6 +231,8 @@ pub struct Prepared {
     slots: Vec<Slot>,
     batches: Vec<Vec<usize>>,
     started: Instant,
+    /// Schema ids the records need that were not available (for the invocation's summary).
+    schemas_unavailable: usize,
 }
 
 impl Prepared {
@@ -329,27 +336,36 @@ impl<B: EventBus> Pipeline<B> {
         deadline: Instant,
         trace_header: Option<&str>,
     ) -> Result<Invocation, EventError> {
-        self.fetch_schemas(&event, deadline).await;
-        let prepared = self.prepare_traced(event, trace_header)?;
+        let now = Instant::now();
+        let share = deadline.saturating_duration_since(now) * SCHEMA_FETCH_SHARE_PERCENT / 100;
+        let unavailable = self.fetch_schemas(&event, now + share).await;
+        let mut prepared = self.prepare_traced(event, trace_header)?;
+        prepared.schemas_unavailable = unavailable;
         Ok(self.deliver(prepared, deadline).await)
     }
 
     /// Fetches the registry schemas that the records of `event` need and the cache lacks,
     /// within `deadline`, so that [`prepare`](Self::prepare) finds them. A schema that cannot
     /// be fetched fails only the records that need it (in `prepare`). Without a registry, or
-    /// when every schema is cached, no call is made.
-    pub async fn fetch_schemas(&self, event: &KafkaEvent, deadline: Instant) {
+    /// when every schema is cached, no call is made. Returns how many of the schema ids the
+    /// records need are not available.
+    pub async fn fetch_schemas(&self, event: &KafkaEvent, deadline: Instant) -> usize {
         let Some(schemas) = &self.decoders.schemas else {
-            return;
+            return 0;
         };
         let ids = self.decoders.schema_ids(event);
-        if !ids.is_empty() {
-            let caller = Caller::new(self.policy, deadline);
-            let fetched = schemas.resolve(ids, &caller).await;
-            if fetched > 0 {
-                tracing::debug!(fetched, "Schemas fetched from the registry.");
-            }
+        if ids.is_empty() {
+            return 0;
         }
+        let caller = Caller::new(self.policy, deadline);
+        let resolved = schemas.resolve(ids, &caller).await;
+        if resolved.fetched > 0 {
+            tracing::debug!(
+                fetched = resolved.fetched,
+                "Schemas fetched from the registry."
+            );
+        }
+        resolved.unavailable
     }
 
     /// Decodes, maps, plans the offloading and the calls of one event. Pure: no I/O, and
@@ -374,11 +390,15 @@ impl<B: EventBus> Pipeline<B> {
             .into_iter()
             .map(|d| self.slot(d, trace.as_ref()))
             .collect();
+        if self.bus.ordered() {
+            hold_after_transient(&mut slots);
+        }
         let batches = self.plan(&mut slots);
         Ok(Prepared {
             slots,
             batches,
             started,
+            schemas_unavailable: 0,
         })
     }
 
@@ -443,9 +463,13 @@ impl<B: EventBus> Pipeline<B> {
             mut slots,
             mut batches,
             started,
+            schemas_unavailable,
         } = prepared;
         let caller = Caller::new(self.policy, deadline);
-        let mut done = Invocation::default();
+        let mut done = Invocation {
+            schemas_unavailable,
+            ..Invocation::default()
+        };
         // Objects first: an event is only sent once its object exists.
         if self.upload(&mut slots, &caller, &mut done).await {
             batches = self.plan(&mut slots);
@@ -599,6 +623,29 @@ fn hold_after(slots: &mut [Slot], halted: &[(usize, String)]) {
             {
                 slot.state = State::Done(Outcome::Failed(Failure::Send(CallFailure::Held)));
             }
+        }
+    }
+}
+
+/// On an ordered bus, a record whose decoding failed for a reason that may pass (its schema
+/// could not be fetched) holds back the later records of its partition, unsent: its event group
+/// is not known before it decodes (it may be its key), and every group of the record lies in
+/// its partition. The event source mapping redelivers a partition from its first failed record
+/// anyway, so the held records cost no extra delivery.
+fn hold_after_transient(slots: &mut [Slot]) {
+    let mut halted: Vec<(Option<Arc<str>>, Option<i64>)> = Vec::new();
+    for slot in slots.iter_mut() {
+        let partition = (slot.record.topic.clone(), slot.record.partition);
+        match &slot.state {
+            State::Done(Outcome::Failed(Failure::Decode(e)))
+                if e.is_transient() && !halted.contains(&partition) =>
+            {
+                halted.push(partition);
+            }
+            State::Pending(_) if halted.contains(&partition) => {
+                slot.state = State::Done(Outcome::Failed(Failure::Send(CallFailure::Held)));
+            }
+            _ => {}
         }
     }
 }

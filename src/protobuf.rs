@@ -13,6 +13,13 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use crate::decode::JsonText;
 
+/// The deepest nesting of messages decoded: prost's `RECURSION_LIMIT` (100), which every
+/// `DynamicMessage` decode enters per level, so a message nested deeper fails alone, in bounded
+/// time and stack, well within the [`MAX_JSON_DEPTH`](crate::decode::MAX_JSON_DEPTH) levels its
+/// JSON may have. (The `no-recursion-limit` feature of prost would lift it; the tests prove it is
+/// off.)
+pub(crate) const MAX_PROTOBUF_DEPTH: usize = 100;
+
 /// The name the registry's schema text is compiled under.
 const SCHEMA_FILE: &str = "schema.proto";
 
@@ -34,6 +41,9 @@ pub enum ProtoError {
     /// The bytes are not a message of the schema.
     #[error("is not a valid Protobuf message of {0}")]
     Message(String),
+    /// The message nests deeper than the decoder goes.
+    #[error("nests messages deeper than {MAX_PROTOBUF_DEPTH} levels")]
+    TooDeep,
 }
 
 /// A compiled `.proto` schema.
@@ -81,7 +91,7 @@ impl ProtoSchema {
         let mut compiler = protox::Compiler::with_file_resolver(resolver);
         compiler
             .open_file(SCHEMA_FILE)
-            .map_err(|e| ProtoError::Schema(e.to_string()))?;
+            .map_err(|e| ProtoError::Schema(crate::error::quote(&e.to_string())))?;
         let pool: DescriptorPool = compiler.descriptor_pool();
         let file = pool
             .get_file_by_name(SCHEMA_FILE)
@@ -129,8 +139,13 @@ impl ProtoSchema {
 /// Decodes `data`, a message of type `descriptor`, as compact JSON.
 fn message_json(descriptor: MessageDescriptor, data: &[u8]) -> Result<JsonText, ProtoError> {
     let name = descriptor.full_name().to_owned();
-    let message =
-        DynamicMessage::decode(descriptor, data).map_err(|_| ProtoError::Message(name))?;
+    let message = DynamicMessage::decode(descriptor, data).map_err(|e| {
+        if e.to_string().contains("recursion limit") {
+            ProtoError::TooDeep
+        } else {
+            ProtoError::Message(name)
+        }
+    })?;
     let text = serde_json::to_string(&message).map_err(|_| ProtoError::Indexes)?;
     crate::decode::json_text(text).map_err(|_| ProtoError::Indexes)
 }

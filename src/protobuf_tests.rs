@@ -152,3 +152,30 @@ fn glue_message_index() {
     assert_eq!(glue_index(&[0x80]).unwrap_err(), ProtoError::Indexes);
     assert_eq!(glue_index(&[0x96, 0x01]).unwrap(), (150, &[][..]));
 }
+
+/// `levels` messages nested in field 1 (`message Node { Node next = 1; }`), innermost empty.
+fn nested(levels: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    for _ in 0..levels {
+        let mut outer = vec![0x0a];
+        prost::encoding::encode_varint(data.len() as u64, &mut outer);
+        outer.extend(data);
+        data = outer;
+    }
+    data
+}
+
+#[test]
+fn nesting_is_bounded_like_json() {
+    let schema =
+        ProtoSchema::parse("syntax = \"proto3\"; message Node { Node next = 1; }").unwrap();
+    let ok = schema.to_json(&[0], &nested(50)).unwrap();
+    assert_eq!(ok.as_str().matches("next").count(), 50);
+    for levels in [MAX_PROTOBUF_DEPTH + 1, 5_000, 100_000] {
+        let refused = schema.to_json(&[0], &nested(levels));
+        assert!(
+            matches!(refused, Err(ProtoError::TooDeep)),
+            "{levels}: {refused:?}"
+        );
+    }
+}

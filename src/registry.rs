@@ -7,7 +7,14 @@
 //! synchronously, from the cache. Concurrent first fetches of one id (Managed Instances run
 //! several invocations at once) share one call. A fetch that fails is not cached: the records
 //! that need that schema fail with the registry's error as their reason, and the next
-//! invocation (the event source mapping's retry) asks again.
+//! invocation (the event source mapping's retry) asks again. A schema that was fetched and
+//! cannot be used (it does not parse, or is over a bound) is cached as that failure: a schema id
+//! names the same text for ever, so asking again would only cost the parse again.
+//!
+//! A registry's answers are bounded: the body is read incrementally up to
+//! [`MAX_RESPONSE_BYTES`], redirects are followed at most [`MAX_REDIRECTS`] times and only on the
+//! registry's own origin (so its credentials never go to another host), and its texts are quoted
+//! at most [`MAX_QUOTED_BYTES`](crate::error::MAX_QUOTED_BYTES) long.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -18,7 +25,7 @@ use tokio::sync::OnceCell;
 
 use crate::avro::{AvroError, AvroSchema};
 use crate::decode::{JsonText, PayloadDecoder, PayloadError, PayloadFormat};
-use crate::error::{CallFailure, ErrorChain};
+use crate::error::{CallFailure, ErrorChain, quote, redact_url};
 use crate::framing::{self, Frame};
 use crate::glue::GetSchemaVersionCallError;
 use crate::protobuf::{ProtoError, ProtoSchema, confluent_indexes, glue_index};
@@ -64,6 +71,14 @@ pub enum RegistryError {
     /// The answer is not a schema document.
     #[error("the schema registry's answer is not a schema document")]
     Body(#[source] serde_json::Error),
+    /// The answer is longer than this function reads.
+    #[error(
+        "the schema registry's answer is over the {MAX_RESPONSE_BYTES} bytes read from a registry"
+    )]
+    TooLarge,
+    /// The registry redirected elsewhere than its own origin, or too many times.
+    #[error("the schema registry redirected {0}")]
+    Redirect(&'static str),
     /// The schema is of a type this function does not decode.
     #[error("the schema is of type {0}, which this function does not decode yet")]
     SchemaType(String),
@@ -95,6 +110,8 @@ impl RegistryError {
             Self::Glue(error) => error.is_retryable(),
             Self::Client(_)
             | Self::Body(_)
+            | Self::TooLarge
+            | Self::Redirect(_)
             | Self::SchemaType(_)
             | Self::TooManyReferences
             | Self::Incomplete(_)
@@ -161,6 +178,19 @@ pub struct NamedSchema {
 /// the registry calls a cyclic or runaway chain of references could make.
 pub const MAX_REFERENCES: usize = 64;
 
+/// The most bytes of a registry's answer that are read: a schema document of 1 MiB holds a
+/// schema far larger than any in use (Confluent Schema Registry itself refuses a schema over
+/// its `schema.max.size` guidance, and a Kafka message, which a Confluent registry stores its
+/// schemas in, defaults to 1 MB: `message.max.bytes`). A longer answer fails its fetch.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1_048_576;
+
+/// The most redirects followed on one registry call, each on the registry's own origin.
+pub(crate) const MAX_REDIRECTS: usize = 3;
+
+/// The schema ids a fetch names one by one in WARN lines per invocation; the rest are counted
+/// in the invocation's summary (`schemas_unavailable`).
+pub(crate) const SCHEMA_WARNINGS_LOGGED: usize = 5;
+
 /// A registry: a schema by id. The seam for the registry kinds (Confluent over HTTP here)
 /// and for fakes in tests.
 pub trait SchemaSource: std::fmt::Debug + Send + Sync {
@@ -220,12 +250,20 @@ pub enum SchemaError {
 /// A Confluent-compatible schema registry (Confluent Platform, Confluent Cloud, Redpanda,
 /// Karapace, Apicurio's ccompat API): `GET {url}/schemas/ids/{id}`, TLS verified against the
 /// system's roots, optional HTTP basic auth.
-#[derive(Debug)]
 pub struct ConfluentRegistry {
     /// The HTTP client, or why it could not be built (then every fetch fails with that).
     client: Result<reqwest::Client, String>,
     url: String,
     user_info: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for ConfluentRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfluentRegistry")
+            .field("url", &redact_url(&self.url))
+            .field("basic_auth", &self.user_info.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer of `GET /schemas/ids/{id}` and of `GET /subjects/{subject}/versions/{version}`.
@@ -254,6 +292,7 @@ impl ConfluentRegistry {
     /// given.
     pub fn new(url: &str, user_info: Option<&str>) -> Self {
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .build()
             .map_err(|e| ErrorChain(&e).to_string());
         let user_info = user_info.map(|info| match info.split_once(':') {
@@ -283,17 +322,20 @@ impl ConfluentRegistry {
         if let Some((user, password)) = &self.user_info {
             request = request.basic_auth(user, Some(password));
         }
-        let response = request.send().await.map_err(RegistryError::Unreachable)?;
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(RegistryError::Unreachable)?;
+        let body = read_bounded(response).await?;
         if !(200..300).contains(&status) {
             #[derive(serde::Deserialize)]
             struct ErrorBody {
                 message: String,
             }
             let message = serde_json::from_slice::<ErrorBody>(&body).map_or_else(
-                |_| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
-                |e| e.message,
+                |_| {
+                    let head = &body[..body.len().min(crate::error::MAX_QUOTED_BYTES + 4)];
+                    quote(&String::from_utf8_lossy(head))
+                },
+                |e| quote(&e.message),
             );
             return Err(RegistryError::Status { status, message });
         }
@@ -306,7 +348,7 @@ impl ConfluentRegistry {
             None | Some("AVRO") => SchemaKind::Avro,
             Some("JSON") => SchemaKind::Json,
             Some("PROTOBUF") => SchemaKind::Protobuf,
-            Some(other) => return Err(RegistryError::SchemaType(other.to_owned())),
+            Some(other) => return Err(RegistryError::SchemaType(quote(other))),
         };
         // JSON data is read without its schema, so a JSON Schema's references are not needed.
         let references = if kind == SchemaKind::Json {
@@ -349,6 +391,46 @@ impl ConfluentRegistry {
             });
         }
         Ok(found)
+    }
+}
+
+/// A transport error without the URL it names (which the logs need not repeat).
+fn unreachable(error: reqwest::Error) -> RegistryError {
+    RegistryError::Unreachable(error.without_url())
+}
+
+/// The body of `response`, read chunk by chunk and refused past [`MAX_RESPONSE_BYTES`] (a
+/// `Content-Length` over it is refused before any is read).
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, RegistryError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(RegistryError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(RegistryError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The redirect policy of registry calls: at most [`MAX_REDIRECTS`], each to the origin
+/// (scheme, host, port) of the first request, so that its basic auth stays with the registry.
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let origin = |url: &reqwest::Url| url.origin();
+    let first = attempt.previous().first().map(origin);
+    if attempt.previous().len() > MAX_REDIRECTS {
+        attempt.error(RegistryError::Redirect("more than 3 times"))
+    } else if first.is_some_and(|first| first != origin(attempt.url())) {
+        attempt.error(RegistryError::Redirect(
+            "to another origin, which is not followed",
+        ))
+    } else {
+        attempt.follow()
     }
 }
 
@@ -419,13 +501,34 @@ enum FetchError {
     Invalid(SchemaError),
 }
 
+/// What a cache cell holds: the schema, or why the registry's schema text cannot be used (for
+/// good: an id names the same text for ever).
+type Cached = Result<Arc<RegistrySchema>, Arc<str>>;
+
+/// Why a schema id is not available, kept for the records that need it.
+#[derive(Debug, Clone)]
+struct Unavailable {
+    reason: String,
+    /// Whether asking again may succeed (the registry was unreachable or failing).
+    transient: bool,
+}
+
+/// What [`Schemas::resolve`] did for one invocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    /// Fetches made (retries counted once per id).
+    pub(crate) fetched: usize,
+    /// Ids the invocation needs that are not available (fetch failed, or cached as unusable).
+    pub(crate) unavailable: usize,
+}
+
 /// The schemas of one execution environment: fetched once per id, kept for its life.
 #[derive(Debug)]
 pub struct Schemas {
     source: Box<dyn SchemaSource>,
-    cells: Mutex<HashMap<SchemaId, Arc<OnceCell<Arc<RegistrySchema>>>>>,
-    /// The last failure of each id not cached, for the reasons of the records that need it.
-    failures: Mutex<HashMap<SchemaId, String>>,
+    cells: Mutex<HashMap<SchemaId, Arc<OnceCell<Cached>>>>,
+    /// The last fetch failure of each id not cached, for the reasons of the records that need it.
+    failures: Mutex<HashMap<SchemaId, Unavailable>>,
 }
 
 impl Schemas {
@@ -438,58 +541,83 @@ impl Schemas {
         }
     }
 
-    fn cell(&self, id: SchemaId) -> Arc<OnceCell<Arc<RegistrySchema>>> {
+    fn cell(&self, id: SchemaId) -> Arc<OnceCell<Cached>> {
         let mut cells = self.cells.lock().expect("no panic holds the lock");
         Arc::clone(cells.entry(id).or_default())
     }
 
     /// Fetches the schemas of `ids` that are not cached yet, concurrently within the
-    /// caller's limit on calls in flight, each with the caller's retries and deadline. Returns
-    /// the number of fetches made (calls that answered or failed, retries included, are
-    /// counted once per id).
+    /// caller's limit on calls in flight, each with the caller's retries and deadline. The first
+    /// [`SCHEMA_WARNINGS_LOGGED`] ids that fail are logged one by one; all are counted.
     pub(crate) async fn resolve(
         &self,
         ids: impl IntoIterator<Item = SchemaId>,
         caller: &Caller,
-    ) -> usize {
+    ) -> Resolved {
         let mut ids: Vec<SchemaId> = ids.into_iter().collect();
         ids.sort_unstable();
         ids.dedup();
-        let missing: Vec<(SchemaId, Arc<OnceCell<Arc<RegistrySchema>>>)> = ids
-            .into_iter()
-            .map(|id| (id, self.cell(id)))
-            .filter(|(_, cell)| !cell.initialized())
-            .collect();
+        let mut unusable = 0;
+        let mut missing = Vec::new();
+        for id in ids {
+            let cell = self.cell(id);
+            match cell.get() {
+                Some(Ok(_)) => {}
+                Some(Err(_)) => unusable += 1,
+                None => missing.push((id, cell)),
+            }
+        }
         let fetched = std::sync::atomic::AtomicUsize::new(0);
+        let warned = std::sync::atomic::AtomicUsize::new(0);
         let fetches = missing.into_iter().map(|(id, cell)| {
-            let fetched = &fetched;
+            let (fetched, warned) = (&fetched, &warned);
             async move {
                 let result = cell
                     .get_or_try_init(|| async {
                         fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let fetched = caller
+                        let schema = caller
                             .with_retries(|| self.source.fetch(id), RegistryError::is_retryable)
                             .await
                             .map_err(FetchError::Fetch)?;
-                        RegistrySchema::parse(&fetched)
-                            .map(Arc::new)
-                            .map_err(FetchError::Invalid)
+                        Ok::<_, FetchError>(
+                            RegistrySchema::parse(&schema)
+                                .map(Arc::new)
+                                .map_err(|e| Arc::from(ErrorChain(&FetchError::Invalid(e)).to_string())),
+                        )
                     })
                     .await;
+                let failure = match result {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(reason)) => Some(Unavailable {
+                        reason: reason.to_string(),
+                        transient: false,
+                    }),
+                    Err(error) => Some(Unavailable {
+                        reason: ErrorChain(&error).to_string(),
+                        transient: matches!(&error, FetchError::Fetch(f) if f.is_transient()),
+                    }),
+                };
                 let mut failures = self.failures.lock().expect("no panic holds the lock");
-                match result {
-                    Ok(_) => {
-                        failures.remove(&id);
-                    }
-                    Err(error) => {
-                        tracing::warn!(schema = %id, reason = %ErrorChain(&error), "Schema not available; the records that need it fail.");
-                        failures.insert(id, ErrorChain(&error).to_string());
-                    }
+                let Some(failure) = failure else {
+                    failures.remove(&id);
+                    return false;
+                };
+                if warned.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < SCHEMA_WARNINGS_LOGGED {
+                    tracing::warn!(schema = %id, reason = %failure.reason, transient = failure.transient, "Schema not available; the records that need it fail.");
                 }
+                failures.insert(id, failure);
+                true
             }
         });
-        futures_util::future::join_all(fetches).await;
-        fetched.into_inner()
+        let failed = futures_util::future::join_all(fetches)
+            .await
+            .into_iter()
+            .filter(|&failed| failed)
+            .count();
+        Resolved {
+            fetched: fetched.into_inner(),
+            unavailable: unusable + failed,
+        }
     }
 
     /// Puts the schema `text` in the cache under `id`, as if fetched: for schemas shipped
@@ -498,23 +626,38 @@ impl Schemas {
     pub fn preload(&self, id: SchemaId, schema: &FetchedSchema) -> Result<(), SchemaError> {
         let schema = Arc::new(RegistrySchema::parse(schema)?);
         // Already set: the cached schema stays, as documented, and this one is dropped.
-        drop(self.cell(id).set(schema));
+        drop(self.cell(id).set(Ok(schema)));
         Ok(())
     }
 
     /// The cached schema of `id`, or why there is none.
     pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<RegistrySchema>, PayloadError> {
-        if let Some(schema) = self.cell(id).get() {
-            return Ok(Arc::clone(schema));
+        match self.cell(id).get() {
+            Some(Ok(schema)) => return Ok(Arc::clone(schema)),
+            Some(Err(reason)) => {
+                return Err(PayloadError::SchemaUnavailable {
+                    id,
+                    reason: reason.to_string(),
+                    transient: false,
+                });
+            }
+            None => {}
         }
-        let reason = self
+        let failure = self
             .failures
             .lock()
             .expect("no panic holds the lock")
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| "it was not fetched".to_owned());
-        Err(PayloadError::SchemaUnavailable { id, reason })
+            .unwrap_or_else(|| Unavailable {
+                reason: "it was not fetched".to_owned(),
+                transient: true,
+            });
+        Err(PayloadError::SchemaUnavailable {
+            id,
+            reason: failure.reason,
+            transient: failure.transient,
+        })
     }
 
     /// Decodes `payload` (no framing) written with the schema `id`, as JSON text; `only`

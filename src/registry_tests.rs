@@ -37,6 +37,14 @@ impl SchemaSource for Fake {
             match n {
                 1 => Ok(avro()),
                 4 => Ok(FetchedSchema::new(SchemaKind::Json, "{}")),
+                // An Avro schema naming a type of 2 MB that is defined nowhere.
+                5 => Ok(FetchedSchema::new(
+                    SchemaKind::Avro,
+                    format!(
+                        r#"{{"type":"record","name":"R","fields":[{{"name":"f","type":"{}"}}]}}"#,
+                        "N".repeat(2 << 20)
+                    ),
+                )),
                 2 if self.down.load(Ordering::SeqCst) > 0 => {
                     self.down.fetch_sub(1, Ordering::SeqCst);
                     Err(status(503))
@@ -79,8 +87,12 @@ async fn concurrent_first_fetches_of_one_id_share_one_call() {
     let caller = caller(0);
     let ids = [SchemaId::Confluent(1), SchemaId::Confluent(1)];
     let (a, b) = tokio::join!(schemas.resolve(ids, &caller), schemas.resolve(ids, &caller));
-    assert_eq!(a + b, 1);
-    assert_eq!(schemas.resolve(ids, &caller).await, 0, "cached");
+    assert_eq!(a.fetched + b.fetched, 1);
+    assert_eq!(
+        schemas.resolve(ids, &caller).await,
+        Resolved::default(),
+        "cached"
+    );
     let decoder = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::new(schemas)));
     assert_eq!(
         decoder.decode(framed(1, -3)).unwrap().as_str(),
@@ -109,6 +121,53 @@ async fn failures_are_retried_reported_and_not_cached() {
     // The registry recovers (3 more 503s, then the schema): the next invocation gets it.
     schemas.resolve([SchemaId::Confluent(2)], &caller(5)).await;
     assert_eq!(decoder.decode(framed(2, 9)).unwrap().as_str(), r#"{"n":9}"#);
+}
+
+#[tokio::test]
+async fn unusable_schemas_are_cached_as_failures_with_bounded_reasons() {
+    let schemas = Schemas::new(Fake::default());
+    let id = SchemaId::Confluent(5);
+    let first = schemas.resolve([id], &caller(0)).await;
+    assert_eq!((first.fetched, first.unavailable), (1, 1));
+    let again = schemas.resolve([id], &caller(0)).await;
+    assert_eq!(
+        (again.fetched, again.unavailable),
+        (0, 1),
+        "cached as a failure"
+    );
+    let error = schemas.get(id).unwrap_err();
+    assert!(matches!(
+        &error,
+        PayloadError::SchemaUnavailable {
+            transient: false,
+            ..
+        }
+    ));
+    let reason = error.to_string();
+    assert!(reason.len() < 1_500, "{}", reason.len());
+    assert!(reason.contains("is not a valid Avro schema"), "{reason}");
+}
+
+#[tokio::test]
+async fn outages_are_transient_and_final_answers_are_not() {
+    let fake = Fake::default();
+    fake.down.store(100, Ordering::SeqCst);
+    let schemas = Schemas::new(fake);
+    let resolved = schemas
+        .resolve([SchemaId::Confluent(2), SchemaId::Confluent(3)], &caller(1))
+        .await;
+    assert_eq!(resolved.unavailable, 2);
+    let transient = |n| match schemas.get(SchemaId::Confluent(n)) {
+        Err(PayloadError::SchemaUnavailable { transient, .. }) => transient,
+        other => panic!("{other:?}"),
+    };
+    assert!(transient(2), "503 until the retries ran out");
+    assert!(!transient(3), "404 is the registry's final answer");
+    // Many unknown ids: each counted, however few are named in WARN lines.
+    let many = schemas
+        .resolve((100..400).map(SchemaId::Confluent), &caller(0))
+        .await;
+    assert_eq!(many.unavailable, 300);
 }
 
 #[test]
@@ -215,7 +274,7 @@ async fn glue_framed_data_reads_its_schema_version() {
     let decoder = RegistryDecoder::new(RegistryFormat::Avro, Some(Arc::clone(&schemas)));
     let ids = [decoder.schema_id(&plain[..18]).unwrap()];
     assert_eq!(ids, [SchemaId::Glue(version)]);
-    assert_eq!(schemas.resolve(ids, &caller(0)).await, 1);
+    assert_eq!(schemas.resolve(ids, &caller(0)).await.fetched, 1);
     assert_eq!(
         decoder.decode(plain.clone()).unwrap().as_str(),
         r#"{"n":7}"#

@@ -257,6 +257,9 @@ pub struct Invocation {
     pub records: Vec<RecordInfo>,
     /// The records not delivered (indices into `records`) and why.
     pub failures: Vec<(usize, Failure)>,
+    /// Schema ids the records needed that were not available (the first few are named in WARN
+    /// lines of their own; this counts them all).
+    pub schemas_unavailable: usize,
 }
 
 /// The invocation as a whole failed; the event source mapping retries the whole batch.
@@ -378,6 +381,7 @@ fn log_summary(done: &Invocation) {
         throttled_calls = done.throttled_calls,
         deduplicated = done.deduplicated,
         concurrency_limit = done.concurrency_limit,
+        schemas_unavailable = done.schemas_unavailable,
         duration_ms = u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
         "Invocation done."
     );

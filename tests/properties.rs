@@ -6,6 +6,10 @@
 //! (a Custom Event Bus configuration, one event group per partition), every delivered record
 //! was accepted, and the delivered records of each partition are a prefix of those that could
 //! be sent: nothing is delivered after a record of its partition that was not.
+//!
+//! Registry failures on an ordered bus: for arbitrary registry-framed records whose schemas are
+//! available, down (a transient outage) or gone (a final 404), a record whose schema is down holds
+//! every later record of its partition, one that is gone holds none, and the others are delivered.
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
@@ -15,10 +19,16 @@ use std::time::Duration;
 
 mod support;
 
-use kafka_eventbridge_lambda::{FailureClass, MAX_ENTRIES_PER_PUT, Pipeline};
+use futures_util::future::BoxFuture;
+use kafka_eventbridge_lambda::{
+    FailureClass, FetchedSchema, MAX_ENTRIES_PER_PUT, Pipeline, Registries, RegistryError,
+    SchemaId, SchemaKind, SchemaSource,
+};
 use proptest::prelude::*;
 use support::config::config;
-use support::events::{Payload, generated_event as event, reported as reported_ids};
+use support::events::{
+    Payload, generated_event as event, kafka_event, record, reported as reported_ids,
+};
 use support::fakes::{Answer, Call, FakeBus, FakeStore, Id, State};
 
 fn record_strategy() -> impl Strategy<Value = (u8, Payload)> {
@@ -159,6 +169,90 @@ proptest! {
         let stored = store.stored.lock().expect("lock").clone();
         for key in &state.sent_datarefs {
             prop_assert!(stored.contains(key), "an event was sent without its object {}", key);
+        }
+    }
+}
+
+/// A registry: schema id 1 is a JSON Schema, 2 is down (HTTP 503 every time), 3 is gone (404).
+#[derive(Debug)]
+struct Registry;
+
+impl SchemaSource for Registry {
+    fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
+        let answer = match id {
+            SchemaId::Confluent(1) => Ok(FetchedSchema::new(SchemaKind::Json, "{}")),
+            SchemaId::Confluent(2) => Err(503),
+            _ => Err(404),
+        };
+        Box::pin(async move {
+            answer.map_err(|status| RegistryError::Status {
+                status,
+                message: "no".into(),
+            })
+        })
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn registry_outages_hold_the_rest_of_their_partition_on_an_ordered_bus(
+        records in proptest::collection::vec((0_u8..3, 1_u32..4), 0..40),
+        ordered in any::<bool>(),
+    ) {
+        let mut vars = vec![("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry"), ("AWS_EVENTBRIDGE_RETRIES_MAX", "1")];
+        if ordered {
+            vars.push((
+                "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+                "arn:aws:events:us-east-1:123456789012:event-busv2/b/abcdefghij0123456789klmno",
+            ));
+        }
+        let config = config(&vars);
+        let bus = Arc::new(FakeBus { state: Mutex::new(State { ordered, ..State::default() }) });
+        let pipeline = Pipeline::builder(&config)
+            .bus(Arc::clone(&bus))
+            .registries(Registries::new().confluent(Registry))
+            .build();
+        let values: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(offset, (_, id))| {
+                let mut framed = vec![0_u8];
+                framed.extend_from_slice(&id.to_be_bytes());
+                let mut text = String::from_utf8(framed).unwrap();
+                text.push_str(&format!(r#"{{"offset":{offset}}}"#));
+                text
+            })
+            .collect();
+        let kafka = kafka_event(records.iter().zip(&values).enumerate().map(|(offset, ((p, _), value))| {
+            record("t", i64::from(*p), offset as i64, Some("k"), Some(value))
+        }));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        let done = runtime.block_on(async {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            pipeline.run(kafka, deadline).await.expect("a well-formed event")
+        });
+        let reported: HashSet<(String, i64)> = reported_ids(&done.response).into_iter().collect();
+        prop_assert_eq!(done.tally.delivered + done.tally.failed, records.len());
+        let state = bus.state.lock().expect("lock");
+        let mut down = [false; 3];
+        for (offset, (p, schema)) in records.iter().enumerate() {
+            let id = (format!("t-{p}"), offset as i64);
+            let (accepted, failed) = (state.accepted.contains(&id), reported.contains(&id));
+            let held = ordered && down[usize::from(*p)];
+            match schema {
+                1 if !held => prop_assert!(accepted && !failed, "offset {} not delivered", offset),
+                1 => prop_assert!(!accepted && failed, "offset {} sent after an outage of its partition", offset),
+                _ => prop_assert!(!accepted && failed, "offset {} has no schema", offset),
+            }
+            if *schema == 2 {
+                down[usize::from(*p)] = true;
+            }
         }
     }
 }
