@@ -15,11 +15,13 @@ OFFLOAD ?=
 
 ARCH ?= arm64
 FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= avro protobuf framing decode_map
+FUZZ_RSS_MB ?= 512
 SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render test check fmt clippy lint build bench soak fuzz clean
+.PHONY: help venv venv-build venv-scan demo render test check fmt clippy lint build bench soak fuzz fuzz-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -93,11 +95,22 @@ bench: venv ## Run the benchmarks: decode + map (criterion), send phase, quota, 
 soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)
 	FAULT_SCHEDULES=$(SOAK_SCHEDULES) FAULT_SEED_BASE=$$(date +%s) $(CARGO) test --test fault_schedules -- --nocapture
 
-fuzz: ## Fuzz event decoding + mapping with cargo-fuzz for FUZZ_SECONDS (default 600)
+fuzz: ## Fuzz each decoder (FUZZ_TARGETS) with cargo-fuzz for FUZZ_SECONDS each (default 600), memory capped
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	mkdir -p fuzz/corpus/decode_map
 	# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
-	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none decode_map corpus/decode_map seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
+	# -rss_limit_mb (and the malloc limit it implies) turns an allocation bomb into a reported
+	# crash; -timeout turns a hang into one. New inputs go to fuzz/corpus/<target>; the kept
+	# ones (fuzz/regressions/<target>, replayed by `cargo test`) seed each run.
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target fuzz/regressions/$$target && \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target corpus/$$target regressions/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=10 -print_final_stats=1) || exit 1; \
+	done
+
+fuzz-keep: ## Merge the fuzz corpora into the kept regression inputs (minimised)
+	for target in $(FUZZ_TARGETS); do \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target regressions/$$target corpus/$$target -- -merge=1 -rss_limit_mb=$(FUZZ_RSS_MB)) || exit 1; \
+	done
 
 clean: ## Remove build output and the venv
 	$(CARGO) clean

@@ -33,6 +33,8 @@ mod error;
 mod eventbridge;
 mod eventbridge_v2;
 mod framing;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzz;
 mod glue;
 mod map;
 mod metrics;
@@ -67,6 +69,8 @@ pub use eventbridge_v2::{
     EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
     entry_size as put_events_v2_entry_size,
 };
+#[cfg(feature = "fuzzing")]
+pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
 pub use glue::{GetSchemaVersionCallError, GlueRegistry};
 pub use map::{
     DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,

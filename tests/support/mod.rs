@@ -409,6 +409,25 @@ impl Function {
         }
     }
 
+    /// The function process's peak resident memory since the last [`Self::reset_peak_rss`], in
+    /// bytes (`VmHWM` of `/proc/<pid>/status`).
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self._function.0.id()))
+            .expect("the function's status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kib * 1024
+    }
+
+    /// Resets the peak of [`Self::peak_rss`] to the current resident memory.
+    pub fn reset_peak_rss(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self._function.0.id()), "5")
+            .expect("clear_refs");
+    }
+
     /// Everything the function wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).expect("the function's log")

@@ -26,6 +26,24 @@ struct State {
     down: bool,
     /// `user:password` that every request must carry.
     user_info: Option<String>,
+    /// Hostile answers, for the bounds of the registry client.
+    hostile: Hostile,
+}
+
+/// How the stand-in misbehaves, for every request after the count.
+#[derive(Default, Clone)]
+pub enum Hostile {
+    /// It does not.
+    #[default]
+    No,
+    /// It never answers.
+    Stall,
+    /// A 200 answer of this many bytes.
+    HugeBody(usize),
+    /// A 500 whose `message` is this many bytes.
+    LongError(usize),
+    /// A 302 to this URL.
+    Redirect(String),
 }
 
 /// The stand-in; stopped when dropped.
@@ -42,7 +60,26 @@ impl Registry {
         let shared = Arc::clone(&state);
         let stub = Stub::start(move |req: Request<Incoming>| {
             let state = Arc::clone(&shared);
-            async move { handle(&req, &state) }
+            async move {
+                let hostile = state.lock().unwrap().hostile.clone();
+                match hostile {
+                    Hostile::Stall => {
+                        tokio::time::sleep(std::time::Duration::from_secs(3_600)).await;
+                        handle(&req, &state)
+                    }
+                    Hostile::HugeBody(n) => Ok(respond(200, "application/json", vec![b' '; n])),
+                    Hostile::LongError(n) => Ok(error(500, 50001, &"E".repeat(n))),
+                    Hostile::Redirect(to) => {
+                        *state.lock().unwrap().requests.entry(0).or_default() += 1;
+                        Ok(hyper::Response::builder()
+                            .status(302)
+                            .header("location", format!("{to}{}", req.uri().path()))
+                            .body(http_body_util::Full::new(bytes::Bytes::new()))
+                            .unwrap())
+                    }
+                    Hostile::No => handle(&req, &state),
+                }
+            }
         })
         .await;
         Self {
@@ -124,6 +161,26 @@ impl Registry {
     /// Every request answers 503 while `down`.
     pub fn set_down(&self, down: bool) {
         self.state.lock().unwrap().down = down;
+    }
+
+    /// The bytes of every schema text registered.
+    pub fn schema_bytes(&self) -> u64 {
+        let state = self.state.lock().unwrap();
+        state
+            .schemas
+            .values()
+            .map(|(text, _)| text.len() as u64)
+            .sum()
+    }
+
+    /// Misbehaves as `hostile` says from now on.
+    pub fn set_hostile(&self, hostile: Hostile) {
+        self.state.lock().unwrap().hostile = hostile;
+    }
+
+    /// Every request made so far, for any id or subject (a redirected one counts under 0).
+    pub fn all_requests(&self) -> usize {
+        self.state.lock().unwrap().requests.values().sum()
     }
 
     /// Requires basic auth with `user_info` (`user:password`).
