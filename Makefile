@@ -87,9 +87,10 @@ build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 
 	cp target/lambda/kafka-eventbridge-lambda/bootstrap.zip dist/kafka-eventbridge-lambda-$(ARCH).zip
 	ls -l dist/kafka-eventbridge-lambda-$(ARCH).zip
 
-bench: venv ## Run the benchmarks: decode + map (criterion), send phase, quota, cold start, peak RSS, CPU per invocation (and Python + boto3's)
+bench: venv ## Run the benchmarks: decode + map (criterion), send phase, hostile records, quota, cold start, peak RSS, CPU per invocation (and Python + boto3's)
 	$(CARGO) bench --bench decode_map -- --noplot 2>&1 | grep -E '^decode_map/|thrpt:'
 	$(CARGO) bench --bench send
+	$(CARGO) bench --bench hostile
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) bench --bench cpu
 
 soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)
