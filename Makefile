@@ -61,6 +61,8 @@ render: ## Dry run: what the function would do with EVENT (no credentials, no AW
 
 test: venv ## Run every test: unit, property, and end to end against moto and the real binary
 	$(CARGO) fmt --check
+	# tests/example.rs runs the example's binary, which only `cargo build` puts in place.
+	$(CARGO) build --examples
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
 	$(CARGO) test --doc
 
