@@ -21,8 +21,6 @@
 //! # let _ = pipeline; Ok(()) }
 //! ```
 
-mod avro;
-mod avro_bounds;
 pub mod aws;
 mod batch;
 mod bus;
@@ -30,26 +28,26 @@ mod concurrency;
 pub mod config;
 mod decode;
 mod error;
-mod eventbridge;
-mod eventbridge_v2;
-mod framing;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzz;
-mod glue;
 mod map;
 mod metrics;
 mod offload;
 mod path;
 mod pipeline;
-mod protobuf;
-mod registry;
-mod render;
 mod report;
 mod retry;
-mod s3;
-mod secrets;
 mod send;
 mod store;
+
+// Transitional aliases: the modules' old paths, removed seam by seam.
+use aws::secrets;
+use bus::{classic as eventbridge, v2 as eventbridge_v2};
+use decode::avro::bounds as avro_bounds;
+use decode::registry::glue;
+use decode::{avro, framing, protobuf, registry};
+use pipeline::render;
+use store::s3;
 
 pub use avro::{AvroError, AvroSchema};
 pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};

@@ -225,3 +225,6 @@ impl EventBus for AwsBus {
         }
     }
 }
+
+pub(crate) mod classic;
+pub(crate) mod v2;

@@ -191,5 +191,4 @@ fn zigzag_index(rest: &mut &[u8]) -> Result<usize, ProtoError> {
 }
 
 #[cfg(test)]
-#[path = "protobuf_tests.rs"]
 mod tests;

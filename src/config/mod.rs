@@ -2116,7 +2116,7 @@ mod tests {
 
     #[test]
     fn every_variable_constant_is_known() {
-        let source = include_str!("config.rs");
+        let source = include_str!("mod.rs");
         let declared = source
             .lines()
             .filter(|l| l.starts_with("pub const ") && l.contains(": &str = \"AWS_EVENTBRIDGE_"))

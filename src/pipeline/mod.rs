@@ -699,3 +699,5 @@ mod tests {
         );
     }
 }
+
+pub(crate) mod render;

@@ -110,3 +110,5 @@ impl AnyStore {
 #[derive(Debug, Clone, Copy, thiserror::Error)]
 #[error("no object store is configured for offloading")]
 pub(crate) struct NoObjectStore;
+
+pub(crate) mod s3;

@@ -429,5 +429,6 @@ pub(crate) fn to_avro_datum(schema: &Schema, value: Value) -> Result<Vec<u8>, ap
 }
 
 #[cfg(test)]
-#[path = "avro_tests.rs"]
 mod tests;
+
+pub(crate) mod bounds;

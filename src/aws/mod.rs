@@ -296,3 +296,5 @@ mod tests {
         assert_eq!(session_name(&"y".repeat(100)).len(), 64);
     }
 }
+
+pub(crate) mod secrets;

@@ -781,5 +781,6 @@ impl PayloadDecoder for RegistryDecoder {
 }
 
 #[cfg(test)]
-#[path = "registry_tests.rs"]
 mod tests;
+
+pub(crate) mod glue;

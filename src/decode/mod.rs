@@ -1573,3 +1573,8 @@ mod tests {
         );
     }
 }
+
+pub(crate) mod avro;
+pub(crate) mod framing;
+pub(crate) mod protobuf;
+pub(crate) mod registry;
