@@ -30,6 +30,7 @@ mod decode;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzz;
+mod json;
 mod map;
 mod metrics;
 mod offload;
@@ -37,27 +38,33 @@ mod path;
 mod pipeline;
 mod report;
 mod retry;
+mod sdk;
 mod send;
 mod store;
+mod vars;
 
 // Transitional aliases: the modules' old paths, removed seam by seam.
 use aws::secrets;
 use bus::{classic as eventbridge, v2 as eventbridge_v2};
-use decode::avro::bounds as avro_bounds;
-use decode::registry::glue;
-use decode::{avro, framing, protobuf, registry};
 use pipeline::render;
 use store::s3;
 
-pub use avro::{AvroError, AvroSchema};
 pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};
 pub use concurrency::AdaptiveLimit;
 pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
-pub use decode::{
-    DecodeError, Decoded, DecodedRecord, Decoders, EsmRecordFormat, EventError, JsonText,
-    KafkaEvent, MAX_JSON_DEPTH, PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef,
-    SCHEMA_ID_PREFIX_LEN, TimestampType, decode_event,
+pub use decode::avro::{AvroError, AvroSchema};
+pub use decode::protobuf::{ProtoError, ProtoSchema};
+pub use decode::registry::{
+    ConfluentRegistry, FetchedSchema, GetSchemaVersionCallError, GlueRegistry, MAX_REFERENCES,
+    NamedSchema, Registries, RegistryDecoder, RegistryError, RegistryFormat, RegistrySchema,
+    SchemaError, SchemaSource, Schemas,
 };
+pub use decode::{
+    DecodeError, Decoded, DecodedRecord, Decoders, EsmRecordFormat, EventError, KafkaEvent,
+    PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef, SCHEMA_ID_PREFIX_LEN,
+    TimestampType, decode_event,
+};
+pub use decode::{SchemaId, SchemaKind};
 pub use error::{CallFailure, ErrorChain};
 pub use eventbridge::{
     EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
@@ -69,7 +76,7 @@ pub use eventbridge_v2::{
 };
 #[cfg(feature = "fuzzing")]
 pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
-pub use glue::{GetSchemaVersionCallError, GlueRegistry};
+pub use json::{JsonText, MAX_JSON_DEPTH};
 pub use map::{
     DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,
     TimeRule, digest_id,
@@ -78,12 +85,6 @@ pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
 pub use path::{DefinitePath, PathError};
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
-pub use protobuf::{ProtoError, ProtoSchema};
-pub use registry::{
-    ConfluentRegistry, FetchedSchema, MAX_REFERENCES, NamedSchema, Registries, RegistryDecoder,
-    RegistryError, RegistryFormat, RegistrySchema, SchemaError, SchemaId, SchemaKind, SchemaSource,
-    Schemas,
-};
 pub use render::Rendering;
 pub use report::{
     BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,

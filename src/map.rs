@@ -400,7 +400,8 @@ pub(crate) fn detail_with(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::decode::{JsonText, PayloadDecoder, PayloadFormat, TimestampType};
+    use crate::decode::{PayloadDecoder, PayloadFormat, TimestampType};
+    use crate::json::JsonText;
     use serde_json::Value;
 
     fn config(vars: &[(&str, &str)]) -> Config {

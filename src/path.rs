@@ -6,7 +6,7 @@
 //! and for the claim check alike: it walks the record value's compact JSON text, one container
 //! level per step, with no tree built and no parsing per record beyond the containers on the
 //! path. Values nested as deep as the decoder accepts
-//! ([`MAX_JSON_DEPTH`](crate::decode::MAX_JSON_DEPTH)) are walked like any other: skipping a
+//! ([`MAX_JSON_DEPTH`](crate::json::MAX_JSON_DEPTH)) are walked like any other: skipping a
 //! member's value is iterative in serde_json and has no recursion limit.
 
 use std::borrow::Cow;
@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn walks_values_as_deep_as_the_decoder_accepts() {
-        let depth = crate::decode::MAX_JSON_DEPTH - 1;
+        let depth = crate::json::MAX_JSON_DEPTH - 1;
         let deep = format!(
             r#"{{"type":"deep.one","nested":{}1{}}}"#,
             "[".repeat(depth),

@@ -241,17 +241,17 @@ impl EventBus for EventBridgeBus {
     }
 
     fn is_throttling(&self, error: &PutEventsCallError) -> bool {
-        crate::aws::is_throttling(&error.0, THROTTLING_CODE)
+        crate::sdk::is_throttling(&error.0, THROTTLING_CODE)
     }
 
     fn is_too_large(&self, error: &PutEventsCallError) -> bool {
-        crate::aws::status(&error.0) == Some(TOO_LARGE_STATUS)
+        crate::sdk::status(&error.0) == Some(TOO_LARGE_STATUS)
     }
 }
 
 /// Whether a failed PutEvents call may succeed when sent again.
 pub(crate) fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
-    crate::aws::is_retryable(error, &RETRYABLE_CALL_CODES)
+    crate::sdk::is_retryable(error, &RETRYABLE_CALL_CODES)
 }
 
 #[cfg(test)]

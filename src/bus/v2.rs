@@ -219,15 +219,15 @@ impl EventBus for EventBridgeV2Bus {
     }
 
     fn is_retryable(&self, error: &PutEventsV2CallError) -> bool {
-        crate::aws::is_retryable(&error.0, &RETRYABLE_CALL_CODES)
+        crate::sdk::is_retryable(&error.0, &RETRYABLE_CALL_CODES)
     }
 
     fn is_throttling(&self, error: &PutEventsV2CallError) -> bool {
-        crate::aws::is_throttling(&error.0, THROTTLING_CODE)
+        crate::sdk::is_throttling(&error.0, THROTTLING_CODE)
     }
 
     fn is_too_large(&self, error: &PutEventsV2CallError) -> bool {
-        crate::aws::status(&error.0) == Some(TOO_LARGE_STATUS)
+        crate::sdk::status(&error.0) == Some(TOO_LARGE_STATUS)
     }
 }
 

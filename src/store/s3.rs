@@ -76,5 +76,5 @@ pub(crate) const RETRYABLE_CODES: [&str; 3] = ["SlowDown", "RequestTimeout", "In
 /// Whether a failed PutObject may succeed when tried again: throttling, server errors,
 /// timeouts and lost connections may; a missing bucket or denied access may not.
 pub(crate) fn is_retryable(error: &SdkError<PutObjectError, HttpResponse>) -> bool {
-    crate::aws::is_retryable(error, &RETRYABLE_CODES)
+    crate::sdk::is_retryable(error, &RETRYABLE_CODES)
 }

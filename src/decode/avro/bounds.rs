@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, Name, NamesRef, UuidSchema};
 
-use crate::avro::AvroError;
-use crate::decode::MAX_JSON_DEPTH;
+use super::error::AvroError;
+use crate::json::MAX_JSON_DEPTH;
 
 /// The most schema nodes a schema expands to when its named types are followed (each reference
 /// to an enclosing type, i.e. recursion, counted once). Real schemas, wide records included, stay

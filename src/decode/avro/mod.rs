@@ -26,9 +26,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use num_bigint::BigInt;
 
-use crate::avro_bounds;
-use crate::decode::{JsonText, MAX_JSON_DEPTH};
+use crate::json::{JsonText, MAX_JSON_DEPTH};
+
 use crate::error::quote;
+pub use error::AvroError;
+pub(crate) use error::MAX_RECURSIVE_BYTES;
 
 /// The most one string, bytes value or collection of a datum may allocate. A record cannot
 /// carry more than the 6 MB of a synchronous invocation's payload (Lambda quotas,
@@ -39,9 +41,6 @@ pub(crate) const MAX_ALLOCATION_BYTES: usize = 32 * 1024 * 1024;
 /// Datums of a recursive schema up to this long are decoded on the calling thread: they
 /// cannot nest deeper than this, which any stack holds.
 pub(crate) const INLINE_RECURSIVE_BYTES: usize = 16;
-/// The longest datum of a recursive schema that is decoded (the reader's recursion costs
-/// several KiB of stack per level in an unoptimised build).
-pub(crate) const MAX_RECURSIVE_BYTES: usize = 4 * 1024;
 /// The stack of the thread that decodes a longer one: room for [`MAX_RECURSIVE_BYTES`] levels
 /// of the reader's, the renderer's and the drop's recursion (reserved, committed as used).
 pub(crate) const DEEP_STACK_BYTES: usize = 512 * 1024 * 1024;
@@ -107,51 +106,6 @@ impl std::fmt::Debug for AvroSchema {
     }
 }
 
-/// Why an Avro schema or datum could not be used. The messages never quote the data.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AvroError {
-    /// The registry's schema text is not an Avro schema.
-    #[error("is not a valid Avro schema: {0}")]
-    Schema(String),
-    /// The bytes are not a datum of the schema.
-    #[error("is not a valid Avro datum of this schema")]
-    Datum,
-    /// The datum ends before the bytes do.
-    #[error("has {0} bytes after the Avro datum (written with another schema?)")]
-    Trailing(usize),
-    /// The value nests deeper than EventBridge accepts (a recursive schema).
-    #[error("nests deeper than {MAX_JSON_DEPTH} levels")]
-    TooDeep,
-    /// A datum of a recursive schema, too long to decode safely.
-    #[error(
-        "is a {0}-byte datum of a recursive schema, over the {MAX_RECURSIVE_BYTES} bytes decoded safely"
-    )]
-    TooLongRecursive(usize),
-    /// The value does not match its schema (a decoder bug, or a reference left unresolved).
-    #[error("has a value that does not match its schema")]
-    Mismatch,
-    /// A length in the datum or its schema is over the bytes left in the datum.
-    #[error("has a {kind} of {len} bytes, more than the {left} bytes left in the datum")]
-    Length {
-        /// What is sized: `string`, `bytes value`, `fixed`, `decimal`, `map key`, `block`.
-        kind: &'static str,
-        /// The size it claims.
-        len: u64,
-        /// The bytes left.
-        left: usize,
-    },
-    /// The datum would decode to more than its budget (see [`Budget`](crate::avro_bounds::Budget)).
-    #[error("would decode to more than {limit} {what}, the budget of a {len}-byte datum")]
-    OverBudget {
-        /// `values` or `bytes of JSON`.
-        what: &'static str,
-        /// The budget.
-        limit: usize,
-        /// The datum's length.
-        len: usize,
-    },
-}
-
 impl AvroSchema {
     /// Parses the schema text a registry returned.
     pub fn parse(text: &str) -> Result<Self, AvroError> {
@@ -178,7 +132,7 @@ impl AvroSchema {
         let resolved = ResolvedSchema::new_with_schemata(order.iter().map(|&i| all[i]).collect())
             .map_err(invalid)?;
         let names = resolved.get_names().clone();
-        let shape = avro_bounds::check_schema(schema, &names)?;
+        let shape = bounds::check_schema(schema, &names)?;
         let reader = GenericDatumReader::builder(schema)
             .resolved_writer_schemata(resolved)
             .build()
@@ -220,7 +174,7 @@ impl AvroSchema {
     fn decode(&self, mut bytes: &[u8]) -> Result<JsonText, AvroError> {
         let len = bytes.len();
         // Sizes, counts and nesting checked before the library allocates or loops on them.
-        avro_bounds::check_datum(self.schema, &self.names, bytes)?;
+        bounds::check_datum(self.schema, &self.names, bytes)?;
         let value = self
             .reader
             .read_value(&mut bytes)
@@ -432,3 +386,4 @@ pub(crate) fn to_avro_datum(schema: &Schema, value: Value) -> Result<Vec<u8>, ap
 mod tests;
 
 pub(crate) mod bounds;
+pub(crate) mod error;

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use prost_reflect::{DescriptorPool, DynamicMessage, FileDescriptor, MessageDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
-use crate::decode::JsonText;
+use crate::json::JsonText;
 
 /// The deepest nesting of messages decoded: prost's `RECURSION_LIMIT` (100), which every
 /// `DynamicMessage` decode enters per level, so a message nested deeper fails alone, in bounded
-/// time and stack, well within the [`MAX_JSON_DEPTH`](crate::decode::MAX_JSON_DEPTH) levels its
+/// time and stack, well within the [`MAX_JSON_DEPTH`](crate::json::MAX_JSON_DEPTH) levels its
 /// JSON may have. (The `no-recursion-limit` feature of prost would lift it; the tests prove it is
 /// off.)
 pub(crate) const MAX_PROTOBUF_DEPTH: usize = 100;
@@ -147,7 +147,7 @@ fn message_json(descriptor: MessageDescriptor, data: &[u8]) -> Result<JsonText, 
         }
     })?;
     let text = serde_json::to_string(&message).map_err(|_| ProtoError::Indexes)?;
-    crate::decode::json_text(text).map_err(|_| ProtoError::Indexes)
+    crate::json::json_text(text).map_err(|_| ProtoError::Indexes)
 }
 
 /// Reads AWS Glue's message index at the start of `bytes`: one unsigned varint (its

@@ -9,35 +9,13 @@
 use aws_config::SdkConfig;
 use aws_sdk_glue::Client;
 use aws_sdk_glue::config::Region;
-use aws_sdk_glue::config::http::HttpResponse;
-use aws_sdk_glue::error::SdkError;
-use aws_sdk_glue::operation::get_schema_version::GetSchemaVersionError;
 use aws_sdk_glue::types::DataFormat;
 use futures_util::future::BoxFuture;
 
+use super::error::{GetSchemaVersionCallError, NO_CONFLUENT_REGISTRY, RegistryError};
+use super::source::{FetchedSchema, SchemaSource, not_configured};
 use crate::config::Config;
-use crate::registry::{
-    FetchedSchema, RegistryError, SchemaId, SchemaKind, SchemaSource, not_configured,
-};
-
-/// A `GetSchemaVersion` call that failed.
-#[derive(Debug, thiserror::Error)]
-#[error("AWS Glue GetSchemaVersion failed")]
-pub struct GetSchemaVersionCallError {
-    #[source]
-    source: Box<SdkError<GetSchemaVersionError, HttpResponse>>,
-}
-
-impl GetSchemaVersionCallError {
-    /// Whether asking again may succeed: throttling, Glue's internal errors, timeouts and lost
-    /// connections may; an unknown version or denied access may not.
-    pub(crate) fn is_retryable(&self) -> bool {
-        crate::aws::is_retryable(&self.source, &RETRYABLE_CODES)
-    }
-}
-
-/// `GetSchemaVersion` error codes worth trying again (besides HTTP 429 and 5xx).
-const RETRYABLE_CODES: [&str; 2] = ["ThrottlingException", "InternalServiceException"];
+use crate::decode::schema::{SchemaId, SchemaKind};
 
 /// The AWS Glue Schema Registry of one region.
 #[derive(Debug, Clone)]
@@ -90,7 +68,7 @@ impl SchemaSource for GlueRegistry {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         match id {
             SchemaId::Glue(version) => Box::pin(self.get(version)),
-            SchemaId::Confluent(_) => not_configured(crate::registry::NO_CONFLUENT_REGISTRY),
+            SchemaId::Confluent(_) => not_configured(NO_CONFLUENT_REGISTRY),
         }
     }
 }

@@ -5,9 +5,19 @@ use tokio::time::Instant;
 
 use apache_avro::Schema;
 
-use super::*;
-use crate::avro::to_avro_datum;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use super::cache::*;
+use super::decoder::*;
+use super::error::*;
+use super::source::*;
+use crate::decode::avro::to_avro_datum;
+use crate::decode::payload::{PayloadDecoder, PayloadError};
+use crate::decode::schema::{SchemaId, SchemaKind};
 use crate::retry::CallPolicy;
+use crate::retry::Caller;
 
 const SCHEMA: &str = r#"{"type":"record","name":"A","fields":[{"name":"n","type":"long"}]}"#;
 

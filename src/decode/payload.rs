@@ -1,0 +1,158 @@
+//! The payload seam: [`PayloadDecoder`] turns the bytes of a key or value into JSON text, and
+//! [`PayloadError`] says why it could not. The built-in formats ([`PayloadFormat`]) and the
+//! registry decoder implement it.
+
+use std::fmt;
+
+use super::avro::error::AvroError;
+use super::protobuf::ProtoError;
+use super::schema::{SchemaId, SchemaKind};
+use crate::json::{JsonError, JsonText, MAX_JSON_DEPTH, json_text};
+
+/// Why key or value bytes do not convert to JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// Not UTF-8 (formats `string` and `json`).
+    #[error("is not valid UTF-8 (format {0})")]
+    Utf8(&'static str),
+    /// Not JSON (format `json`).
+    #[error("is not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// JSON nested deeper than this function parses.
+    #[error("is JSON nested deeper than {MAX_JSON_DEPTH} levels")]
+    TooDeep,
+    /// JSON with an integer EventBridge does not accept.
+    #[error("is JSON with an integer outside EventBridge's 64-bit range")]
+    IntegerRange,
+    /// The bytes do not carry a schema registry's framing (formats `avro`, `json-schema`,
+    /// `registry`).
+    #[error("is not registry-framed: it {0}")]
+    Framing(String),
+    /// The schema the bytes name could not be fetched or used.
+    #[error("names {id}, which is not available: {reason}")]
+    SchemaUnavailable {
+        /// The schema.
+        id: SchemaId,
+        /// Why it is not available (the registry's error).
+        reason: String,
+        /// Whether a later invocation may find it (the registry was unreachable or failing),
+        /// so that an ordered bus holds the rest of the record's group.
+        transient: bool,
+    },
+    /// The bytes are not an Avro datum of the schema they name.
+    #[error("({id}) {source}")]
+    Avro {
+        /// The schema.
+        id: SchemaId,
+        /// What is wrong.
+        #[source]
+        source: AvroError,
+    },
+    /// The bytes are not a Protobuf message of the schema they name.
+    #[error("({id}) {source}")]
+    Protobuf {
+        /// The schema.
+        id: SchemaId,
+        /// What is wrong.
+        #[source]
+        source: ProtoError,
+    },
+    /// The schema is of another kind than the format reads.
+    #[error(
+        "names {id}, of kind {found}, and the format reads {expected} (set registry to read any)"
+    )]
+    WrongKind {
+        /// The schema.
+        id: SchemaId,
+        /// Its kind.
+        found: SchemaKind,
+        /// The kind the format reads.
+        expected: SchemaKind,
+    },
+    /// Registry-encoded data, and no registry is configured.
+    #[error("is {0} data and needs a schema registry: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL")]
+    NoRegistry(&'static str),
+    /// Registry-encoded data of a kind this function does not decode yet.
+    #[error("is {0}, which this function does not decode yet")]
+    Unsupported(String),
+}
+impl From<JsonError> for PayloadError {
+    fn from(error: JsonError) -> Self {
+        match error {
+            JsonError::Json(e) => Self::Json(e),
+            JsonError::TooDeep => Self::TooDeep,
+            JsonError::IntegerRange => Self::IntegerRange,
+        }
+    }
+}
+
+/// `bytes` as JSON text, for a format (named `format`) that reads JSON.
+pub(crate) fn json_bytes(bytes: Vec<u8>, format: &'static str) -> Result<JsonText, PayloadError> {
+    let text = String::from_utf8(bytes).map_err(|_| PayloadError::Utf8(format))?;
+    Ok(json_text(text)?)
+}
+
+/// Converts the bytes of a key or value into the JSON embedded in the event detail.
+///
+/// This is the seam for value formats: the built-in [`PayloadFormat`]s implement it, and a
+/// schema-registry decoder (Avro, Protobuf) can implement it the same way.
+pub trait PayloadDecoder: fmt::Debug + Send + Sync {
+    /// Converts `bytes` (already base64-decoded) to JSON text.
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError>;
+
+    /// The registry schema that bytes starting with `prefix` (their first
+    /// [`SCHEMA_ID_PREFIX_LEN`] bytes, or all of them when shorter) need, for a decoder that
+    /// reads registry-framed data: the schema is fetched before the records are decoded.
+    fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
+        let _ = prefix;
+        None
+    }
+
+    /// Whether this decoder reads registry-framed data, so that [`schema_id`](Self::schema_id)
+    /// is asked for each payload before the records are decoded.
+    fn reads_schemas(&self) -> bool {
+        false
+    }
+}
+
+/// How many leading bytes of a payload [`PayloadDecoder::schema_id`] sees: the longest
+/// registry header, AWS Glue's 18 bytes (Confluent's is 5).
+pub const SCHEMA_ID_PREFIX_LEN: usize = super::framing::GLUE_HEADER_LEN;
+
+/// The built-in key and value formats, after the Kafka Connect converters users know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// A JSON string (`StringConverter`); invalid UTF-8 is a record error.
+    String,
+    /// The JSON itself, as it came (schemaless `JsonConverter`); invalid JSON is a record error.
+    Json,
+    /// A base64 string (`ByteArrayConverter`).
+    Bytes,
+    /// JSON if it parses, else a string if UTF-8, else base64.
+    Auto,
+    /// Registry-framed Avro, decoded with the schema registry's schema
+    /// ([`RegistryDecoder`](crate::RegistryDecoder)); without a registry, every record fails.
+    Avro,
+    /// Registry-framed JSON (a JSON Schema serializer): the JSON after the framing.
+    JsonSchema,
+    /// Registry-framed Protobuf (message indexes, then the message), decoded with the
+    /// registry's `.proto` schema into the canonical proto3 JSON mapping.
+    Protobuf,
+    /// Registry-framed data of any kind the registry's schema names.
+    Registry,
+}
+
+impl PayloadFormat {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Json => "json",
+            Self::Bytes => "bytes",
+            Self::Auto => "auto",
+            Self::Avro => "avro",
+            Self::JsonSchema => "json-schema",
+            Self::Protobuf => "protobuf",
+            Self::Registry => "registry",
+        }
+    }
+}

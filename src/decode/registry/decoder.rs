@@ -1,0 +1,88 @@
+//! The registry formats as a [`PayloadDecoder`]: the framing read, then the payload decoded with
+//! the cached schema it names.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::cache::Schemas;
+use crate::decode::framing::{self, Frame};
+use crate::decode::payload::{PayloadDecoder, PayloadError, PayloadFormat, json_bytes};
+use crate::decode::schema::{SchemaId, SchemaKind};
+use crate::json::JsonText;
+
+/// The registry formats: `avro` (Avro written with a registry schema), `json-schema` (JSON
+/// written with a JSON Schema; no schema is needed to read it) and `registry` (whatever the
+/// framing and the registry's schema say). Confluent framing names the schema by id, AWS Glue
+/// framing by schema version id.
+#[derive(Debug, Clone)]
+pub struct RegistryDecoder {
+    schemas: Option<Arc<Schemas>>,
+    format: RegistryFormat,
+}
+
+/// What a [`RegistryDecoder`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryFormat {
+    /// Avro only.
+    Avro,
+    /// JSON only.
+    JsonSchema,
+    /// Protobuf only.
+    Protobuf,
+    /// Any kind of schema the registry names.
+    Any,
+}
+
+impl RegistryDecoder {
+    /// A decoder of `format` that reads schemas from `schemas` (`json-schema` needs none).
+    pub fn new(format: RegistryFormat, schemas: Option<Arc<Schemas>>) -> Self {
+        Self { schemas, format }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.format {
+            RegistryFormat::Avro => "Avro",
+            RegistryFormat::JsonSchema => "JSON Schema",
+            RegistryFormat::Protobuf => "Protobuf",
+            RegistryFormat::Any => "registry",
+        }
+    }
+}
+
+impl PayloadDecoder for RegistryDecoder {
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
+        let frame = framing::read(&bytes).map_err(PayloadError::Framing)?;
+        let (id, data) = match frame {
+            Frame::Confluent(id, data) => (SchemaId::Confluent(id), Cow::Borrowed(data)),
+            Frame::Glue(version, data) => (SchemaId::Glue(version), data),
+        };
+        let only = match self.format {
+            RegistryFormat::JsonSchema => {
+                return json_bytes(data.into_owned(), PayloadFormat::Json.name());
+            }
+            RegistryFormat::Avro => Some(SchemaKind::Avro),
+            RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
+            RegistryFormat::Any => None,
+        };
+        let schemas = self
+            .schemas
+            .as_ref()
+            .ok_or(PayloadError::NoRegistry(self.name()))?;
+        schemas.decode(id, &data, only)
+    }
+
+    fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
+        match self.format {
+            RegistryFormat::JsonSchema => None,
+            RegistryFormat::Avro | RegistryFormat::Protobuf | RegistryFormat::Any => {
+                framing::confluent_id(prefix)
+                    .map(SchemaId::Confluent)
+                    .or_else(|| framing::glue_id(prefix).map(SchemaId::Glue))
+            }
+        }
+    }
+
+    fn reads_schemas(&self) -> bool {
+        self.format != RegistryFormat::JsonSchema
+    }
+}
