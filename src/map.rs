@@ -15,7 +15,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::config::{Deduplication, EventGroup, Ordering};
 use crate::decode::DecodedRecord;
 use crate::path::DefinitePath;
 
@@ -394,6 +393,37 @@ pub(crate) fn detail_with(
     }
     out.push(b'}');
     String::from_utf8(out).expect("the detail is assembled from UTF-8 parts")
+}
+
+/// What the `EventGroupId` of an event on a Custom Event Bus is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventGroup {
+    /// `<topic>-<partition>`: the Kafka partition's order is kept.
+    Partition,
+    /// The record key as text (a record with a null key falls back to the partition).
+    Key,
+    /// No event group: no order.
+    None,
+}
+
+/// How redeliveries are deduplicated on a Custom Event Bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deduplication {
+    /// `DeduplicationId` = `<connector id>:<topic>:<partition>:<offset>`.
+    Offset,
+    /// The request's `DeduplicationConfiguration` is `CONTENT_BASED`; no per-entry id.
+    Content,
+    /// No deduplication.
+    None,
+}
+
+/// The ordering and deduplication settings of a Custom Event Bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ordering {
+    /// `AWS_EVENTBRIDGE_EVENT_GROUP`.
+    pub event_group: EventGroup,
+    /// `AWS_EVENTBRIDGE_DEDUPLICATION`.
+    pub deduplication: Deduplication,
 }
 
 #[cfg(test)]

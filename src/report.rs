@@ -408,6 +408,16 @@ pub(crate) fn undelivered_error(
     }
 }
 
+/// What the function returns when some records were not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureMode {
+    /// Return them in `batchItemFailures` (needs `ReportBatchItemFailures` on the trigger).
+    Partial,
+    /// Fail the whole invocation (for on-demand event source mappings, which ignore partial
+    /// responses).
+    FailInvocation,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

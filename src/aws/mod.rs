@@ -179,4 +179,5 @@ mod tests {
     }
 }
 
+mod build;
 pub(crate) mod secrets;

@@ -3,7 +3,6 @@
 //! (the send stage owns retries, so an entry is never sent more often than configured). The
 //! classic bus's limits and AWS's entry-size formula live here, with the bus they belong to.
 
-use aws_config::SdkConfig;
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::http::HttpResponse;
 use aws_sdk_eventbridge::error::SdkError;
@@ -14,7 +13,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
-use crate::config::Config;
 use crate::map::EventEntry;
 
 /// At most this many entries go in one PutEvents call
@@ -28,9 +26,6 @@ pub const MAX_ENTRIES_PER_PUT: usize = 10;
 /// PutEvents event entry size",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
 pub const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
-
-// The configuration never allows a byte cap above what one PutEvents call carries.
-const _: () = assert!(crate::config::MAX_BATCH_MAX_BYTES <= PUT_EVENTS_MAX_BYTES);
 
 /// The limits of one PutEvents call.
 pub const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {
@@ -113,23 +108,6 @@ impl EventBridgeBus {
             bus_arn,
             endpoint_id,
         }
-    }
-
-    /// Builds the client from the shared AWS configuration
-    /// (see [`load_shared_config`](crate::aws::load_shared_config)) and the
-    /// function's configuration: its region, endpoint override and global endpoint. The SDK's
-    /// own retries are turned off.
-    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
-        let shared = crate::aws::client_config(config, shared);
-        let mut builder = aws_sdk_eventbridge::config::Builder::from(&shared);
-        if let Some(uri) = &config.endpoint_uri {
-            builder = builder.endpoint_url(uri);
-        }
-        Self::new(
-            Client::from_conf(builder.build()),
-            config.bus_arn.as_str().to_owned(),
-            config.global_endpoint_id.clone(),
-        )
     }
 
     fn request_entry(&self, entry: &EventEntry) -> PutEventsRequestEntry {

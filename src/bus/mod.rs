@@ -151,18 +151,6 @@ pub enum AwsBusError {
 }
 
 impl AwsBus {
-    /// The bus of the configuration's ARN, its client built from `shared`.
-    pub fn from_config(config: &crate::Config, shared: &aws_config::SdkConfig) -> Self {
-        match config.bus_arn().kind() {
-            crate::config::BusKind::Classic => {
-                Self::Classic(crate::EventBridgeBus::from_config(config, shared))
-            }
-            crate::config::BusKind::V2 => {
-                Self::V2(crate::EventBridgeV2Bus::from_config(config, shared))
-            }
-        }
-    }
-
     /// The request body of a call that carries `entries`, as JSON (see each bus's
     /// `put_events_body`).
     pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {

@@ -8,7 +8,6 @@
 //! What AWS does not document for this bus (per-entry error codes, byte limits) is handled on
 //! the safe side and named where it is decided.
 
-use aws_config::SdkConfig;
 use aws_sdk_eventbridgev2::Client;
 use aws_sdk_eventbridgev2::config::http::HttpResponse;
 use aws_sdk_eventbridgev2::error::SdkError;
@@ -20,7 +19,6 @@ use aws_sdk_eventbridgev2::types::{
 };
 
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
-use crate::config::{Config, Deduplication};
 use crate::eventbridge::event_size;
 use crate::map::EventEntry;
 
@@ -88,24 +86,6 @@ impl EventBridgeV2Bus {
             bus_arn,
             content_deduplication,
         }
-    }
-
-    /// Builds the client from the shared AWS configuration and the function's configuration
-    /// (region, endpoint override); the SDK's own retries are off.
-    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
-        let shared = crate::aws::client_config(config, shared);
-        let mut builder = aws_sdk_eventbridgev2::config::Builder::from(&shared);
-        if let Some(uri) = &config.endpoint_uri {
-            builder = builder.endpoint_url(uri);
-        }
-        let content = config
-            .ordering()
-            .is_some_and(|o| o.deduplication == Deduplication::Content);
-        Self::new(
-            Client::from_conf(builder.build()),
-            config.bus_arn.as_str().to_owned(),
-            content,
-        )
     }
 
     fn request_entry(entry: &EventEntry) -> PutEventsRequestEntry {

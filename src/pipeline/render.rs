@@ -15,10 +15,10 @@
 
 use serde::Serialize;
 
+use super::run::Pipeline;
 use crate::bus::AwsBus;
 use crate::decode::{EventError, KafkaEvent};
 use crate::error::ErrorChain;
-use crate::pipeline::Pipeline;
 use crate::report::{BatchItemFailure, BatchResponse};
 
 /// What the function would do with one event.

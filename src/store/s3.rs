@@ -2,15 +2,12 @@
 //! at cold start with the SDK's own retries turned off (the offload stage owns retries). The S3
 //! endpoint override is separate from EventBridge's and switches to path-style addressing.
 
-use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::config::Config;
-use crate::offload::OffloadConfig;
 use crate::store::{BlobStore, Upload};
 
 /// A PutObject call that failed.
@@ -33,16 +30,6 @@ impl S3Store {
     /// A store that puts objects in `bucket` through `client`.
     pub fn new(client: Client, bucket: String) -> Self {
         Self { client, bucket }
-    }
-
-    /// Builds the client from the shared AWS configuration and the offload configuration.
-    pub fn from_config(config: &Config, offload: &OffloadConfig, shared: &SdkConfig) -> Self {
-        let shared = crate::aws::client_config(config, shared);
-        let mut builder = aws_sdk_s3::config::Builder::from(&shared);
-        if let Some(uri) = &offload.s3_endpoint_uri {
-            builder = builder.endpoint_url(uri).force_path_style(true);
-        }
-        Self::new(Client::from_conf(builder.build()), offload.bucket.clone())
     }
 }
 

@@ -6,15 +6,12 @@
 //! the region is the function's own unless `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION` says
 //! otherwise, and `AWS_ENDPOINT_URL_GLUE` (the SDK's standard variable) overrides the endpoint.
 
-use aws_config::SdkConfig;
 use aws_sdk_glue::Client;
-use aws_sdk_glue::config::Region;
 use aws_sdk_glue::types::DataFormat;
 use futures_util::future::BoxFuture;
 
 use super::error::{GetSchemaVersionCallError, NO_CONFLUENT_REGISTRY, RegistryError};
 use super::source::{FetchedSchema, SchemaSource, not_configured};
-use crate::config::Config;
 use crate::decode::schema::{SchemaId, SchemaKind};
 
 /// The AWS Glue Schema Registry of one region.
@@ -27,15 +24,6 @@ impl GlueRegistry {
     /// A registry reached through `client`.
     pub fn new(client: Client) -> Self {
         Self { client }
-    }
-
-    /// Builds the client from the shared AWS configuration (credentials, endpoint variables)
-    /// in the configured Glue region.
-    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
-        let shared = crate::aws::client_config(config, shared);
-        let builder = aws_sdk_glue::config::Builder::from(&shared)
-            .region(Region::new(config.glue_region().to_owned()));
-        Self::new(Client::from_conf(builder.build()))
     }
 
     async fn get(&self, version: uuid::Uuid) -> Result<FetchedSchema, RegistryError> {
