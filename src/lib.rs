@@ -43,12 +43,15 @@ mod send;
 mod store;
 mod vars;
 
-// Transitional aliases: the modules' old paths, removed seam by seam.
-use aws::secrets;
-use bus::{classic as eventbridge, v2 as eventbridge_v2};
-use pipeline::render;
-use store::s3;
-
+pub use aws::secrets::SecretError;
+pub use bus::classic::{
+    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
+    PutEventsCallError, entry_size as put_events_entry_size,
+};
+pub use bus::v2::{
+    EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
+    entry_size as put_events_v2_entry_size,
+};
 pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};
 pub use concurrency::AdaptiveLimit;
 pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
@@ -66,14 +69,6 @@ pub use decode::{
 };
 pub use decode::{SchemaId, SchemaKind};
 pub use error::{CallFailure, ErrorChain};
-pub use eventbridge::{
-    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
-    PutEventsCallError, entry_size as put_events_entry_size,
-};
-pub use eventbridge_v2::{
-    EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
-    entry_size as put_events_v2_entry_size,
-};
 #[cfg(feature = "fuzzing")]
 pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
 pub use json::{JsonText, MAX_JSON_DEPTH};
@@ -84,13 +79,12 @@ pub use map::{
 pub use metrics::{MetricsConfig, emf_documents};
 pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
 pub use path::{DefinitePath, PathError};
+pub use pipeline::render::Rendering;
 pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
-pub use render::Rendering;
 pub use report::{
     BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,
     InvocationError, ItemIdentifier, Outcome, Tally,
 };
 pub use retry::CallPolicy;
-pub use s3::{PutObjectCallError, S3Store};
-pub use secrets::SecretError;
+pub use store::s3::{PutObjectCallError, S3Store};
 pub use store::{BlobStore, Upload};

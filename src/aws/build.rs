@@ -5,7 +5,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::config::Region;
 
-use super::client_config;
+use super::client::client_config;
 use crate::bus::AwsBus;
 use crate::bus::classic::EventBridgeBus;
 use crate::bus::v2::EventBridgeV2Bus;

@@ -2,38 +2,12 @@
 //! AWS configuration and credentials they are built from, and the connection timeout of their
 //! clients. How a failed SDK call is classified is [`crate::sdk`]'s.
 
-use std::time::Duration;
-
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_eventbridge::config::Region;
 
 use crate::config::{Config, IAM_PROFILE_NAME, IAM_ROLE_ARN};
-
-/// How long establishing a connection may take before the call fails (retryably).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The shared configuration as each adapter's client uses it: the function's region, the SDK's
-/// own retries off (the pipeline owns retries, so nothing is sent more often than configured),
-/// and [`CONNECT_TIMEOUT`].
-pub(crate) fn client_config(config: &Config, shared: &SdkConfig) -> SdkConfig {
-    shared
-        .to_builder()
-        .region(Region::new(config.region.clone()))
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        // The call timeout (AWS_EVENTBRIDGE_CALL_TIMEOUT_MS) already bounds a stalled call;
-        // the SDK's own watch over every body poll only costs CPU.
-        .stalled_stream_protection(
-            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled(),
-        )
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .build(),
-        )
-        .build()
-}
 
 /// Credentials could not be resolved at cold start.
 #[derive(Debug, thiserror::Error)]
@@ -77,13 +51,13 @@ pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Err
     check_credentials(&config, &shared)
         .await
         .inspect_err(|error| {
-            let error = crate::ErrorChain(error);
+            let error = crate::error::ErrorChain(error);
             tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
         })?;
-    crate::secrets::resolve(&mut config, &shared)
+    secrets::resolve(&mut config, &shared)
         .await
         .inspect_err(|error| {
-            let error = crate::ErrorChain(error);
+            let error = crate::error::ErrorChain(error);
             tracing::error!(%error, "The schema registry's credentials could not be read; the function cannot start.");
         })?;
     config.log_loaded();
@@ -180,4 +154,7 @@ mod tests {
 }
 
 mod build;
+mod client;
 pub(crate) mod secrets;
+
+pub use client::CONNECT_TIMEOUT;

@@ -53,7 +53,7 @@ pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(
         .filter(|region| !region.is_empty())
         .unwrap_or(&config.function_region)
         .to_owned();
-    let client_config = crate::aws::client_config(config, shared);
+    let client_config = super::client::client_config(config, shared);
     let client = Client::from_conf(
         aws_sdk_secretsmanager::config::Builder::from(&client_config)
             .region(Region::new(region))

@@ -12,7 +12,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::bus::{BatchLimits, EntryStatus, EventBus};
+use super::seam::{BatchLimits, EntryStatus, EventBus};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one PutEvents call

@@ -18,8 +18,8 @@ use aws_sdk_eventbridgev2::types::{
     SuccessCode,
 };
 
-use crate::bus::{BatchLimits, EntryStatus, EventBus};
-use crate::eventbridge::event_size;
+use super::classic::event_size;
+use super::seam::{BatchLimits, EntryStatus, EventBus};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one `PutEvents` call to a Custom Event Bus (Amazon

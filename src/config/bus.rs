@@ -146,8 +146,8 @@ pub(super) fn parse_bus_kind_settings(
 ) -> Result<(usize, Option<Ordering>), ConfigError> {
     let kind = bus.bus_arn.kind();
     let limit = match kind {
-        BusKind::Classic => crate::eventbridge::MAX_ENTRIES_PER_PUT,
-        BusKind::V2 => crate::eventbridge_v2::MAX_ENTRIES_PER_PUT,
+        BusKind::Classic => crate::bus::classic::MAX_ENTRIES_PER_PUT,
+        BusKind::V2 => crate::bus::v2::MAX_ENTRIES_PER_PUT,
     };
     let max_entries = match get(BATCH_MAX_ENTRIES) {
         None => limit,

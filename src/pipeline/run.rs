@@ -15,11 +15,11 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use crate::batch::{self, Plan};
+use crate::bus::classic::MAX_TRACE_HEADER_CHARS;
 use crate::bus::{BatchLimits, EventBus};
 use crate::concurrency::AdaptiveLimit;
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
-use crate::eventbridge::MAX_TRACE_HEADER_CHARS;
 use crate::map::{EventEntry, Mapper};
 use crate::offload::{ObjectKeys, Offloader};
 use crate::report::{

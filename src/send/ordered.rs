@@ -28,7 +28,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use super::{Batch, Call, Entry, Item, SendReport, start};
+use super::call::{Batch, Call, Entry, Item, SendReport, start};
 use crate::bus::{BatchLimits, EntryStatus, EventBus};
 use crate::concurrency::{AdaptiveLimit, Signal};
 use crate::error::CallFailure;
@@ -347,7 +347,11 @@ impl<'a, B: EventBus> Ordered<'_, 'a, B> {
             .flatten()
     }
 
-    fn finish(&mut self, (mut call, round, result): super::Done<'a, B::Error>, members: &[usize]) {
+    fn finish(
+        &mut self,
+        (mut call, round, result): super::call::Done<'a, B::Error>,
+        members: &[usize],
+    ) {
         let Some(result) = result else {
             // No time left for the call: its entries fail, and so does the rest of their
             // groups when their turn comes (no call can start any more).

@@ -12,8 +12,11 @@ use tokio::time::Instant;
 
 use super::tests::{Answer, ScriptedBus, batched, policy, rejected};
 use super::*;
+use crate::bus::{BatchLimits, EntryStatus};
 use crate::error::ErrorChain;
+use crate::map::EventEntry;
 use crate::retry::CallPolicy;
+use crate::retry::Caller;
 
 /// `(group, count)` pairs → entries `"<group><i>"` in that group, groups interleaved in turn
 /// (as records of several partitions can arrive); a group named `""` has no group id.

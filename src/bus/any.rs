@@ -1,0 +1,92 @@
+//! The bus the configured ARN names: [`AwsBus`] is the classic bus or the Custom Event Bus,
+//! chosen at cold start, and passes every call to it.
+
+use super::classic::{EventBridgeBus, PutEventsCallError};
+use super::seam::{BatchLimits, EntryStatus, EventBus};
+use super::v2::{EventBridgeV2Bus, PutEventsV2CallError};
+use crate::map::EventEntry;
+
+/// The bus the configured ARN names: the classic bus (`event-bus/…`) or a Custom Event Bus
+/// (`event-busv2/…`).
+#[derive(Debug, Clone)]
+pub enum AwsBus {
+    /// A classic bus.
+    Classic(EventBridgeBus),
+    /// A Custom Event Bus.
+    V2(EventBridgeV2Bus),
+}
+
+/// A failed call to an [`AwsBus`].
+#[derive(Debug, thiserror::Error)]
+pub enum AwsBusError {
+    /// On a classic bus.
+    #[error(transparent)]
+    Classic(#[from] PutEventsCallError),
+    /// On a Custom Event Bus.
+    #[error(transparent)]
+    V2(#[from] PutEventsV2CallError),
+}
+
+impl AwsBus {
+    /// The request body of a call that carries `entries`, as JSON (see each bus's
+    /// `put_events_body`).
+    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+        match self {
+            Self::Classic(bus) => bus.put_events_body(entries),
+            Self::V2(bus) => bus.put_events_body(entries),
+        }
+    }
+}
+
+impl EventBus for AwsBus {
+    type Error = AwsBusError;
+
+    fn limits(&self) -> BatchLimits {
+        match self {
+            Self::Classic(bus) => bus.limits(),
+            Self::V2(bus) => bus.limits(),
+        }
+    }
+
+    fn entry_size(&self, entry: &EventEntry) -> usize {
+        match self {
+            Self::Classic(bus) => bus.entry_size(entry),
+            Self::V2(bus) => bus.entry_size(entry),
+        }
+    }
+
+    fn ordered(&self) -> bool {
+        matches!(self, Self::V2(_))
+    }
+
+    async fn put(&self, entries: &[&EventEntry]) -> Result<Vec<EntryStatus>, AwsBusError> {
+        match self {
+            Self::Classic(bus) => Ok(bus.put(entries).await?),
+            Self::V2(bus) => Ok(bus.put(entries).await?),
+        }
+    }
+
+    fn is_retryable(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_retryable(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_retryable(e),
+            _ => false,
+        }
+    }
+
+    fn is_throttling(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_throttling(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_throttling(e),
+            _ => false,
+        }
+    }
+
+    fn is_too_large(&self, error: &AwsBusError) -> bool {
+        match (self, error) {
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_too_large(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_too_large(e),
+            _ => false,
+        }
+    }
+}
