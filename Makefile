@@ -21,7 +21,7 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render test check fmt clippy lint build bench soak fuzz fuzz-keep clean
+.PHONY: help venv venv-build venv-scan demo render test check fmt clippy modules lint build bench soak fuzz fuzz-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -66,8 +66,12 @@ test: venv ## Run every test: unit, property, and end to end against moto and th
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
 	$(CARGO) test --doc
 
-check: fmt clippy ## Format check, clippy with warnings as errors, and the examples built
+check: fmt clippy modules ## Format check, clippy with warnings as errors, module layering, and the examples built
 	$(CARGO) build --examples
+
+modules: ## The module layering of src/: no circle, no stage importing config, no file over its budget
+	$(PY) scripts/check_modules.py --self-test
+	$(PY) scripts/check_modules.py
 
 fmt:
 	$(CARGO) fmt --check
