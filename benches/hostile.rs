@@ -61,17 +61,9 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn long(n: i64) -> Vec<u8> {
-    let mut raw = ((n << 1) ^ (n >> 63)) as u64;
     let mut out = Vec::new();
-    loop {
-        let byte = (raw & 0x7f) as u8;
-        raw >>= 7;
-        if raw == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    prost::encoding::encode_varint(((n << 1) ^ (n >> 63)) as u64, &mut out);
+    out
 }
 
 fn confluent(id: u32, data: &[u8]) -> Vec<u8> {
@@ -157,7 +149,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     let mut nested = Vec::new();
     for _ in 0..5_000 {
         let mut outer = vec![0x0a];
-        prost_len(nested.len(), &mut outer);
+        prost::encoding::encode_varint(nested.len() as u64, &mut outer);
         outer.extend(nested);
         nested = outer;
     }
@@ -182,18 +174,6 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("Glue zlib JSON inflating to 30 MiB", zlib),
     ]
-}
-
-fn prost_len(mut n: usize, out: &mut Vec<u8>) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 /// A schema of 61 record types, each with two fields of the next: 2^60 paths.

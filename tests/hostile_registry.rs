@@ -34,19 +34,11 @@ const SECRET: &str = "hunter2-registry-password";
 /// The longest log line any case may write.
 const MAX_LINE_BYTES: usize = 2_048;
 
-/// A zigzag varint `long`, as the Avro writer writes it.
+/// A zigzag varint `long`, as the Avro writer writes it (the same varint as Protobuf's).
 fn long(n: i64) -> Vec<u8> {
-    let mut raw = ((n << 1) ^ (n >> 63)) as u64;
     let mut out = Vec::new();
-    loop {
-        let byte = (raw & 0x7f) as u8;
-        raw >>= 7;
-        if raw == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    prost::encoding::encode_varint(((n << 1) ^ (n >> 63)) as u64, &mut out);
+    out
 }
 
 fn confluent(id: u32, data: &[u8]) -> Vec<u8> {

@@ -254,19 +254,11 @@ fn strings_are_escaped_only_when_they_need_it() {
     }
 }
 
-/// A zigzag varint `long`, as the Avro writer writes it.
+/// A zigzag varint `long`, as the Avro writer writes it (the same varint as Protobuf's).
 fn long(n: i64) -> Vec<u8> {
-    let mut raw = ((n << 1) ^ (n >> 63)) as u64;
     let mut out = Vec::new();
-    loop {
-        let byte = (raw & 0x7f) as u8;
-        raw >>= 7;
-        if raw == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    prost::encoding::encode_varint(((n << 1) ^ (n >> 63)) as u64, &mut out);
+    out
 }
 
 #[test]
