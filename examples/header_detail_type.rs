@@ -7,7 +7,7 @@
 //! `cargo lambda build --release --example header_detail_type` for a deployable `bootstrap`.
 
 use kafka_eventbridge_lambda::{
-    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, Pipeline, aws, deadline_from,
+    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, aws, deadline_from,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -37,12 +37,12 @@ impl DetailTypeMapper for HeaderDetailType {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let (config, shared) = aws::cold_start().await?;
-    let pipeline = Pipeline::builder(&config)
+    let start = aws::cold_start().await?;
+    let pipeline = start
+        .pipeline()
         .detail_type(HeaderDetailType {
-            fallback: config.detail_type_rule().clone(),
+            fallback: start.config().detail_type_rule().clone(),
         })
-        .aws(&shared)
         .build();
     let pipeline = &pipeline;
     lambda_runtime::run(service_fn(

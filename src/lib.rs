@@ -15,9 +15,9 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! use kafka_eventbridge_lambda::{Pipeline, aws};
-//! let (config, shared) = aws::cold_start().await?;
-//! let pipeline = Pipeline::builder(&config).aws(&shared).build();
+//! use kafka_eventbridge_lambda::aws;
+//! let start = aws::cold_start().await?;
+//! let pipeline = start.pipeline().build();
 //! # let _ = pipeline; Ok(()) }
 //! ```
 

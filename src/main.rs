@@ -82,9 +82,9 @@ fn serve() -> Result<(), Error> {
 
 async fn serve_invocations() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let (config, shared) = aws::cold_start().await?;
-    let pipeline = Pipeline::builder(&config).aws(&shared).build();
-    let (pipeline, config) = (Arc::new(pipeline), Arc::new(config));
+    let start = aws::cold_start().await?;
+    let pipeline = start.pipeline().build();
+    let (pipeline, config) = (Arc::new(pipeline), Arc::new(start.into_config()));
     // One invocation at a time on classic Lambda; as many at once as AWS_LAMBDA_MAX_CONCURRENCY
     // says on Lambda Managed Instances, each with its own records, calls and limits.
     lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<KafkaEvent>| {

@@ -7,7 +7,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_eventbridge::config::Region;
 
-use crate::config::{Config, IAM_PROFILE_NAME, IAM_ROLE_ARN};
+use crate::bus::AwsBus;
+use crate::config::{Config, IAM_PROFILE_NAME, IAM_ROLE_ARN, Secret};
+use crate::pipeline::{Pipeline, PipelineBuilder};
 
 /// Credentials could not be resolved at cold start.
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +41,47 @@ pub async fn load_shared_config(config: &Config) -> SdkConfig {
     assume_role(config, base).await
 }
 
+/// What a cold start found: the validated configuration, the shared AWS configuration its
+/// clients are built from, and the schema registry's credentials when they were read from
+/// Secrets Manager (kept beside the configuration, which stays as validated).
+#[derive(Debug)]
+pub struct ColdStart {
+    config: Config,
+    shared: SdkConfig,
+    registry_user_info: Option<Secret>,
+}
+
+impl ColdStart {
+    /// The configuration, as read from the environment and validated.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The shared AWS configuration (region, credentials, endpoint) of every client.
+    pub fn shared(&self) -> &SdkConfig {
+        &self.shared
+    }
+
+    /// A builder of the function's pipeline: the configured parts, the AWS clients, and the
+    /// schema registry's credentials from Secrets Manager when configured.
+    pub fn pipeline(&self) -> PipelineBuilder<'_, AwsBus> {
+        Pipeline::builder(&self.config)
+            .aws(&self.shared)
+            .registry_user_info(self.registry_user_info.clone())
+    }
+
+    /// The configuration, once the pipeline is built.
+    pub fn into_config(self) -> Config {
+        self.config
+    }
+}
+
 /// A function's cold start: the configuration from the environment, then the shared AWS
 /// configuration with its credentials checked, the schema registry's credentials read from
 /// Secrets Manager when configured, and the loaded configuration logged. A failure is
 /// logged at ERROR (what to fix) and returned: the function cannot start.
-pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Error + Send + Sync>> {
-    let mut config = Config::from_env().inspect_err(|error| {
+pub async fn cold_start() -> Result<ColdStart, Box<dyn std::error::Error + Send + Sync>> {
+    let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
     })?;
     let shared = load_shared_config(&config).await;
@@ -54,14 +91,18 @@ pub async fn cold_start() -> Result<(Config, SdkConfig), Box<dyn std::error::Err
             let error = crate::error::ErrorChain(error);
             tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
         })?;
-    secrets::resolve(&mut config, &shared)
+    let registry_user_info = secrets::resolve(&config, &shared)
         .await
         .inspect_err(|error| {
             let error = crate::error::ErrorChain(error);
             tracing::error!(%error, "The schema registry's credentials could not be read; the function cannot start.");
         })?;
     config.log_loaded();
-    Ok((config, shared))
+    Ok(ColdStart {
+        config,
+        shared,
+        registry_user_info,
+    })
 }
 
 /// The shared configuration of a run that makes no AWS call (the dry run): the configured

@@ -39,11 +39,15 @@ pub enum SecretError {
     },
 }
 
-/// Reads the registry's credentials from the configured secret, if one is configured, into the
-/// configuration (as if `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO` had given them).
-pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(), SecretError> {
+/// Reads the registry's credentials from the configured secret, if one is configured: the
+/// `user:password` that stands in for `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO` (the
+/// configuration itself is not changed).
+pub(crate) async fn resolve(
+    config: &Config,
+    shared: &SdkConfig,
+) -> Result<Option<Secret>, SecretError> {
     let Some(arn) = config.registry.as_ref().and_then(|r| r.secret_arn.clone()) else {
-        return Ok(());
+        return Ok(None);
     };
     // An ARN names its region (arn:partition:secretsmanager:region:account:secret:name); a
     // name is looked up in the function's region.
@@ -75,11 +79,9 @@ pub(crate) async fn resolve(config: &mut Config, shared: &SdkConfig) -> Result<(
     let text = output
         .secret_string()
         .ok_or_else(|| shape("it has no SecretString"))?;
-    let user_info = user_info(text).map_err(shape)?;
-    if let Some(registry) = config.registry.as_mut() {
-        registry.user_info = Some(Secret(user_info));
-    }
-    Ok(())
+    user_info(text)
+        .map(|info| Some(Secret(info)))
+        .map_err(shape)
 }
 
 /// `user:password` from the secret's text.

@@ -13,8 +13,9 @@ use crate::vars::*;
 pub(crate) struct RegistryConfig {
     /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL`, without a trailing `/`.
     pub(crate) url: String,
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO`, or the secret of
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN` once read at cold start.
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO` (the secret of
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN` is read at cold start into
+    /// `aws::ColdStart`, beside the configuration).
     pub(crate) user_info: Option<Secret>,
     /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN`.
     pub(crate) secret_arn: Option<String>,

@@ -257,11 +257,23 @@ impl Config {
 
     /// The decoders of the configured key and value formats, reading schemas from
     /// `registries` and from the configured Confluent-compatible registry.
-    pub fn decoders_with(&self, mut registries: Registries) -> Decoders {
+    pub fn decoders_with(&self, registries: Registries) -> Decoders {
+        self.decoders_with_auth(registries, None)
+    }
+
+    /// [`decoders_with`](Self::decoders_with), the Confluent-compatible registry signing in
+    /// with `user_info` (read from Secrets Manager) in place of the configured one.
+    pub(crate) fn decoders_with_auth(
+        &self,
+        mut registries: Registries,
+        user_info: Option<&Secret>,
+    ) -> Decoders {
         if let Some(registry) = &self.registry {
             registries = registries.confluent(ConfluentRegistry::new(
                 &registry.url,
-                registry.user_info.as_ref().map(|s| s.0.as_str()),
+                user_info
+                    .or(registry.user_info.as_ref())
+                    .map(|s| s.0.as_str()),
             ));
         }
         let schemas = Some(Arc::new(Schemas::new(registries)));

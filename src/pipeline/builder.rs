@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use super::run::Pipeline;
 use crate::bus::{AwsBus, EventBus};
 use crate::concurrency::AdaptiveLimit;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::decode::Decoders;
 use crate::decode::registry::{GlueRegistry, Registries};
 use crate::map::{DetailTypeMapper, Mapper, TimeMapper};
@@ -26,6 +26,7 @@ pub struct PipelineBuilder<'c, B> {
     store: Option<AnyStore>,
     decoders: Option<Decoders>,
     registries: Option<Registries>,
+    registry_user_info: Option<Secret>,
     mapper: Option<Mapper>,
     detail_type: Option<Arc<dyn DetailTypeMapper>>,
     time: Option<Arc<dyn TimeMapper>>,
@@ -45,6 +46,7 @@ impl Pipeline<NoBus> {
             store: None,
             decoders: None,
             registries: None,
+            registry_user_info: None,
             mapper: None,
             detail_type: None,
             time: None,
@@ -62,6 +64,7 @@ impl<'c, B> PipelineBuilder<'c, B> {
             store: self.store,
             decoders: self.decoders,
             registries: self.registries,
+            registry_user_info: self.registry_user_info,
             mapper: self.mapper,
             detail_type: self.detail_type,
             time: self.time,
@@ -87,6 +90,13 @@ impl<'c, B> PipelineBuilder<'c, B> {
     /// Registry); ignored when [`decoders`](Self::decoders) are given.
     pub fn registries(mut self, registries: Registries) -> Self {
         self.registries = Some(registries);
+        self
+    }
+
+    /// The Confluent-compatible registry's `user:password` read at cold start from
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN`, in place of the configured one.
+    pub(crate) fn registry_user_info(mut self, user_info: Option<Secret>) -> Self {
+        self.registry_user_info = user_info;
         self
     }
 
@@ -141,9 +151,12 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
             mapper = mapper.with_time(time);
         }
         Pipeline {
-            decoders: self
-                .decoders
-                .unwrap_or_else(|| config.decoders_with(self.registries.unwrap_or_default())),
+            decoders: self.decoders.unwrap_or_else(|| {
+                config.decoders_with_auth(
+                    self.registries.unwrap_or_default(),
+                    self.registry_user_info.as_ref(),
+                )
+            }),
             mapper,
             limits: self
                 .bus
