@@ -37,7 +37,8 @@ impl JsonText {
 
 /// Why text is not JSON that EventBridge accepts.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum JsonError {
+#[non_exhaustive]
+pub enum JsonError {
     /// Not JSON.
     #[error("is not valid JSON: {0}")]
     Json(#[source] serde_json::Error),

@@ -52,7 +52,7 @@ pub use bus::v2::{
     EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
     entry_size as put_events_v2_entry_size,
 };
-pub use bus::{AwsBus, AwsBusError, BatchLimits, EntryStatus, EventBus};
+pub use bus::{AwsBus, AwsBusError, BatchLimits, CallClass, EntryStatus, EventBus};
 pub use concurrency::AdaptiveLimit;
 pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
 pub use decode::avro::{AvroError, AvroSchema};
@@ -71,7 +71,7 @@ pub use decode::{SchemaId, SchemaKind};
 pub use error::{CallFailure, ErrorChain};
 #[cfg(feature = "fuzzing")]
 pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
-pub use json::{JsonText, MAX_JSON_DEPTH};
+pub use json::{JsonError, JsonText, MAX_JSON_DEPTH};
 pub use map::{
     DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,
     TimeRule, digest_id,

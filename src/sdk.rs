@@ -67,6 +67,12 @@ mod tests {
     use aws_sdk_eventbridge::operation::put_events::PutEventsError;
     use aws_sdk_s3::operation::put_object::PutObjectError;
 
+    use crate::bus::CallClass;
+
+    fn put_events_class(error: &SdkError<PutEventsError, HttpResponse>) -> CallClass {
+        crate::bus::seam::classify_sdk(error, &crate::bus::classic::CALL_CODES)
+    }
+
     #[test]
     fn failures_without_a_response() {
         let timeout: SdkError<PutObjectError, HttpResponse> = SdkError::timeout_error("slow");
@@ -75,18 +81,17 @@ mod tests {
         let dispatch: SdkError<PutEventsError, HttpResponse> = SdkError::dispatch_failure(
             aws_sdk_eventbridge::error::ConnectorError::io(Box::new(io)),
         );
-        assert!(crate::bus::classic::is_retryable(&dispatch));
+        assert_eq!(put_events_class(&dispatch), CallClass::Transient);
         let construction: SdkError<PutEventsError, HttpResponse> =
             SdkError::construction_failure("bad");
-        assert!(!crate::bus::classic::is_retryable(&construction));
+        assert_eq!(put_events_class(&construction), CallClass::Final);
     }
 
     #[test]
     fn classification_by_service_status_and_code() {
         fn put_events(status: u16, code: &str) -> (bool, bool) {
-            let error = service_error::<PutEventsError>(status, code);
-            let throttling = is_throttling(&error, "ThrottlingException");
-            (crate::bus::classic::is_retryable(&error), throttling)
+            let class = put_events_class(&service_error::<PutEventsError>(status, code));
+            (class.is_retryable(), class == CallClass::Throttled)
         }
         fn put_object(status: u16, code: &str) -> (bool, bool) {
             let error = service_error::<PutObjectError>(status, code);

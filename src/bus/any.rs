@@ -2,7 +2,7 @@
 //! chosen at cold start, and passes every call to it.
 
 use super::classic::{EventBridgeBus, PutEventsCallError};
-use super::seam::{BatchLimits, EntryStatus, EventBus};
+use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus};
 use super::v2::{EventBridgeV2Bus, PutEventsV2CallError};
 use crate::map::EventEntry;
 
@@ -66,27 +66,12 @@ impl EventBus for AwsBus {
         }
     }
 
-    fn is_retryable(&self, error: &AwsBusError) -> bool {
+    fn classify(&self, error: &AwsBusError) -> CallClass {
         match (self, error) {
-            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_retryable(e),
-            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_retryable(e),
-            _ => false,
-        }
-    }
-
-    fn is_throttling(&self, error: &AwsBusError) -> bool {
-        match (self, error) {
-            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_throttling(e),
-            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_throttling(e),
-            _ => false,
-        }
-    }
-
-    fn is_too_large(&self, error: &AwsBusError) -> bool {
-        match (self, error) {
-            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.is_too_large(e),
-            (Self::V2(bus), AwsBusError::V2(e)) => bus.is_too_large(e),
-            _ => false,
+            (Self::Classic(bus), AwsBusError::Classic(e)) => bus.classify(e),
+            (Self::V2(bus), AwsBusError::V2(e)) => bus.classify(e),
+            // An error of the other bus cannot come from this one; nothing to retry.
+            _ => CallClass::Final,
         }
     }
 }

@@ -12,7 +12,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::seam::{BatchLimits, EntryStatus, EventBus};
+use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus, SdkCodes, classify_sdk};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one PutEvents call
@@ -72,20 +72,22 @@ pub(crate) const RETRYABLE_ENTRY_CODES: [&str; 2] = ["ThrottlingException", "Int
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>).
 pub(crate) const THROTTLING_CODE: &str = "ThrottlingException";
 
-/// Call-level error codes of PutEvents worth sending again, besides HTTP 429 and 5xx
-/// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>:
+/// How PutEvents names its call failures: the call-level codes worth sending again, besides
+/// HTTP 429 and 5xx (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html>:
 /// `ThrottlingException`, `InternalFailure`, `ServiceUnavailable`; `InternalException` is
-/// PutEvents' own, <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>).
-pub(crate) const RETRYABLE_CALL_CODES: [&str; 4] = [
-    "ThrottlingException",
-    "InternalFailure",
-    "InternalException",
-    "ServiceUnavailable",
-];
-
-/// The HTTP status of a PutEvents request over the size limit ("413 Request Entity Too Large";
-/// the connector reports it as "EventBridge batch size limit exceeded").
-pub(crate) const TOO_LARGE_STATUS: u16 = 413;
+/// PutEvents' own, <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>),
+/// and the HTTP status of a request over the size limit ("413 Request Entity Too Large"; the
+/// connector reports it as "EventBridge batch size limit exceeded").
+pub(crate) const CALL_CODES: SdkCodes = SdkCodes {
+    retryable: &[
+        "ThrottlingException",
+        "InternalFailure",
+        "InternalException",
+        "ServiceUnavailable",
+    ],
+    throttling: THROTTLING_CODE,
+    too_large_status: 413,
+};
 
 /// A PutEvents call that failed as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -214,22 +216,9 @@ impl EventBus for EventBridgeBus {
             .collect())
     }
 
-    fn is_retryable(&self, error: &PutEventsCallError) -> bool {
-        is_retryable(&error.0)
+    fn classify(&self, error: &PutEventsCallError) -> CallClass {
+        classify_sdk(&error.0, &CALL_CODES)
     }
-
-    fn is_throttling(&self, error: &PutEventsCallError) -> bool {
-        crate::sdk::is_throttling(&error.0, THROTTLING_CODE)
-    }
-
-    fn is_too_large(&self, error: &PutEventsCallError) -> bool {
-        crate::sdk::status(&error.0) == Some(TOO_LARGE_STATUS)
-    }
-}
-
-/// Whether a failed PutEvents call may succeed when sent again.
-pub(crate) fn is_retryable(error: &SdkError<PutEventsError, HttpResponse>) -> bool {
-    crate::sdk::is_retryable(error, &RETRYABLE_CALL_CODES)
 }
 
 #[cfg(test)]

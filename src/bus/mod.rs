@@ -8,8 +8,8 @@
 
 mod any;
 pub(crate) mod classic;
-mod seam;
+pub(crate) mod seam;
 pub(crate) mod v2;
 
 pub use any::{AwsBus, AwsBusError};
-pub use seam::{BatchLimits, EntryStatus, EventBus};
+pub use seam::{BatchLimits, CallClass, EntryStatus, EventBus};

@@ -8,7 +8,61 @@
 use std::error::Error as StdError;
 use std::future::Future;
 
+use aws_sdk_eventbridge::config::http::HttpResponse;
+use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
+
 use crate::map::EventEntry;
+
+/// What a failed call means for its entries, as the bus that made it decides
+/// ([`EventBus::classify`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallClass {
+    /// The bus throttled the call: retried like a transient failure, counted for operators,
+    /// and the adaptive limit on calls in flight is cut.
+    Throttled,
+    /// It may succeed when sent again (5xx, timeouts, lost connections, retryable codes).
+    Transient,
+    /// The bus refused the call as too large as a whole: the send stage splits it, without
+    /// spending its entries' retries (a single entry fails finally).
+    TooLarge,
+    /// It would fail again (other 4xx, malformed requests).
+    Final,
+}
+
+impl CallClass {
+    /// Whether the call's entries may be sent again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Throttled | Self::Transient)
+    }
+}
+
+/// How one AWS bus names its call failures: the call-level codes worth sending again (besides
+/// HTTP 429 and 5xx), the code of throttling, and the HTTP status of a request over its size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SdkCodes {
+    pub(crate) retryable: &'static [&'static str],
+    pub(crate) throttling: &'static str,
+    pub(crate) too_large_status: u16,
+}
+
+/// The class of a failed SDK call to a bus that names its failures with `codes`: too large
+/// first (a 413 is a client error, never retried as such), then throttled, then whatever
+/// [`crate::sdk::is_retryable`] deems transient; the rest is final.
+pub(crate) fn classify_sdk<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
+    codes: &SdkCodes,
+) -> CallClass {
+    if crate::sdk::status(error) == Some(codes.too_large_status) {
+        CallClass::TooLarge
+    } else if crate::sdk::is_throttling(error, codes.throttling) {
+        CallClass::Throttled
+    } else if crate::sdk::is_retryable(error, codes.retryable) {
+        CallClass::Transient
+    } else {
+        CallClass::Final
+    }
+}
 
 /// What the bus said about one entry of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,21 +130,9 @@ pub trait EventBus: Send + Sync {
         false
     }
 
-    /// Whether a failed call may succeed when sent again (throttling, 5xx, timeouts, lost
-    /// connections), as opposed to a final failure (other 4xx, malformed requests).
-    fn is_retryable(&self, error: &Self::Error) -> bool;
-
-    /// Whether a failed call was throttled; counted for operators, retried like any retryable
-    /// failure.
-    fn is_throttling(&self, _error: &Self::Error) -> bool {
-        false
-    }
-
-    /// Whether the bus refused the call as too large as a whole (the send stage then splits
-    /// it). No bus does by default.
-    fn is_too_large(&self, _error: &Self::Error) -> bool {
-        false
-    }
+    /// What a failed call means: throttled, transient (sent again), too large (split) or
+    /// final. The one place a bus decides whether its failures are retried.
+    fn classify(&self, error: &Self::Error) -> CallClass;
 }
 
 impl<B: EventBus> EventBus for std::sync::Arc<B> {
@@ -115,15 +157,7 @@ impl<B: EventBus> EventBus for std::sync::Arc<B> {
         B::ordered(self)
     }
 
-    fn is_retryable(&self, error: &B::Error) -> bool {
-        B::is_retryable(self, error)
-    }
-
-    fn is_throttling(&self, error: &B::Error) -> bool {
-        B::is_throttling(self, error)
-    }
-
-    fn is_too_large(&self, error: &B::Error) -> bool {
-        B::is_too_large(self, error)
+    fn classify(&self, error: &B::Error) -> CallClass {
+        B::classify(self, error)
     }
 }

@@ -19,7 +19,7 @@ use aws_sdk_eventbridgev2::types::{
 };
 
 use super::classic::event_size;
-use super::seam::{BatchLimits, EntryStatus, EventBus};
+use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus, SdkCodes, classify_sdk};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one `PutEvents` call to a Custom Event Bus (Amazon
@@ -37,15 +37,15 @@ pub const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {
     max_bytes: PUT_EVENTS_MAX_BYTES,
 };
 
-/// Request-level errors of `PutEvents` that the API models as retryable (Custom Event Bus API
-/// Reference, `PutEvents`, Errors); HTTP 429 and 5xx and timeouts are retried too.
-pub(crate) const RETRYABLE_CALL_CODES: [&str; 2] = ["ThrottlingException", "InternalException"];
-
-/// The request-level code of throttling.
-pub(crate) const THROTTLING_CODE: &str = "ThrottlingException";
-
-/// The HTTP status of a request over the size limit.
-pub(crate) const TOO_LARGE_STATUS: u16 = 413;
+/// How this bus names its call failures: the request-level errors of `PutEvents` that the API
+/// models as retryable (Custom Event Bus API Reference, `PutEvents`, Errors; HTTP 429 and 5xx
+/// and timeouts are retried too), the code of throttling, and the HTTP status of a request over
+/// the size limit.
+pub(crate) const CALL_CODES: SdkCodes = SdkCodes {
+    retryable: &["ThrottlingException", "InternalException"],
+    throttling: "ThrottlingException",
+    too_large_status: 413,
+};
 
 /// The size of an entry: the classic bus's formula (14 bytes for a set `Time`, plus the UTF-8
 /// bytes of `Source`, `DetailType`, `Detail` and each `Resources` item) plus the bytes of the
@@ -198,16 +198,8 @@ impl EventBus for EventBridgeV2Bus {
             .collect())
     }
 
-    fn is_retryable(&self, error: &PutEventsV2CallError) -> bool {
-        crate::sdk::is_retryable(&error.0, &RETRYABLE_CALL_CODES)
-    }
-
-    fn is_throttling(&self, error: &PutEventsV2CallError) -> bool {
-        crate::sdk::is_throttling(&error.0, THROTTLING_CODE)
-    }
-
-    fn is_too_large(&self, error: &PutEventsV2CallError) -> bool {
-        crate::sdk::status(&error.0) == Some(TOO_LARGE_STATUS)
+    fn classify(&self, error: &PutEventsV2CallError) -> CallClass {
+        classify_sdk(&error.0, &CALL_CODES)
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use super::avro::error::AvroError;
 use super::protobuf::ProtoError;
 use super::schema::{SchemaId, SchemaKind};
-use crate::json::{JsonError, JsonText, MAX_JSON_DEPTH, json_text};
+use crate::json::{JsonError, JsonText, json_text};
 
 /// Why key or value bytes do not convert to JSON.
 #[derive(Debug, thiserror::Error)]
@@ -15,15 +15,10 @@ pub enum PayloadError {
     /// Not UTF-8 (formats `string` and `json`).
     #[error("is not valid UTF-8 (format {0})")]
     Utf8(&'static str),
-    /// Not JSON (format `json`).
-    #[error("is not valid JSON: {0}")]
-    Json(#[source] serde_json::Error),
-    /// JSON nested deeper than this function parses.
-    #[error("is JSON nested deeper than {MAX_JSON_DEPTH} levels")]
-    TooDeep,
-    /// JSON with an integer EventBridge does not accept.
-    #[error("is JSON with an integer outside EventBridge's 64-bit range")]
-    IntegerRange,
+    /// Not JSON that EventBridge accepts (format `json`, and the JSON a registry format
+    /// renders): not JSON, nested too deep, or an integer out of range.
+    #[error(transparent)]
+    Json(#[from] JsonError),
     /// The bytes do not carry a schema registry's framing (formats `avro`, `json-schema`,
     /// `registry`).
     #[error("is not registry-framed: it {0}")]
@@ -75,15 +70,6 @@ pub enum PayloadError {
     /// Registry-encoded data of a kind this function does not decode yet.
     #[error("is {0}, which this function does not decode yet")]
     Unsupported(String),
-}
-impl From<JsonError> for PayloadError {
-    fn from(error: JsonError) -> Self {
-        match error {
-            JsonError::Json(e) => Self::Json(e),
-            JsonError::TooDeep => Self::TooDeep,
-            JsonError::IntegerRange => Self::IntegerRange,
-        }
-    }
 }
 
 /// `bytes` as JSON text, for a format (named `format`) that reads JSON.

@@ -2,7 +2,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::*;
-use crate::json::MAX_JSON_DEPTH;
+use crate::json::{JsonError, MAX_JSON_DEPTH};
 
 fn decoders() -> Decoders {
     Decoders::new(PayloadFormat::String, PayloadFormat::Json)
@@ -59,11 +59,11 @@ fn formats() {
     );
     assert!(matches!(
         fmt(PayloadFormat::Json, b"{\"a\":"),
-        Err(PayloadError::Json(_))
+        Err(PayloadError::Json(JsonError::Json(_)))
     ));
     assert!(matches!(
         fmt(PayloadFormat::Json, b""),
-        Err(PayloadError::Json(_))
+        Err(PayloadError::Json(JsonError::Json(_)))
     ));
     assert!(matches!(
         fmt(PayloadFormat::Json, b"\"\xff\""),
@@ -95,11 +95,11 @@ fn eventbridge_json_limits() {
     assert!(fmt(PayloadFormat::Json, max).is_ok());
     assert!(matches!(
         fmt(PayloadFormat::Json, b"9223372036854775808"),
-        Err(PayloadError::IntegerRange)
+        Err(PayloadError::Json(JsonError::IntegerRange))
     ));
     assert!(matches!(
         fmt(PayloadFormat::Json, br#"{"n":-9223372036854775809}"#),
-        Err(PayloadError::IntegerRange)
+        Err(PayloadError::Json(JsonError::IntegerRange))
     ));
     assert!(
         fmt(PayloadFormat::Json, br#"{"s":"99999999999999999999"}"#).is_ok(),
@@ -109,11 +109,11 @@ fn eventbridge_json_limits() {
     assert!(fmt(PayloadFormat::Json, &deep(MAX_JSON_DEPTH)).is_ok());
     assert!(matches!(
         fmt(PayloadFormat::Json, &deep(MAX_JSON_DEPTH + 1)),
-        Err(PayloadError::TooDeep)
+        Err(PayloadError::Json(JsonError::TooDeep))
     ));
     assert!(matches!(
         fmt(PayloadFormat::Json, &deep(3_000_000)),
-        Err(PayloadError::TooDeep)
+        Err(PayloadError::Json(JsonError::TooDeep))
     ));
     let in_strings = format!(
         "{}\"[[{{\"{}",

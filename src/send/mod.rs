@@ -16,8 +16,10 @@
 //!   spending their entries' retries, down to single entries (which then fail with the bus's
 //!   message).
 //!
-//! An ordered bus ([`EventBus::ordered`]) gets the scheduler of [`ordered`] instead: per event
-//! group, in order, one call of a group in flight, retries from a group's first failed entry.
+//! An ordered bus ([`EventBus::ordered`]) gets the schedule of [`ordered`] instead: per event
+//! group, in order, one call of a group in flight, retries from a group's first failed entry
+//! (its packing, pure, is [`packing`]'s). Both schedules run in the one loop of [`driver`],
+//! which starts the calls, waits for them and reads what the bus said.
 //!
 //! Attempts, backoff, timeouts and the deadline are the retry engine's ([`crate::retry`]).
 //! Every entry ends delivered or with a [`CallFailure`].
@@ -27,13 +29,15 @@ use crate::concurrency::AdaptiveLimit;
 use crate::retry::Caller;
 
 mod call;
+mod driver;
 mod ordered;
 #[cfg(test)]
 mod ordered_tests;
+mod packing;
 mod unordered;
 
 pub(crate) use call::{Batch, Item, SendReport};
-pub(crate) use ordered::sequential_calls;
+pub(crate) use packing::sequential_calls;
 
 /// Sends `batches` and reports what became of each entry: per event group, in order, on an
 /// ordered bus ([`ordered`]); repacked and as many at once as the limit allows on the others
@@ -47,9 +51,11 @@ pub(crate) async fn send_all<B: EventBus>(
     limit: Option<&AdaptiveLimit>,
 ) -> SendReport {
     if bus.ordered() {
-        ordered::send_ordered(bus, batches, limits, caller, limit).await
+        let schedule = ordered::Ordered::new(batches, limits, caller);
+        driver::drive(bus, caller, limit, schedule).await
     } else {
-        unordered::send_unordered(bus, batches, limits, caller, limit).await
+        let schedule = unordered::Unordered::new(batches, limits, caller);
+        driver::drive(bus, caller, limit, schedule).await
     }
 }
 

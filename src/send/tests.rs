@@ -1,5 +1,5 @@
 use super::*;
-use crate::bus::{BatchLimits, EntryStatus, EventBus};
+use crate::bus::{BatchLimits, CallClass, EntryStatus, EventBus};
 use crate::error::CallFailure;
 use crate::error::ErrorChain;
 use crate::map::EventEntry;
@@ -112,12 +112,12 @@ impl EventBus for ScriptedBus {
         }
     }
 
-    fn is_retryable(&self, error: &ScriptedError) -> bool {
-        error.retryable
-    }
-
-    fn is_too_large(&self, error: &ScriptedError) -> bool {
-        error.too_large
+    fn classify(&self, error: &ScriptedError) -> CallClass {
+        match (error.too_large, error.retryable) {
+            (true, _) => CallClass::TooLarge,
+            (false, true) => CallClass::Transient,
+            (false, false) => CallClass::Final,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
 use kafka_eventbridge_lambda::{
-    BatchLimits, BlobStore, EntryStatus, EventBus, EventEntry, PUT_EVENTS_LIMITS, Upload,
+    BatchLimits, BlobStore, CallClass, EntryStatus, EventBus, EventEntry, PUT_EVENTS_LIMITS, Upload,
 };
 use serde_json::Value;
 
@@ -77,12 +77,12 @@ impl EventBus for FakeBus {
         self.state.lock().expect("lock").ordered
     }
 
-    fn is_retryable(&self, error: &Failure) -> bool {
-        error.retryable
-    }
-
-    fn is_too_large(&self, error: &Failure) -> bool {
-        error.too_large
+    fn classify(&self, error: &Failure) -> CallClass {
+        match (error.too_large, error.retryable) {
+            (true, _) => CallClass::TooLarge,
+            (false, true) => CallClass::Transient,
+            (false, false) => CallClass::Final,
+        }
     }
 
     fn entry_size(&self, entry: &EventEntry) -> usize {
