@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, SeededKeys, aws, deadline_from,
-    emf_documents,
+    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, Rendering, SeededKeys, aws,
+    deadline_from, emf_documents,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -130,15 +130,7 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
             return ExitCode::from(2);
         }
     };
-    let text = if event.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(event)
-    };
-    let parsed = text
-        .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str::<KafkaEvent>(&text).map_err(|e| e.to_string()));
-    let event_data = match parsed {
+    let event_data = match read_event(event) {
         Ok(data) => data,
         Err(error) => {
             eprintln!("{}: not a Kafka event: {error}", event.display());
@@ -162,13 +154,29 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
         eprintln!("could not start the runtime that fetches schemas: {error}");
         return ExitCode::FAILURE;
     }
-    let rendering = match pipeline.render(event_data, trace_header) {
-        Ok(rendering) => rendering,
+    match pipeline.render(event_data, trace_header) {
+        Ok(rendering) => write_rendering(&rendering),
         Err(error) => {
             eprintln!("{}: {}", event.display(), ErrorChain(&error));
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
+    }
+}
+
+/// The Kafka event in the file `path` (`-`: stdin).
+fn read_event(path: &std::path::Path) -> Result<KafkaEvent, String> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
     };
+    let text = text.map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// Writes the uploads, the calls and the batch response, one JSON document a line, on
+/// stdout, and why each record not delivered was not, on stderr.
+fn write_rendering(rendering: &Rendering) -> ExitCode {
     let response = serde_json::to_string(&rendering.response).expect("a batch response serializes");
     let mut stdout = std::io::stdout().lock();
     let written = rendering

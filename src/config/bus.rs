@@ -145,28 +145,7 @@ pub(super) fn parse_bus_kind_settings(
     bus: &BusSettings,
 ) -> Result<(usize, Option<Ordering>), ConfigError> {
     let kind = bus.bus_arn.kind();
-    let limit = match kind {
-        BusKind::Classic => crate::bus::classic::MAX_ENTRIES_PER_PUT,
-        BusKind::V2 => crate::bus::v2::MAX_ENTRIES_PER_PUT,
-    };
-    let max_entries = match get(BATCH_MAX_ENTRIES) {
-        None => limit,
-        Some(v) => {
-            let rule = match kind {
-                BusKind::Classic => {
-                    "must be an integer from 1 to 10 (a classic bus takes at most 10 entries per PutEvents call)"
-                }
-                BusKind::V2 => {
-                    "must be an integer from 1 to 100 (a Custom Event Bus takes at most 100 entries per PutEvents call)"
-                }
-            };
-            v.trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=limit).contains(n))
-                .ok_or_else(|| ConfigError::invalid(BATCH_MAX_ENTRIES, &v, rule))?
-        }
-    };
+    let max_entries = parse_max_entries(kind, get(BATCH_MAX_ENTRIES))?;
     if kind == BusKind::Classic {
         for var in [EVENT_GROUP, DEDUPLICATION] {
             if let Some(v) = get(var) {
@@ -186,6 +165,33 @@ pub(super) fn parse_bus_kind_settings(
             "applies only to a classic bus; a Custom Event Bus has no global endpoints",
         ));
     }
+    Ok((max_entries, Some(parse_ordering(get)?)))
+}
+
+/// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`: 1 to the bus's own limit (its default).
+fn parse_max_entries(kind: BusKind, value: Option<String>) -> Result<usize, ConfigError> {
+    let (limit, rule) = match kind {
+        BusKind::Classic => (
+            crate::bus::classic::MAX_ENTRIES_PER_PUT,
+            "must be an integer from 1 to 10 (a classic bus takes at most 10 entries per PutEvents call)",
+        ),
+        BusKind::V2 => (
+            crate::bus::v2::MAX_ENTRIES_PER_PUT,
+            "must be an integer from 1 to 100 (a Custom Event Bus takes at most 100 entries per PutEvents call)",
+        ),
+    };
+    let Some(v) = value else {
+        return Ok(limit);
+    };
+    v.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=limit).contains(n))
+        .ok_or_else(|| ConfigError::invalid(BATCH_MAX_ENTRIES, &v, rule))
+}
+
+/// A Custom Event Bus's `AWS_EVENTBRIDGE_EVENT_GROUP` and `AWS_EVENTBRIDGE_DEDUPLICATION`.
+fn parse_ordering(get: &impl Fn(&str) -> Option<String>) -> Result<Ordering, ConfigError> {
     let event_group = parse_choice(
         EVENT_GROUP,
         get(EVENT_GROUP),
@@ -206,13 +212,10 @@ pub(super) fn parse_bus_kind_settings(
             ("none", Deduplication::None),
         ],
     )?;
-    Ok((
-        max_entries,
-        Some(Ordering {
-            event_group,
-            deduplication,
-        }),
-    ))
+    Ok(Ordering {
+        event_group,
+        deduplication,
+    })
 }
 
 pub(super) fn parse_global_endpoint_id(value: &str) -> Result<String, ConfigError> {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::error::ConfigError;
 use super::parse::*;
-use crate::decode::PayloadFormat;
+use crate::decode::{EsmRecordFormat, PayloadFormat};
 use crate::vars::*;
 
 /// A Confluent-compatible schema registry.
@@ -31,7 +31,55 @@ impl fmt::Debug for Secret {
     }
 }
 
-pub(super) fn parse_registry(
+/// The decode settings, read together.
+pub(super) struct DecodeSettings {
+    pub(super) key_format: PayloadFormat,
+    pub(super) value_format: PayloadFormat,
+    pub(super) registry: Option<RegistryConfig>,
+    pub(super) function_region: String,
+    pub(super) glue_region: String,
+    pub(super) esm_format: EsmRecordFormat,
+}
+
+/// The key and value formats, the registries and the event source mapping's record format;
+/// the regions default to `bus_region` outside Lambda.
+pub(super) fn parse_decode(
+    get: &impl Fn(&str) -> Option<String>,
+    bus_region: &str,
+) -> Result<DecodeSettings, ConfigError> {
+    let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
+    let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
+    let registry = parse_registry(get)?;
+    // The function's own region (Lambda sets AWS_REGION); the bus's outside Lambda.
+    let function_region = get("AWS_REGION")
+        .map(|region| region.trim().to_owned())
+        .filter(|region| is_region(region))
+        .unwrap_or_else(|| bus_region.to_owned());
+    let glue_region = parse_region(
+        SCHEMA_REGISTRY_GLUE_REGION,
+        get(SCHEMA_REGISTRY_GLUE_REGION),
+    )?
+    .unwrap_or_else(|| function_region.clone());
+    Ok(DecodeSettings {
+        key_format,
+        value_format,
+        registry,
+        function_region,
+        glue_region,
+        esm_format: parse_choice(
+            ESM_RECORD_FORMAT,
+            get(ESM_RECORD_FORMAT),
+            EsmRecordFormat::Auto,
+            &[
+                ("auto", EsmRecordFormat::Auto),
+                ("json", EsmRecordFormat::Json),
+                ("source", EsmRecordFormat::Source),
+            ],
+        )?,
+    })
+}
+
+fn parse_registry(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<RegistryConfig>, ConfigError> {
     let user_info = get(SCHEMA_REGISTRY_USER_INFO);
@@ -46,56 +94,81 @@ pub(super) fn parse_registry(
         return Ok(None);
     };
     let url = url.trim();
-    let shown = crate::error::redact_url(url);
+    let parsed = registry_url(url)?;
+    // Credentials in the URL (`https://user:password@host`) become the basic auth, and the URL
+    // that is kept, logged and requested has none.
+    let (url, user_info) = if !parsed.username().is_empty() || parsed.password().is_some() {
+        if user_info.is_some() || secret_arn.is_some() {
+            return Err(ConfigError::invalid(
+                SCHEMA_REGISTRY_URL,
+                &crate::error::redact_url(url),
+                "carries user:password@, and AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN is set too: set one source of the registry's credentials",
+            ));
+        }
+        let (url, info) = take_url_credentials(parsed)?;
+        (url, Some(info))
+    } else {
+        (url.to_owned(), user_info)
+    };
+    check_credentials(user_info.as_deref(), secret_arn.as_deref())?;
+    Ok(Some(RegistryConfig {
+        url: url.trim_end_matches('/').to_owned(),
+        user_info: user_info.map(Secret),
+        secret_arn,
+    }))
+}
+
+/// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL`, parsed: an http:// or https:// URL with a host.
+fn registry_url(url: &str) -> Result<reqwest::Url, ConfigError> {
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     let parsed = reqwest::Url::parse(url).ok();
-    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace))
-        || parsed.is_none()
-    {
+    match parsed {
+        Some(parsed)
+            if host.is_some_and(|h| {
+                !(h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace))
+            }) =>
+        {
+            Ok(parsed)
+        }
+        _ => Err(ConfigError::invalid(
+            SCHEMA_REGISTRY_URL,
+            &crate::error::redact_url(url),
+            "must be an http:// or https:// URL of a Confluent-compatible schema registry",
+        )),
+    }
+}
+
+/// The registry URL without the `user:password@` it carries, and that `user:password`
+/// (percent-decoded).
+fn take_url_credentials(mut parsed: reqwest::Url) -> Result<(String, String), ConfigError> {
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let info = format!(
+        "{}:{}",
+        decode(parsed.username()),
+        decode(parsed.password().unwrap_or(""))
+    );
+    // Both succeed on a URL with a host (checked before); were one to fail, the credentials
+    // would stay in the URL, so that case is refused.
+    if parsed.set_username("").is_err() || parsed.set_password(None).is_err() {
         return Err(ConfigError::invalid(
             SCHEMA_REGISTRY_URL,
-            &shown,
-            "must be an http:// or https:// URL of a Confluent-compatible schema registry",
+            &crate::error::redact_url(parsed.as_str()),
+            "carries credentials that cannot be taken out of it",
         ));
     }
-    // Credentials in the URL (`https://user:password@host`) become the basic auth, and the URL
-    // that is kept, logged and requested has none.
-    let (url, user_info) = match parsed {
-        Some(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            if user_info.is_some() || secret_arn.is_some() {
-                return Err(ConfigError::invalid(
-                    SCHEMA_REGISTRY_URL,
-                    &shown,
-                    "carries user:password@, and AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN is set too: set one source of the registry's credentials",
-                ));
-            }
-            let decode = |part: &str| {
-                percent_encoding::percent_decode_str(part)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            let info = format!(
-                "{}:{}",
-                decode(parsed.username()),
-                decode(parsed.password().unwrap_or(""))
-            );
-            // Both succeed on a URL with a host (checked above); were one to fail, the
-            // credentials would stay in the URL, so that case is refused.
-            if parsed.set_username("").is_err() || parsed.set_password(None).is_err() {
-                return Err(ConfigError::invalid(
-                    SCHEMA_REGISTRY_URL,
-                    &shown,
-                    "carries credentials that cannot be taken out of it",
-                ));
-            }
-            (parsed.as_str().to_owned(), Some(info))
-        }
-        _ => (url.to_owned(), user_info),
-    };
-    let url = url.as_str();
-    if let Some(info) = &user_info
+    Ok((parsed.as_str().to_owned(), info))
+}
+
+/// The registry's credentials: `user:password`, from one source only; a secret named by an
+/// ARN or a name without spaces.
+fn check_credentials(user_info: Option<&str>, secret_arn: Option<&str>) -> Result<(), ConfigError> {
+    if let Some(info) = user_info
         && !info.contains(':')
     {
         return Err(ConfigError::Invalid {
@@ -104,7 +177,7 @@ pub(super) fn parse_registry(
             rule: "must be user:password".to_owned(),
         });
     }
-    if let Some(arn) = &secret_arn {
+    if let Some(arn) = secret_arn {
         if user_info.is_some() {
             return Err(ConfigError::invalid(
                 SCHEMA_REGISTRY_SECRET_ARN,
@@ -120,11 +193,7 @@ pub(super) fn parse_registry(
             ));
         }
     }
-    Ok(Some(RegistryConfig {
-        url: url.trim_end_matches('/').to_owned(),
-        user_info: user_info.map(Secret),
-        secret_arn,
-    }))
+    Ok(())
 }
 
 pub(super) fn parse_format(

@@ -44,7 +44,6 @@ use credentials::*;
 use decode::*;
 use map::*;
 use offload::*;
-use parse::*;
 use send::*;
 
 /// The function's whole configuration, parsed and validated: only the parser builds one, so
@@ -136,29 +135,7 @@ impl Config {
             get(DETAIL_TYPES_FIELDREF),
         )?;
         let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
-        let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
-        let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
-        let registry = parse_registry(&get)?;
-        // The function's own region (Lambda sets AWS_REGION); the bus's outside Lambda.
-        let function_region = get("AWS_REGION")
-            .map(|region| region.trim().to_owned())
-            .filter(|region| is_region(region))
-            .unwrap_or_else(|| bus.region.clone());
-        let glue_region = parse_region(
-            SCHEMA_REGISTRY_GLUE_REGION,
-            get(SCHEMA_REGISTRY_GLUE_REGION),
-        )?
-        .unwrap_or_else(|| function_region.clone());
-        let esm_format = parse_choice(
-            ESM_RECORD_FORMAT,
-            get(ESM_RECORD_FORMAT),
-            EsmRecordFormat::Auto,
-            &[
-                ("auto", EsmRecordFormat::Auto),
-                ("json", EsmRecordFormat::Json),
-                ("source", EsmRecordFormat::Source),
-            ],
-        )?;
+        let decode = parse_decode(&get, &bus.region)?;
         let sending = parse_sending(&get)?;
         let (batch_max_entries, ordering) = parse_bus_kind_settings(&get, &bus)?;
         Ok(Self {
@@ -170,12 +147,12 @@ impl Config {
             resources,
             detail_type,
             time_mapper,
-            key_format,
-            value_format,
-            registry,
-            glue_region,
-            function_region,
-            esm_format,
+            key_format: decode.key_format,
+            value_format: decode.value_format,
+            registry: decode.registry,
+            glue_region: decode.glue_region,
+            function_region: decode.function_region,
+            esm_format: decode.esm_format,
             batch_max_bytes: sending.batch_max_bytes,
             batch_max_entries,
             ordering,

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use apache_avro::Schema;
-use apache_avro::schema::{InnerDecimalSchema, Name, NamesRef, UuidSchema};
+use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
 
 use super::error::AvroError;
 use crate::json::MAX_JSON_DEPTH;
@@ -225,12 +225,53 @@ impl DatumWalk<'_, '_, '_> {
         u64::try_from(self.long()?).map_err(|_| AvroError::Datum)
     }
 
+    /// A value of `schema`: a reference or a union's branch is followed, a record, array or
+    /// map nests one level deeper, anything else is a [`scalar`](Self::scalar).
     fn value(&mut self, schema: &Schema, depth: usize) -> Result<(), AvroError> {
         match schema {
             Schema::Ref { name } => {
                 let defined = *self.names.get(name).ok_or(AvroError::Mismatch)?;
                 self.value(defined, depth)
             }
+            Schema::Union(u) => {
+                let index = self.long()?;
+                let branch = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| u.variants().get(i))
+                    .ok_or(AvroError::Datum)?;
+                self.value(branch, depth)
+            }
+            Schema::Record(r) => {
+                let inner = nested(depth)?;
+                self.charge(2)?;
+                for field in &r.fields {
+                    self.rendered = self.rendered.saturating_add(field.name.len() + 4);
+                    self.value(&field.schema, inner)?;
+                }
+                Ok(())
+            }
+            Schema::Array(a) => {
+                let inner = nested(depth)?;
+                self.charge(2)?;
+                self.blocks(|walk| walk.value(&a.items, inner))
+            }
+            Schema::Map(m) => {
+                let inner = nested(depth)?;
+                self.charge(2)?;
+                self.blocks(|walk| {
+                    let n = walk.length()?;
+                    let key = walk.take("map key", n)?.len();
+                    walk.rendered = walk.rendered.saturating_add(key + 4);
+                    walk.value(&m.types, inner)
+                })
+            }
+            scalar => self.scalar(scalar),
+        }
+    }
+
+    /// A value that holds no other value.
+    fn scalar(&mut self, schema: &Schema) -> Result<(), AvroError> {
+        match schema {
             Schema::Null => self.charge(5),
             Schema::Boolean => {
                 match self.take("boolean", 1) {
@@ -270,32 +311,8 @@ impl DatumWalk<'_, '_, '_> {
                 let n = self.take("fixed", fixed.size as u64)?.len();
                 self.charge(base64_len(n) + 3)
             }
-            Schema::Decimal(decimal) => {
-                let n = match &decimal.inner {
-                    InnerDecimalSchema::Fixed(fixed) => fixed.size as u64,
-                    InnerDecimalSchema::Bytes => self.length()?,
-                };
-                let n = self.take("decimal", n)?.len();
-                // The digits of the unscaled value, padded with zeros up to the scale.
-                self.charge(decimal_digits(n).max(decimal.scale).saturating_add(4))
-            }
-            Schema::BigDecimal => {
-                let n = self.length()?;
-                let inner = self.take("big-decimal", n)?;
-                let (unscaled, rest) = read_long(inner).ok_or(AvroError::Datum)?;
-                let digits = usize::try_from(unscaled)
-                    .ok()
-                    .filter(|&d| d <= rest.len())
-                    .ok_or(AvroError::Datum)?;
-                let (scale, _) = read_long(&rest[digits..]).ok_or(AvroError::Datum)?;
-                // Plain notation writes as many zeros as the scale (or its negation) says.
-                let zeros = usize::try_from(scale.unsigned_abs()).unwrap_or(usize::MAX);
-                self.charge(
-                    decimal_digits(digits)
-                        .saturating_add(zeros)
-                        .saturating_add(4),
-                )
-            }
+            Schema::Decimal(decimal) => self.decimal(decimal),
+            Schema::BigDecimal => self.big_decimal(),
             Schema::Enum(e) => {
                 let index = self.long()?;
                 let symbol = usize::try_from(index)
@@ -304,39 +321,42 @@ impl DatumWalk<'_, '_, '_> {
                     .ok_or(AvroError::Datum)?;
                 self.charge(symbol.len() + 3)
             }
-            Schema::Union(u) => {
-                let index = self.long()?;
-                let branch = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| u.variants().get(i))
-                    .ok_or(AvroError::Datum)?;
-                self.value(branch, depth)
-            }
-            Schema::Record(r) => {
-                let inner = nested(depth)?;
-                self.charge(2)?;
-                for field in &r.fields {
-                    self.rendered = self.rendered.saturating_add(field.name.len() + 4);
-                    self.value(&field.schema, inner)?;
-                }
-                Ok(())
-            }
-            Schema::Array(a) => {
-                let inner = nested(depth)?;
-                self.charge(2)?;
-                self.blocks(|walk| walk.value(&a.items, inner))
-            }
-            Schema::Map(m) => {
-                let inner = nested(depth)?;
-                self.charge(2)?;
-                self.blocks(|walk| {
-                    let n = walk.length()?;
-                    let key = walk.take("map key", n)?.len();
-                    walk.rendered = walk.rendered.saturating_add(key + 4);
-                    walk.value(&m.types, inner)
-                })
-            }
+            // Values that hold others are walked by `value`.
+            Schema::Ref { .. }
+            | Schema::Union(_)
+            | Schema::Record(_)
+            | Schema::Array(_)
+            | Schema::Map(_) => Err(AvroError::Mismatch),
         }
+    }
+
+    /// A `decimal`: the digits of its unscaled value, padded with zeros up to the scale.
+    fn decimal(&mut self, decimal: &DecimalSchema) -> Result<(), AvroError> {
+        let n = match &decimal.inner {
+            InnerDecimalSchema::Fixed(fixed) => fixed.size as u64,
+            InnerDecimalSchema::Bytes => self.length()?,
+        };
+        let n = self.take("decimal", n)?.len();
+        self.charge(decimal_digits(n).max(decimal.scale).saturating_add(4))
+    }
+
+    /// A `big-decimal`: plain notation writes as many zeros as its scale (or its negation)
+    /// says, whatever the digits.
+    fn big_decimal(&mut self) -> Result<(), AvroError> {
+        let n = self.length()?;
+        let inner = self.take("big-decimal", n)?;
+        let (unscaled, rest) = read_long(inner).ok_or(AvroError::Datum)?;
+        let digits = usize::try_from(unscaled)
+            .ok()
+            .filter(|&d| d <= rest.len())
+            .ok_or(AvroError::Datum)?;
+        let (scale, _) = read_long(&rest[digits..]).ok_or(AvroError::Datum)?;
+        let zeros = usize::try_from(scale.unsigned_abs()).unwrap_or(usize::MAX);
+        self.charge(
+            decimal_digits(digits)
+                .saturating_add(zeros)
+                .saturating_add(4),
+        )
     }
 
     /// A value of `n` bytes whatever the datum (a datum that ends inside it is malformed).

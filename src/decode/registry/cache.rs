@@ -2,6 +2,8 @@
 //! parsed once, kept (or kept as unusable) for its life; and decoding with them.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
@@ -146,46 +148,13 @@ impl Schemas {
                 None => missing.push((id, cell)),
             }
         }
-        let fetched = std::sync::atomic::AtomicUsize::new(0);
-        let warned = std::sync::atomic::AtomicUsize::new(0);
+        let fetched = AtomicUsize::new(0);
+        let warned = AtomicUsize::new(0);
         let fetches = missing.into_iter().map(|(id, cell)| {
             let (fetched, warned) = (&fetched, &warned);
             async move {
-                let result = cell
-                    .get_or_try_init(|| async {
-                        fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let schema = caller
-                            .with_retries(|| self.source.fetch(id), RegistryError::is_retryable)
-                            .await
-                            .map_err(FetchError::Fetch)?;
-                        Ok::<_, FetchError>(
-                            RegistrySchema::parse(&schema)
-                                .map(Arc::new)
-                                .map_err(|e| Arc::from(ErrorChain(&FetchError::Invalid(e)).to_string())),
-                        )
-                    })
-                    .await;
-                let failure = match result {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(reason)) => Some(Unavailable {
-                        reason: reason.to_string(),
-                        transient: false,
-                    }),
-                    Err(error) => Some(Unavailable {
-                        reason: ErrorChain(&error).to_string(),
-                        transient: matches!(&error, FetchError::Fetch(f) if f.is_transient()),
-                    }),
-                };
-                let mut failures = self.failures.lock().expect("no panic holds the lock");
-                let Some(failure) = failure else {
-                    failures.remove(&id);
-                    return false;
-                };
-                if warned.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < SCHEMA_WARNINGS_LOGGED {
-                    tracing::warn!(schema = %id, reason = %failure.reason, transient = failure.transient, "Schema not available; the records that need it fail.");
-                }
-                failures.insert(id, failure);
-                true
+                let failure = self.fetch_into(id, &cell, caller, fetched).await;
+                self.note(id, failure, warned)
             }
         });
         let failed = futures_util::future::join_all(fetches)
@@ -197,6 +166,63 @@ impl Schemas {
             fetched: fetched.into_inner(),
             unavailable: unusable + failed,
         }
+    }
+
+    /// Fetches and parses the schema of `id` into `cell` (unless a concurrent fetch does);
+    /// why it is not available, if it is not. A schema that does not parse is cached as such.
+    async fn fetch_into(
+        &self,
+        id: SchemaId,
+        cell: &OnceCell<Cached>,
+        caller: &Caller,
+        fetched: &AtomicUsize,
+    ) -> Option<Unavailable> {
+        let result = cell
+            .get_or_try_init(|| async {
+                fetched.fetch_add(1, Relaxed);
+                let schema = caller
+                    .with_retries(|| self.source.fetch(id), RegistryError::is_retryable)
+                    .await
+                    .map_err(FetchError::Fetch)?;
+                Ok::<_, FetchError>(
+                    RegistrySchema::parse(&schema)
+                        .map(Arc::new)
+                        .map_err(|e| Arc::from(ErrorChain(&FetchError::Invalid(e)).to_string())),
+                )
+            })
+            .await;
+        match result {
+            Ok(Ok(_)) => None,
+            Ok(Err(reason)) => Some(Unavailable {
+                reason: reason.to_string(),
+                transient: false,
+            }),
+            Err(error) => Some(Unavailable {
+                reason: ErrorChain(&error).to_string(),
+                transient: matches!(&error, FetchError::Fetch(f) if f.is_transient()),
+            }),
+        }
+    }
+
+    /// Notes what became of the schema of `id`: a failure is kept (and logged while fewer
+    /// than [`SCHEMA_WARNINGS_LOGGED`] were), a success clears an earlier one. Whether it
+    /// failed.
+    fn note(&self, id: SchemaId, failure: Option<Unavailable>, warned: &AtomicUsize) -> bool {
+        let mut failures = self.failures.lock().expect("no panic holds the lock");
+        let Some(failure) = failure else {
+            failures.remove(&id);
+            return false;
+        };
+        if warned.fetch_add(1, Relaxed) < SCHEMA_WARNINGS_LOGGED {
+            tracing::warn!(
+                schema = %id,
+                reason = %failure.reason,
+                transient = failure.transient,
+                "Schema not available; the records that need it fail."
+            );
+        }
+        failures.insert(id, failure);
+        true
     }
 
     /// Puts the schema `text` in the cache under `id`, as if fetched: for schemas shipped
