@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Keeps the crate's house in order (`make check`): fails on a module circle among the files of
-`src/`, on a stage that imports `crate::config`, and on a file over its line budget.
+`src/`, on a stage that imports `crate::config`, on a file over its line budget, and on a
+production function over 60 lines that is not one of the (at most 3) named exceptions, whose
+doc comment says "named exception" and why.
 
 An import is `use crate::…`, `use super::…` or a path `crate::x::…` written in the code,
 outside `#[cfg(test)]` items, comments and string literals. Each import is resolved to the
@@ -22,6 +24,9 @@ CONFIG_READERS = ("config", "aws", "pipeline::builder", "main")
 # The most lines in a file of `src/`, and in a `tests.rs` / `*_tests.rs` beside its module.
 MAX_LINES = 600
 MAX_TEST_LINES = 800
+# The most lines in a production function, and how many may exceed it as named exceptions.
+MAX_FN_LINES = 60
+MAX_EXCEPTIONS = 3
 
 
 def module_of(path: Path, src: Path) -> str:
@@ -105,6 +110,48 @@ def drop_test_items(code: str) -> str:
         i = j
 
 
+def long_functions(code: str, text: str):
+    """`(name, line, lines, excepted)` of every `fn` in `code` (stripped, test items dropped)
+    longer than MAX_FN_LINES; `excepted` when its doc comment in `text` names it an exception."""
+    source = text.split("\n")
+    for m in re.finditer(r"\bfn\s+(\w+)", code):
+        # The body opens at the first `{` outside parentheses and brackets; a `;` first is a
+        # declaration without a body.
+        j, nest, body = m.end(), 0, None
+        while j < len(code):
+            ch = code[j]
+            if ch in "([":
+                nest += 1
+            elif ch in ")]":
+                nest -= 1
+            elif nest == 0 and ch == ";":
+                break
+            elif nest == 0 and ch == "{":
+                body = j
+                break
+            j += 1
+        if body is None:
+            continue
+        depth, j = 0, body
+        while j < len(code):
+            if code[j] == "{":
+                depth += 1
+            elif code[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        first = code.count("\n", 0, m.start())
+        lines = code.count("\n", m.start(), j) + 1
+        if lines <= MAX_FN_LINES:
+            continue
+        k, doc = first - 1, []
+        while k >= 0 and source[k].strip().startswith(("///", "#[", "pub", "async", "const")):
+            doc.append(source[k])
+            k -= 1
+        yield m.group(1), first + 1, lines, "named exception" in " ".join(doc)
+
+
 def use_paths(code: str, here: str, children=frozenset()):
     """Every path that `code` imports, absolute (`decode::registry::Schemas`)."""
     parent = here.split("::")[:-1] if here != "crate" else []
@@ -186,6 +233,7 @@ def self_test() -> int:
                                "map.rs": "use crate::config::Config;\n"},
         "root import": {"lib.rs": "mod a;\npub use a::A;\nmod b;\n", "a.rs": "pub struct A;\n",
                         "b.rs": "use crate::A;\n"},
+        "long function": {"lib.rs": "fn long() {\n" + "    let _ = 1;\n" * 60 + "}\n"},
         "test items and strings ignored": {"lib.rs": "mod a;\nmod b;\n", "a.rs": "use crate::b::B;\n",
                                             "b.rs": "pub struct B;\n// crate::a::x\nconst S: &str = \"crate::a::x\";\n#[cfg(test)]\nmod tests {\n    use crate::a::*;\n}\n"},
     }
@@ -214,6 +262,7 @@ def main() -> int:
     files = sorted(p for p in src.rglob("*.rs"))
     modules = {module_of(p, src): p for p in files}
     problems = []
+    exceptions = []
     arrows = {m: set() for m in modules}
     for module, path in modules.items():
         text = path.read_text()
@@ -225,6 +274,14 @@ def main() -> int:
         if is_test:
             continue
         code = drop_test_items(strip(text))
+        for name, line, length, excepted in long_functions(code, text):
+            if excepted:
+                exceptions.append(f"{path}:{line} {name} ({length} lines)")
+            else:
+                problems.append(
+                    f"{path}:{line}: fn {name} has {length} lines, over the {MAX_FN_LINES} a function may have "
+                    "(split it, or make it one of the named exceptions with a reason in its doc comment)"
+                )
         prefix = "" if module == "crate" else module + "::"
         children = {m[len(prefix):] for m in modules if m.startswith(prefix) and "::" not in m[len(prefix):] and m != module}
         for parts in use_paths(code, module, children):
@@ -291,6 +348,11 @@ def main() -> int:
                 f"module circle among {len(scc)} files: {', '.join(sorted(scc))}\n    "
                 + "\n    ".join(inner)
             )
+    if len(exceptions) > MAX_EXCEPTIONS:
+        problems.append(
+            f"{len(exceptions)} functions over {MAX_FN_LINES} lines are named exceptions, more than "
+            f"the {MAX_EXCEPTIONS} allowed: " + "; ".join(exceptions)
+        )
     if show_graph:
         for module in sorted(arrows):
             print(f"{module} -> {', '.join(sorted(arrows[module])) or '(leaf)'}")
@@ -300,7 +362,7 @@ def main() -> int:
     if problems:
         print(f"check_modules: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"check_modules: {len(arrows)} files, no circle, config read only by its readers, every file within budget")
+    print(f"check_modules: {len(arrows)} files, no circle, config read only by its readers, every file within budget, {len(exceptions)} named exceptions over {MAX_FN_LINES} lines ({'; '.join(exceptions)})")
     return 0
 
 
