@@ -52,7 +52,7 @@ pub use bus::v2::{
     EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
     entry_size as put_events_v2_entry_size,
 };
-pub use bus::{AwsBus, AwsBusError, BatchLimits, CallClass, EntryStatus, EventBus};
+pub use bus::{AwsBus, AwsBusError, BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};
 pub use concurrency::AdaptiveLimit;
 pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
 pub use decode::avro::{AvroError, AvroSchema};

@@ -2,7 +2,7 @@
 //! chosen at cold start, and passes every call to it.
 
 use super::classic::{EventBridgeBus, PutEventsCallError};
-use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus};
+use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};
 use super::v2::{EventBridgeV2Bus, PutEventsV2CallError};
 use crate::map::EventEntry;
 
@@ -27,10 +27,8 @@ pub enum AwsBusError {
     V2(#[from] PutEventsV2CallError),
 }
 
-impl AwsBus {
-    /// The request body of a call that carries `entries`, as JSON (see each bus's
-    /// `put_events_body`).
-    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+impl RequestBody for AwsBus {
+    fn put_events_body(&self, entries: &[&EventEntry]) -> String {
         match self {
             Self::Classic(bus) => bus.put_events_body(entries),
             Self::V2(bus) => bus.put_events_body(entries),

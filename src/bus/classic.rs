@@ -12,7 +12,9 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus, SdkCodes, classify_sdk};
+use super::seam::{
+    BatchLimits, CallClass, EntryStatus, EventBus, RequestBody, SdkCodes, classify_sdk,
+};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one PutEvents call
@@ -124,17 +126,6 @@ impl EventBridgeBus {
             .build()
     }
 
-    /// The JSON body of the `PutEvents` request that carries `entries`, member for member as
-    /// [`put`](EventBus::put) has the SDK send it (awsJson1.1; `Time` in the SDK's epoch-seconds
-    /// text). Pure: the dry run prints it.
-    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
-        let body = PutEventsBody {
-            entries: entries.iter().map(|e| self.body_entry(e)).collect(),
-            endpoint_id: self.endpoint_id.as_deref(),
-        };
-        serde_json::to_string(&body).expect("a PutEvents body serializes: strings and numbers")
-    }
-
     fn body_entry<'a>(&'a self, entry: &'a EventEntry) -> BodyEntry<'a> {
         let time = entry.time_ms.map(|ms| {
             let seconds = DateTime::from_millis(ms)
@@ -151,6 +142,19 @@ impl EventBridgeBus {
             event_bus_name: &self.bus_arn,
             trace_header: entry.trace_header.as_deref(),
         }
+    }
+}
+
+impl RequestBody for EventBridgeBus {
+    /// The JSON body of the `PutEvents` request that carries `entries`, member for member as
+    /// [`put`](EventBus::put) has the SDK send it (awsJson1.1; `Time` in the SDK's epoch-seconds
+    /// text). Pure: the dry run prints it.
+    fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+        let body = PutEventsBody {
+            entries: entries.iter().map(|e| self.body_entry(e)).collect(),
+            endpoint_id: self.endpoint_id.as_deref(),
+        };
+        serde_json::to_string(&body).expect("a PutEvents body serializes: strings and numbers")
     }
 }
 

@@ -12,4 +12,4 @@ pub(crate) mod seam;
 pub(crate) mod v2;
 
 pub use any::{AwsBus, AwsBusError};
-pub use seam::{BatchLimits, CallClass, EntryStatus, EventBus};
+pub use seam::{BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};

@@ -135,6 +135,13 @@ pub trait EventBus: Send + Sync {
     fn classify(&self, error: &Self::Error) -> CallClass;
 }
 
+/// A bus whose calls the dry run can print: the body of the `PutEvents` request that carries
+/// `entries`, as JSON with the API's member names, typed per bus. Pure.
+pub trait RequestBody {
+    /// The request body of a call that carries `entries`.
+    fn put_events_body(&self, entries: &[&EventEntry]) -> String;
+}
+
 impl<B: EventBus> EventBus for std::sync::Arc<B> {
     type Error = B::Error;
 

@@ -19,7 +19,11 @@ use aws_sdk_eventbridgev2::types::{
 };
 
 use super::classic::event_size;
-use super::seam::{BatchLimits, CallClass, EntryStatus, EventBus, SdkCodes, classify_sdk};
+use serde::Serialize;
+
+use super::seam::{
+    BatchLimits, CallClass, EntryStatus, EventBus, RequestBody, SdkCodes, classify_sdk,
+};
 use crate::map::EventEntry;
 
 /// At most this many entries go in one `PutEvents` call to a Custom Event Bus (Amazon
@@ -106,43 +110,86 @@ impl EventBridgeV2Bus {
             .build()
             .expect("Source and DetailType, the required members, are always set")
     }
+}
 
+impl RequestBody for EventBridgeV2Bus {
     /// The `PutEvents` request that carries `entries`, as JSON with the API's member names
     /// (the wire format is CBOR; `Time` in epoch seconds). Pure: the dry run prints it.
-    pub fn put_events_body(&self, entries: &[&EventEntry]) -> String {
-        let entries: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|e| {
-                let mut entry = serde_json::json!({
-                    "Source": &*e.source,
-                    "DetailType": e.detail_type,
-                    "Detail": e.detail,
-                });
-                if !e.resources.is_empty() {
-                    entry["Resources"] = serde_json::json!(&*e.resources);
-                }
-                if let Some(ms) = e.time_ms {
-                    entry["Time"] = serde_json::json!(ms as f64 / 1000.0);
-                }
-                let mut system = serde_json::Map::new();
-                if let Some(group) = &e.event_group_id {
-                    system.insert("EventGroupId".into(), group.clone().into());
-                }
-                if let Some(id) = &e.deduplication_id {
-                    system.insert("DeduplicationId".into(), id.clone().into());
-                }
-                if !system.is_empty() {
-                    entry["SystemMetadata"] = system.into();
-                }
-                entry
-            })
-            .collect();
-        let mut body = serde_json::json!({"EventBusArn": self.bus_arn, "Entries": entries});
-        if self.content_deduplication {
-            body["DeduplicationConfiguration"] =
-                serde_json::json!({"DeduplicationType": "CONTENT_BASED"});
+    fn put_events_body(&self, entries: &[&EventEntry]) -> String {
+        let body = PutEventsBody {
+            deduplication_configuration: self.content_deduplication.then_some(DeduplicationBody {
+                deduplication_type: "CONTENT_BASED",
+            }),
+            entries: entries.iter().map(|e| BodyEntry::of(e)).collect(),
+            event_bus_arn: &self.bus_arn,
+        };
+        serde_json::to_string(&body).expect("a PutEvents body serializes: strings and numbers")
+    }
+}
+
+// The request body as JSON. Members are in alphabetical order, as the dry run has always
+// printed this bus's requests.
+
+/// `PutEventsRequest`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutEventsBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deduplication_configuration: Option<DeduplicationBody>,
+    entries: Vec<BodyEntry<'a>>,
+    event_bus_arn: &'a str,
+}
+
+/// `DeduplicationConfiguration`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeduplicationBody {
+    deduplication_type: &'static str,
+}
+
+/// `PutEventsRequestEntry`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BodyEntry<'a> {
+    detail: &'a str,
+    detail_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<&'a [String]>,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_metadata: Option<SystemMetadataBody<'a>>,
+    /// Epoch seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<f64>,
+}
+
+/// `PutEventsSystemMetadata`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SystemMetadataBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deduplication_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_group_id: Option<&'a str>,
+}
+
+impl<'a> BodyEntry<'a> {
+    fn of(entry: &'a EventEntry) -> Self {
+        let (group, dedup) = (
+            entry.event_group_id.as_deref(),
+            entry.deduplication_id.as_deref(),
+        );
+        Self {
+            detail: &entry.detail,
+            detail_type: &entry.detail_type,
+            resources: (!entry.resources.is_empty()).then_some(&*entry.resources),
+            source: &entry.source,
+            system_metadata: (group.is_some() || dedup.is_some()).then_some(SystemMetadataBody {
+                deduplication_id: dedup,
+                event_group_id: group,
+            }),
+            time: entry.time_ms.map(|ms| ms as f64 / 1000.0),
         }
-        body.to_string()
     }
 }
 

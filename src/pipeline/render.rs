@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::run::Pipeline;
-use crate::bus::AwsBus;
+use crate::bus::{EventBus, RequestBody};
 use crate::decode::{EventError, KafkaEvent};
 use crate::error::ErrorChain;
 use crate::report::{BatchItemFailure, BatchResponse};
@@ -45,7 +45,7 @@ struct PutObject<'a> {
     content_length: usize,
 }
 
-impl Pipeline<AwsBus> {
+impl<B: EventBus + RequestBody> Pipeline<B> {
     /// The dry run of `event`: the plan of [`prepare_traced`](Self::prepare_traced), as the
     /// requests the function would make and the failures it would report.
     pub fn render(
