@@ -63,7 +63,7 @@ test: venv ## Run every test: unit, property, and end to end against moto and th
 	$(CARGO) fmt --check
 	# tests/example.rs runs the example's binary, which only `cargo build` puts in place.
 	$(CARGO) build --examples
-	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e
+	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e,internals
 	$(CARGO) test --doc
 
 check: fmt clippy modules ## Format check, clippy with warnings as errors, module layering, and the examples built
@@ -77,7 +77,9 @@ fmt:
 	$(CARGO) fmt --check
 
 clippy:
-	$(CARGO) clippy --all-targets --features e2e -- -D warnings
+	$(CARGO) clippy --all-targets --features e2e,internals -- -D warnings
+	# The function as it is deployed: without the internals the benchmarks and fuzz targets use.
+	$(CARGO) clippy --lib --bins -- -D warnings
 
 lint: venv-build venv-scan ## Check template.yaml offline: sam validate --lint, SAM transform + cfn-lint, checkov
 	cd . && AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --region us-east-1
@@ -94,9 +96,9 @@ build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 
 	ls -l dist/kafka-eventbridge-lambda-$(ARCH).zip
 
 bench: venv ## Run the benchmarks: decode + map (criterion), send phase, hostile records, quota, cold start, peak RSS, CPU per invocation (and Python + boto3's)
-	$(CARGO) bench --bench decode_map -- --noplot 2>&1 | grep -E '^decode_map/|thrpt:'
+	$(CARGO) bench --features internals --bench decode_map -- --noplot 2>&1 | grep -E '^decode_map/|thrpt:'
 	$(CARGO) bench --bench send
-	$(CARGO) bench --bench hostile
+	$(CARGO) bench --features internals --bench hostile
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) bench --bench cpu
 
 soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)

@@ -7,7 +7,7 @@
 //! `cargo lambda build --release --example header_detail_type` for a deployable `bootstrap`.
 
 use kafka_eventbridge_lambda::{
-    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, aws, deadline_from,
+    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, cold_start, deadline_from,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -37,7 +37,7 @@ impl DetailTypeMapper for HeaderDetailType {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let start = aws::cold_start().await?;
+    let start = cold_start().await?;
     let pipeline = start
         .pipeline()
         .detail_type(HeaderDetailType {

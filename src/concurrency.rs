@@ -36,7 +36,7 @@ pub(crate) enum Signal {
 
 /// The limit on calls in flight of one execution environment.
 #[derive(Debug)]
-pub struct AdaptiveLimit {
+pub(crate) struct AdaptiveLimit {
     max: f64,
     state: Mutex<State>,
 }
@@ -50,7 +50,7 @@ struct State {
 
 impl AdaptiveLimit {
     /// A limit that starts at, and never exceeds, `max` calls in flight.
-    pub fn new(max: NonZeroUsize) -> Self {
+    pub(crate) fn new(max: NonZeroUsize) -> Self {
         let max = max.get() as f64;
         Self {
             max,
@@ -62,7 +62,7 @@ impl AdaptiveLimit {
     }
 
     /// The calls that may be in flight now: at least one.
-    pub fn current(&self) -> usize {
+    pub(crate) fn current(&self) -> usize {
         // The limit is within 1..=max, which came from a usize.
         self.state().limit.floor() as usize
     }

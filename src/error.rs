@@ -3,7 +3,7 @@
 //!
 //! Each type's `Display` says only its own part; the causes hang off [`Error::source`], and
 //! [`ErrorChain`] joins them into the one line that logs and reasons show, at most
-//! [`MAX_REASON_BYTES`] long. Text that comes from outside (a registry's error message, a name in
+//! `MAX_REASON_BYTES` long. Text that comes from outside (a registry's error message, a name in
 //! a schema) is cut to [`MAX_QUOTED_BYTES`] with [`quote`] where it enters an error, and URLs lose
 //! their credentials with [`redact_url`] wherever they can be printed.
 
@@ -146,7 +146,7 @@ impl fmt::Write for Bounded<'_, '_> {
 }
 
 /// Displays an error with its sources: `outer: cause: root cause`, cut at
-/// [`MAX_REASON_BYTES`] (then ending in `…`).
+/// `MAX_REASON_BYTES` (then ending in `…`).
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
 

@@ -6,7 +6,7 @@ use serde::de::IgnoredAny;
 /// The deepest JSON nesting accepted in a key or value. PutEvents processes a detail nested up to
 /// 1,100 levels (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>),
 /// and the detail object is one level itself.
-pub const MAX_JSON_DEPTH: usize = 1_099;
+pub(crate) const MAX_JSON_DEPTH: usize = 1_099;
 
 /// Compact, valid JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,24 +8,23 @@
 //! config → decode → map → offload → batch → send → report. An invocation runs in two phases:
 //! [`Pipeline::prepare`] (decode, map, plan the claim check and the calls; pure) and
 //! [`Pipeline::deliver`] (upload, then send). The seams are traits: [`EventBus`] (the classic
-//! EventBridge bus is [`EventBridgeBus`], the ordered Custom Event Bus [`EventBridgeV2Bus`], and
-//! [`AwsBus`] the one the configured ARN names), [`BlobStore`] ([`S3Store`]), [`PayloadDecoder`],
+//! EventBridge bus is [`EventBridgeBus`], the ordered Custom Event Bus `EventBridgeV2Bus`, and
+//! [`AwsBus`] the one the configured ARN names), [`BlobStore`] ([`S3Store`]), `PayloadDecoder`,
 //! [`DetailTypeMapper`], [`TimeMapper`] and [`ObjectKeys`]. Every remote call goes through one retry engine, and every call that did not
-//! succeed is a [`CallFailure`].
+//! succeed is a `CallFailure`.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! use kafka_eventbridge_lambda::aws;
-//! let start = aws::cold_start().await?;
+//! let start = kafka_eventbridge_lambda::cold_start().await?;
 //! let pipeline = start.pipeline().build();
 //! # let _ = pipeline; Ok(()) }
 //! ```
 
-pub mod aws;
+mod aws;
 mod batch;
 mod bus;
 mod concurrency;
-pub mod config;
+mod config;
 mod decode;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -43,48 +42,36 @@ mod send;
 mod store;
 mod vars;
 
-pub use aws::secrets::SecretError;
-pub use bus::classic::{
-    EventBridgeBus, MAX_ENTRIES_PER_PUT, PUT_EVENTS_LIMITS, PUT_EVENTS_MAX_BYTES,
-    PutEventsCallError, entry_size as put_events_entry_size,
-};
-pub use bus::v2::{
-    EventBridgeV2Bus, PUT_EVENTS_LIMITS as V2_PUT_EVENTS_LIMITS, PutEventsV2CallError,
-    entry_size as put_events_v2_entry_size,
-};
-pub use bus::{AwsBus, AwsBusError, BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};
-pub use concurrency::AdaptiveLimit;
-pub use config::{BusKind, Config, ConfigError, Deduplication, EventGroup, FailureMode, Ordering};
-pub use decode::avro::{AvroError, AvroSchema};
-pub use decode::protobuf::{ProtoError, ProtoSchema};
-pub use decode::registry::{
-    ConfluentRegistry, FetchedSchema, GetSchemaVersionCallError, GlueRegistry, MAX_REFERENCES,
-    NamedSchema, Registries, RegistryDecoder, RegistryError, RegistryFormat, RegistrySchema,
-    SchemaError, SchemaSource, Schemas,
-};
-pub use decode::{
-    DecodeError, Decoded, DecodedRecord, Decoders, EsmRecordFormat, EventError, KafkaEvent,
-    PayloadDecoder, PayloadError, PayloadFormat, RecordInfo, RecordRef, SCHEMA_ID_PREFIX_LEN,
-    TimestampType, decode_event,
-};
-pub use decode::{SchemaId, SchemaKind};
-pub use error::{CallFailure, ErrorChain};
+// The function: its cold start, configuration, pipeline, and what an invocation returns.
+pub use aws::{ColdStart, assume_role, check_credentials, cold_start, offline_config};
+pub use config::{Config, ConfigError};
+pub use decode::KafkaEvent;
+pub use error::ErrorChain;
+pub use metrics::emf_documents;
+pub use pipeline::render::Rendering;
+pub use pipeline::{Pipeline, PipelineBuilder, deadline_from};
+pub use report::{BatchResponse, Failure, FailureClass, Invocation};
+
+// The seams a caller plugs parts into: a bus, an object store and its keys, mappers, a schema
+// source.
+pub use bus::classic::{EventBridgeBus, PUT_EVENTS_LIMITS, entry_size as put_events_entry_size};
+pub use bus::{AwsBus, BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};
+pub use decode::registry::{FetchedSchema, Registries, RegistryError, SchemaSource};
+pub use decode::{DecodedRecord, SchemaId, SchemaKind};
+pub use map::{DetailTypeMapper, DetailTypeRule, EventEntry, MapError, TimeMapper};
+pub use offload::{ObjectKeys, SeededKeys};
+pub use store::s3::S3Store;
+pub use store::{BlobStore, Upload};
+
+// What the benchmarks and the fuzz targets drive directly (feature `internals`): the decoders,
+// the schema cache and its registry decoder, one event's decode, the mapper.
+#[cfg(feature = "internals")]
+pub use decode::avro::AvroSchema;
+#[cfg(feature = "internals")]
+pub use decode::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, Schemas};
+#[cfg(feature = "internals")]
+pub use decode::{Decoders, PayloadDecoder, PayloadFormat, decode_event};
 #[cfg(feature = "fuzzing")]
 pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
-pub use json::{JsonError, JsonText, MAX_JSON_DEPTH};
-pub use map::{
-    DetailTypeMapper, DetailTypeRule, EventEntry, MapError, Mapper, SystemMetadataRule, TimeMapper,
-    TimeRule, digest_id,
-};
-pub use metrics::{MetricsConfig, emf_documents};
-pub use offload::{ObjectKeys, OffloadConfig, Offloader, RandomKeys, RecordKeys, SeededKeys};
-pub use path::{DefinitePath, PathError};
-pub use pipeline::render::Rendering;
-pub use pipeline::{DEADLINE_MARGIN, NoBus, Pipeline, PipelineBuilder, Prepared, deadline_from};
-pub use report::{
-    BatchItemFailure, BatchResponse, Failure, FailureClass, FailureCounts, Invocation,
-    InvocationError, ItemIdentifier, Outcome, Tally,
-};
-pub use retry::CallPolicy;
-pub use store::s3::{PutObjectCallError, S3Store};
-pub use store::{BlobStore, Upload};
+#[cfg(feature = "internals")]
+pub use map::Mapper;

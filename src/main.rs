@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, Rendering, SeededKeys, aws,
-    deadline_from, emf_documents,
+    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, Rendering, SeededKeys,
+    cold_start, deadline_from, emf_documents, offline_config,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -82,7 +82,7 @@ fn serve() -> Result<(), Error> {
 
 async fn serve_invocations() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let start = aws::cold_start().await?;
+    let start = cold_start().await?;
     let pipeline = start.pipeline().build();
     let (pipeline, config) = (Arc::new(pipeline), Arc::new(start.into_config()));
     // One invocation at a time on classic Lambda; as many at once as AWS_LAMBDA_MAX_CONCURRENCY
@@ -137,7 +137,7 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
             return ExitCode::FAILURE;
         }
     };
-    let shared = aws::offline_config(&config);
+    let shared = offline_config(&config);
     let pipeline = Pipeline::builder(&config)
         .bus(AwsBus::from_config(&config, &shared))
         .keys(SeededKeys::new(seed))

@@ -41,7 +41,7 @@ pub trait ObjectKeys: fmt::Debug + Send + Sync {
 
 /// A random UUID (v4) per object: the function's keys, unique across redeliveries.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RandomKeys;
+pub(crate) struct RandomKeys;
 
 impl ObjectKeys for RandomKeys {
     fn key_for(&self, _record: &DecodedRecord) -> String {
@@ -49,7 +49,7 @@ impl ObjectKeys for RandomKeys {
     }
 }
 
-/// UUIDs (v4 in form) drawn from a seeded generator: keys shaped like [`RandomKeys`]', the
+/// UUIDs (v4 in form) drawn from a seeded generator: keys shaped like `RandomKeys`', the
 /// same sequence for the same seed. The dry run names its objects with them.
 #[derive(Debug)]
 pub struct SeededKeys(Mutex<fastrand::Rng>);
@@ -69,16 +69,6 @@ impl ObjectKeys for SeededKeys {
         uuid::Builder::from_random_bytes(bytes)
             .into_uuid()
             .to_string()
-    }
-}
-
-/// `<topic>-<partition>-<offset>`: deterministic keys, for dry runs and tests.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RecordKeys;
-
-impl ObjectKeys for RecordKeys {
-    fn key_for(&self, record: &DecodedRecord) -> String {
-        format!("{}-{}-{}", record.topic, record.partition, record.offset)
     }
 }
 

@@ -210,7 +210,7 @@ impl FailureCounts {
 
 /// What became of one record.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The bus accepted its event.
     Delivered,
     /// It was not delivered.

@@ -4,96 +4,98 @@
 //! variable to set names it from here.
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
-pub const CONNECTOR_ID: &str = "AWS_EVENTBRIDGE_CONNECTOR_ID";
+pub(crate) const CONNECTOR_ID: &str = "AWS_EVENTBRIDGE_CONNECTOR_ID";
 /// `aws.eventbridge.eventbus.arn`: the bus every event is put on.
-pub const EVENTBUS_ARN: &str = "AWS_EVENTBRIDGE_EVENTBUS_ARN";
+pub(crate) const EVENTBUS_ARN: &str = "AWS_EVENTBRIDGE_EVENTBUS_ARN";
 /// `aws.eventbridge.region`: the region of the EventBridge client.
-pub const REGION: &str = "AWS_EVENTBRIDGE_REGION";
+pub(crate) const REGION: &str = "AWS_EVENTBRIDGE_REGION";
 /// `aws.eventbridge.endpoint.uri`: an EventBridge endpoint override.
-pub const ENDPOINT_URI: &str = "AWS_EVENTBRIDGE_ENDPOINT_URI";
+pub(crate) const ENDPOINT_URI: &str = "AWS_EVENTBRIDGE_ENDPOINT_URI";
 /// `aws.eventbridge.eventbus.global.endpoint.id`: the global endpoint sent as `EndpointId`.
-pub const GLOBAL_ENDPOINT_ID: &str = "AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID";
+pub(crate) const GLOBAL_ENDPOINT_ID: &str = "AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID";
 /// `aws.eventbridge.eventbus.resources`: the `Resources` of every event.
-pub const RESOURCES: &str = "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES";
+pub(crate) const RESOURCES: &str = "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES";
 /// `aws.eventbridge.detail.types`: the detail-type rule.
-pub const DETAIL_TYPES: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES";
+pub(crate) const DETAIL_TYPES: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES";
 /// `aws.eventbridge.detail.types.mapper.class`, as a name: `default` or `jsonpath`.
-pub const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
+pub(crate) const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
 /// `aws.eventbridge.detail.types.jsonpathmapper.fieldref`: the JSONPath of the jsonpath mapper.
-pub const DETAIL_TYPES_FIELDREF: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
+pub(crate) const DETAIL_TYPES_FIELDREF: &str =
+    "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
 /// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
-pub const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
+pub(crate) const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
 /// The converter of record keys: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
 /// `registry`.
-pub const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
+pub(crate) const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";
 /// The converter of record values: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
 /// `registry`.
-pub const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
+pub(crate) const VALUE_FORMAT: &str = "AWS_EVENTBRIDGE_VALUE_FORMAT";
 /// A Confluent-compatible schema registry, for Confluent-framed `avro`, `protobuf` and
 /// `registry` data and for records of an event source mapping with `EventRecordFormat: SOURCE`
 /// whose schema id is a Confluent one.
-pub const SCHEMA_REGISTRY_URL: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
+pub(crate) const SCHEMA_REGISTRY_URL: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
 /// `user:password` for the schema registry's HTTP basic auth (Confluent's
 /// `basic.auth.user.info`).
-pub const SCHEMA_REGISTRY_USER_INFO: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO";
+pub(crate) const SCHEMA_REGISTRY_USER_INFO: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO";
 /// A Secrets Manager secret (ARN or name) with the schema registry's basic auth: JSON
 /// `{"username": …, "password": …}` (the event source mapping's `BASIC_AUTH` secret) or
 /// `user:password` text; read once at cold start.
-pub const SCHEMA_REGISTRY_SECRET_ARN: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN";
+pub(crate) const SCHEMA_REGISTRY_SECRET_ARN: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN";
 /// The region of the AWS Glue Schema Registry; default: the function's own (`AWS_REGION`).
-pub const SCHEMA_REGISTRY_GLUE_REGION: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION";
+pub(crate) const SCHEMA_REGISTRY_GLUE_REGION: &str = "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION";
 /// How records with the event source mapping's schema metadata are read: `auto`, `json` or
 /// `source`.
-pub const ESM_RECORD_FORMAT: &str = "AWS_EVENTBRIDGE_ESM_RECORD_FORMAT";
+pub(crate) const ESM_RECORD_FORMAT: &str = "AWS_EVENTBRIDGE_ESM_RECORD_FORMAT";
 /// The byte cap of one PutEvents call.
-pub const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
+pub(crate) const BATCH_MAX_BYTES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_BYTES";
 /// The entry cap of one PutEvents call (at most the bus's own limit).
-pub const BATCH_MAX_ENTRIES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES";
+pub(crate) const BATCH_MAX_ENTRIES: &str = "AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES";
 /// Custom Event Bus only: the `EventGroupId` of each event: `partition`, `key` or `none`.
-pub const EVENT_GROUP: &str = "AWS_EVENTBRIDGE_EVENT_GROUP";
+pub(crate) const EVENT_GROUP: &str = "AWS_EVENTBRIDGE_EVENT_GROUP";
 /// Custom Event Bus only: how redeliveries are deduplicated: `offset`, `content` or `none`.
-pub const DEDUPLICATION: &str = "AWS_EVENTBRIDGE_DEDUPLICATION";
+pub(crate) const DEDUPLICATION: &str = "AWS_EVENTBRIDGE_DEDUPLICATION";
 /// How many PutEvents calls may be in flight at once.
-pub const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
+pub(crate) const MAX_INFLIGHT: &str = "AWS_EVENTBRIDGE_MAX_INFLIGHT_REQUESTS";
 /// Whether throttling lowers the calls in flight (and calls without it raise them back).
-pub const ADAPTIVE_CONCURRENCY: &str = "AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY";
+pub(crate) const ADAPTIVE_CONCURRENCY: &str = "AWS_EVENTBRIDGE_ADAPTIVE_CONCURRENCY";
 /// `aws.eventbridge.retries.max`: retries per entry.
-pub const RETRIES_MAX: &str = "AWS_EVENTBRIDGE_RETRIES_MAX";
+pub(crate) const RETRIES_MAX: &str = "AWS_EVENTBRIDGE_RETRIES_MAX";
 /// `aws.eventbridge.retries.delay`: the first backoff, in milliseconds.
-pub const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
+pub(crate) const RETRIES_DELAY: &str = "AWS_EVENTBRIDGE_RETRIES_DELAY";
 /// How long one PutEvents or PutObject call may take, in milliseconds.
-pub const CALL_TIMEOUT_MS: &str = "AWS_EVENTBRIDGE_CALL_TIMEOUT_MS";
+pub(crate) const CALL_TIMEOUT_MS: &str = "AWS_EVENTBRIDGE_CALL_TIMEOUT_MS";
 /// What an undelivered record does to the invocation: `partial` or `fail-invocation`.
-pub const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
+pub(crate) const BATCH_FAILURE_MODE: &str = "AWS_EVENTBRIDGE_BATCH_FAILURE_MODE";
 
 /// Operator metrics: `emf` (an Embedded Metric Format document per invocation, the default) or
 /// `off`.
-pub const METRICS: &str = "AWS_EVENTBRIDGE_METRICS";
+pub(crate) const METRICS: &str = "AWS_EVENTBRIDGE_METRICS";
 /// The CloudWatch namespace of the metrics.
-pub const METRICS_NAMESPACE: &str = "AWS_EVENTBRIDGE_METRICS_NAMESPACE";
+pub(crate) const METRICS_NAMESPACE: &str = "AWS_EVENTBRIDGE_METRICS_NAMESPACE";
 /// `true` adds a document per topic, with the dimension `Topic`.
-pub const METRICS_TOPIC_DIMENSION: &str = "AWS_EVENTBRIDGE_METRICS_TOPIC_DIMENSION";
+pub(crate) const METRICS_TOPIC_DIMENSION: &str = "AWS_EVENTBRIDGE_METRICS_TOPIC_DIMENSION";
 
 /// `aws.eventbridge.offloading.default.s3.bucket`: enables the S3 claim check.
-pub const OFFLOAD_BUCKET: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET";
+pub(crate) const OFFLOAD_BUCKET: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET";
 /// `aws.eventbridge.offloading.default.fieldref`: the part of the event to offload.
-pub const OFFLOAD_FIELDREF: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF";
+pub(crate) const OFFLOAD_FIELDREF: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF";
 /// `aws.eventbridge.offloading.default.s3.endpoint.uri`: an S3 endpoint override.
-pub const OFFLOAD_S3_ENDPOINT_URI: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI";
+pub(crate) const OFFLOAD_S3_ENDPOINT_URI: &str =
+    "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI";
 /// Offload only events whose entry size exceeds this many bytes (0: every matching event).
-pub const OFFLOAD_THRESHOLD: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES";
+pub(crate) const OFFLOAD_THRESHOLD: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES";
 /// A prefix for the keys of offloaded objects.
-pub const OFFLOAD_KEY_PREFIX: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX";
+pub(crate) const OFFLOAD_KEY_PREFIX: &str = "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_KEY_PREFIX";
 
 /// `aws.eventbridge.iam.role.arn`: a role to assume for EventBridge and S3.
-pub const IAM_ROLE_ARN: &str = "AWS_EVENTBRIDGE_IAM_ROLE_ARN";
+pub(crate) const IAM_ROLE_ARN: &str = "AWS_EVENTBRIDGE_IAM_ROLE_ARN";
 /// `aws.eventbridge.iam.external.id`: the `ExternalId` sent when assuming the role.
-pub const IAM_EXTERNAL_ID: &str = "AWS_EVENTBRIDGE_IAM_EXTERNAL_ID";
+pub(crate) const IAM_EXTERNAL_ID: &str = "AWS_EVENTBRIDGE_IAM_EXTERNAL_ID";
 /// `aws.eventbridge.iam.profile.name`: a named profile of the shared AWS config files.
-pub const IAM_PROFILE_NAME: &str = "AWS_EVENTBRIDGE_IAM_PROFILE_NAME";
+pub(crate) const IAM_PROFILE_NAME: &str = "AWS_EVENTBRIDGE_IAM_PROFILE_NAME";
 /// Standard variables that would override a profile, so they exclude `IAM_PROFILE_NAME` (the
 /// connector's rule).
-pub const PROFILE_CONFLICTS: [&str; 4] = [
+pub(crate) const PROFILE_CONFLICTS: [&str; 4] = [
     "AWS_PROFILE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -101,7 +103,7 @@ pub const PROFILE_CONFLICTS: [&str; 4] = [
 ];
 
 /// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub const KNOWN_VARS: [&str; 38] = [
+pub(crate) const KNOWN_VARS: [&str; 38] = [
     CONNECTOR_ID,
     EVENTBUS_ARN,
     REGION,
@@ -143,11 +145,11 @@ pub const KNOWN_VARS: [&str; 38] = [
 ];
 
 /// The prefix of the function's own variables.
-pub const VAR_PREFIX: &str = "AWS_EVENTBRIDGE_";
+pub(crate) const VAR_PREFIX: &str = "AWS_EVENTBRIDGE_";
 
 /// A variable with the function's prefix that it does not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownVar {
+pub(crate) struct UnknownVar {
     /// The variable.
     pub name: String,
     /// The known name closest to it.
@@ -156,7 +158,7 @@ pub struct UnknownVar {
 
 /// The `AWS_EVENTBRIDGE_*` names among `names` that the function does not read, each with the
 /// closest known name (by Damerau-Levenshtein distance).
-pub fn unknown_vars(names: impl IntoIterator<Item = String>) -> Vec<UnknownVar> {
+pub(crate) fn unknown_vars(names: impl IntoIterator<Item = String>) -> Vec<UnknownVar> {
     names
         .into_iter()
         .filter(|name| name.starts_with(VAR_PREFIX) && !KNOWN_VARS.contains(&name.as_str()))

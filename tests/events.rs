@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_eventbridge_lambda::{Config, KafkaEvent, MAX_ENTRIES_PER_PUT, Pipeline};
+use kafka_eventbridge_lambda::{Config, KafkaEvent, PUT_EVENTS_LIMITS, Pipeline};
 use serde_json::Value;
 use support::events::{reported, sample_event_files};
 use support::fakes::{FakeBus, Id};
@@ -80,7 +80,7 @@ async fn every_sample_event_gives_each_record_one_outcome() {
         assert_eq!(state.accepted.len() + failed.len(), ids.len(), "{name}");
         for &(entries, bytes) in &state.calls {
             assert!(
-                (1..=MAX_ENTRIES_PER_PUT).contains(&entries),
+                (1..=PUT_EVENTS_LIMITS.max_entries).contains(&entries),
                 "{name}: {entries} entries"
             );
             assert!(bytes <= config.batch_max_bytes(), "{name}: {bytes} bytes");

@@ -21,8 +21,8 @@ mod support;
 
 use futures_util::future::BoxFuture;
 use kafka_eventbridge_lambda::{
-    FailureClass, FetchedSchema, MAX_ENTRIES_PER_PUT, Pipeline, Registries, RegistryError,
-    SchemaId, SchemaKind, SchemaSource,
+    FailureClass, FetchedSchema, PUT_EVENTS_LIMITS, Pipeline, Registries, RegistryError, SchemaId,
+    SchemaKind, SchemaSource,
 };
 use proptest::prelude::*;
 use support::config::config;
@@ -136,7 +136,7 @@ proptest! {
             }
         }
         for &(entries, bytes) in &state.calls {
-            prop_assert!((1..=MAX_ENTRIES_PER_PUT).contains(&entries), "a call of {} entries", entries);
+            prop_assert!((1..=PUT_EVENTS_LIMITS.max_entries).contains(&entries), "a call of {} entries", entries);
             prop_assert!(bytes <= cap, "a call of {} bytes over the cap {}", bytes, cap);
         }
         if ordered {

@@ -16,7 +16,7 @@ use crate::store::s3::S3Store;
 
 impl EventBridgeBus {
     /// Builds the client from the shared AWS configuration
-    /// (see [`load_shared_config`](crate::aws::load_shared_config)) and the
+    /// (see `aws::load_shared_config`) and the
     /// function's configuration: its region, endpoint override and global endpoint. The SDK's
     /// own retries are turned off.
     pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
@@ -81,7 +81,7 @@ impl S3Store {
 impl GlueRegistry {
     /// Builds the client from the shared AWS configuration (credentials, endpoint variables)
     /// in the configured Glue region.
-    pub fn from_config(config: &Config, shared: &SdkConfig) -> Self {
+    pub(crate) fn from_config(config: &Config, shared: &SdkConfig) -> Self {
         let shared = client_config(config, shared);
         let builder = aws_sdk_glue::config::Builder::from(&shared)
             .region(Region::new(config.glue_region().to_owned()));

@@ -8,7 +8,7 @@ use aws_sdk_eventbridge::config::Region;
 use crate::config::Config;
 
 /// How long establishing a connection may take before the call fails (retryably).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The shared configuration as each adapter's client uses it: the function's region, the SDK's
 /// own retries off (the pipeline owns retries, so nothing is sent more often than configured),

@@ -31,7 +31,7 @@ pub enum CredentialsError {
 /// Loads the standard AWS configuration chain (environment, the Lambda execution role,
 /// `AWS_ENDPOINT_URL`, profiles) once, for every client the function builds, with the profile
 /// of `AWS_EVENTBRIDGE_IAM_PROFILE_NAME`, then assumes `AWS_EVENTBRIDGE_IAM_ROLE_ARN` when set.
-pub async fn load_shared_config(config: &Config) -> SdkConfig {
+pub(crate) async fn load_shared_config(config: &Config) -> SdkConfig {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.region.clone()));
     if let Some(profile) = &config.credentials.profile_name {
@@ -134,7 +134,7 @@ pub async fn assume_role(config: &Config, base: SdkConfig) -> SdkConfig {
 
 /// The connector id as an STS session name: 2 to 64 characters of `[\w+=,.@-]`, others
 /// replaced by `-`.
-pub fn session_name(connector_id: &str) -> String {
+pub(crate) fn session_name(connector_id: &str) -> String {
     let mut name: String = connector_id
         .chars()
         .map(|c| {
@@ -197,5 +197,3 @@ mod tests {
 mod build;
 mod client;
 pub(crate) mod secrets;
-
-pub use client::CONNECT_TIMEOUT;

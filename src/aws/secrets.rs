@@ -17,7 +17,7 @@ use crate::config::{Config, SCHEMA_REGISTRY_SECRET_ARN, Secret};
 
 /// The registry's credentials could not be read from Secrets Manager.
 #[derive(Debug, thiserror::Error)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     /// `GetSecretValue` failed.
     #[error("{SCHEMA_REGISTRY_SECRET_ARN}={arn}: GetSecretValue failed")]
     Call {

@@ -20,14 +20,14 @@ use crate::map::EventEntry;
 /// At most this many entries go in one PutEvents call
 /// (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>, `Entries`:
 /// 1 to 10 items).
-pub const MAX_ENTRIES_PER_PUT: usize = 10;
+pub(crate) const MAX_ENTRIES_PER_PUT: usize = 10;
 
 /// The total entry size of one PutEvents call may be at most 1 MiB since 2026-01-29 (it was
 /// 256 KiB before; "Amazon EventBridge quotas",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html>, and "Calculating
 /// PutEvents event entry size",
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>).
-pub const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
+pub(crate) const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
 
 /// The limits of one PutEvents call.
 pub const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {

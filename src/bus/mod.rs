@@ -11,5 +11,5 @@ pub(crate) mod classic;
 pub(crate) mod seam;
 pub(crate) mod v2;
 
-pub use any::{AwsBus, AwsBusError};
+pub use any::AwsBus;
 pub use seam::{BatchLimits, CallClass, EntryStatus, EventBus, RequestBody};

@@ -36,7 +36,7 @@ pub(crate) const MAX_ENTRIES_PER_PUT: usize = 100;
 pub(crate) const PUT_EVENTS_MAX_BYTES: usize = 1_048_576;
 
 /// The limits of one `PutEvents` call to a Custom Event Bus.
-pub const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {
+pub(crate) const PUT_EVENTS_LIMITS: BatchLimits = BatchLimits {
     max_entries: MAX_ENTRIES_PER_PUT,
     max_bytes: PUT_EVENTS_MAX_BYTES,
 };
@@ -55,7 +55,7 @@ pub(crate) const CALL_CODES: SdkCodes = SdkCodes {
 /// bytes of `Source`, `DetailType`, `Detail` and each `Resources` item) plus the bytes of the
 /// `EventGroupId` and `DeduplicationId`. AWS does not document how this bus sizes an entry;
 /// counting the system metadata is the safe side. There is no `TraceHeader` on this bus.
-pub fn entry_size(entry: &EventEntry) -> usize {
+pub(crate) fn entry_size(entry: &EventEntry) -> usize {
     event_size(entry)
         + entry.event_group_id.as_deref().map_or(0, str::len)
         + entry.deduplication_id.as_deref().map_or(0, str::len)

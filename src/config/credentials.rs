@@ -8,7 +8,7 @@ use crate::vars::*;
 
 /// Where the function's AWS credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CredentialsConfig {
+pub(crate) struct CredentialsConfig {
     /// `AWS_EVENTBRIDGE_IAM_PROFILE_NAME`: the profile of the base credentials.
     pub(crate) profile_name: Option<String>,
     /// `AWS_EVENTBRIDGE_IAM_ROLE_ARN`: a role assumed with the base credentials.

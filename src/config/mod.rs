@@ -19,7 +19,7 @@ use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::MetricsConfig;
 use crate::offload::{OffloadConfig, Offloader};
 use crate::retry::CallPolicy;
-pub use crate::vars::*;
+pub(crate) use crate::vars::*;
 
 mod bus;
 mod credentials;
@@ -31,12 +31,12 @@ mod offload;
 mod parse;
 mod send;
 
-pub use crate::map::{Deduplication, EventGroup, Ordering};
-pub use crate::report::FailureMode;
-pub use bus::{BusArn, BusKind};
-pub use credentials::CredentialsConfig;
+pub(crate) use crate::map::{Deduplication, Ordering};
+pub(crate) use crate::report::FailureMode;
+pub(crate) use bus::{BusArn, BusKind};
+pub(crate) use credentials::CredentialsConfig;
 pub(crate) use decode::{RegistryConfig, Secret};
-pub use defaults::*;
+pub(crate) use defaults::*;
 pub use error::ConfigError;
 
 use bus::*;
@@ -110,7 +110,7 @@ pub struct Config {
 
 impl Config {
     /// Reads the configuration from the process environment, and logs a WARN for each
-    /// `AWS_EVENTBRIDGE_*` variable that is not one of [`KNOWN_VARS`], with the closest known
+    /// `AWS_EVENTBRIDGE_*` variable that is not one of `KNOWN_VARS`, with the closest known
     /// name (a misspelled variable would otherwise pass silently).
     pub fn from_env() -> Result<Self, ConfigError> {
         for unknown in unknown_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {

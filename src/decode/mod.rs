@@ -32,11 +32,20 @@ pub(crate) mod registry;
 pub(crate) mod schema;
 pub(crate) mod wire;
 
-pub use esm::EsmRecordFormat;
-pub use payload::{PayloadDecoder, PayloadError, PayloadFormat, SCHEMA_ID_PREFIX_LEN};
-pub use record::{
-    DecodeError, Decoded, DecodedRecord, EventError, RecordInfo, RecordRef, TimestampType,
-};
+pub(crate) use esm::EsmRecordFormat;
+pub(crate) use payload::PayloadError;
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
+pub use payload::{PayloadDecoder, PayloadFormat};
+pub(crate) use record::Decoded;
+pub use record::DecodedRecord;
+pub(crate) use record::{DecodeError, EventError, RecordInfo, RecordRef, TimestampType};
 pub use schema::{SchemaId, SchemaKind};
 pub use wire::KafkaEvent;
 
@@ -139,6 +148,14 @@ impl Decoders {
 }
 
 /// Checks the event and decodes every record, in event order.
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decoded>, EventError> {
     if let Some(source) = &event.event_source
         && source != EVENT_SOURCE_MSK

@@ -87,7 +87,7 @@ pub trait PayloadDecoder: fmt::Debug + Send + Sync {
     fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError>;
 
     /// The registry schema that bytes starting with `prefix` (their first
-    /// [`SCHEMA_ID_PREFIX_LEN`] bytes, or all of them when shorter) need, for a decoder that
+    /// `SCHEMA_ID_PREFIX_LEN` bytes, or all of them when shorter) need, for a decoder that
     /// reads registry-framed data: the schema is fetched before the records are decoded.
     fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
         let _ = prefix;
@@ -103,7 +103,7 @@ pub trait PayloadDecoder: fmt::Debug + Send + Sync {
 
 /// How many leading bytes of a payload [`PayloadDecoder::schema_id`] sees: the longest
 /// registry header, AWS Glue's 18 bytes (Confluent's is 5).
-pub const SCHEMA_ID_PREFIX_LEN: usize = super::framing::GLUE_HEADER_LEN;
+pub(crate) const SCHEMA_ID_PREFIX_LEN: usize = super::framing::GLUE_HEADER_LEN;
 
 /// The built-in key and value formats, after the Kafka Connect converters users know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

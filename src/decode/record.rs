@@ -41,6 +41,10 @@ pub struct RecordRef {
 
 /// The kind of a record's timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "Kafka's own names: NO_TIMESTAMP_TYPE"
+)]
 pub enum TimestampType {
     /// `CREATE_TIME`.
     CreateTime,
@@ -167,6 +171,10 @@ pub struct RecordInfo {
 
 /// One record of the event: where it is, and what it decoded to.
 #[derive(Debug)]
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(unreachable_pub, reason = "exported with the internals feature")
+)]
 pub struct Decoded {
     /// Where it is.
     pub info: RecordInfo,

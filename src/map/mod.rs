@@ -114,7 +114,7 @@ pub trait DetailTypeMapper: fmt::Debug + Send + Sync {
 }
 
 /// Chooses the `Time` of a record's event: the connector's `TimeMapper` extension point. The
-/// built-in rules ([`TimeRule`]) implement it; a function built on the library can bring its
+/// built-in rules (`TimeRule`) implement it; a function built on the library can bring its
 /// own through [`PipelineBuilder::time`](crate::PipelineBuilder::time).
 pub trait TimeMapper: fmt::Debug + Send + Sync {
     /// The event's `Time` in epoch milliseconds, or `None` to leave it unset (EventBridge then
@@ -228,7 +228,7 @@ fn bounded(id: String) -> String {
 /// The stable stand-in for an id too long for the Custom Event Bus: `sha256:` and the
 /// lowercase hex SHA-256 of its UTF-8 bytes (71 characters). Equal ids give equal digests, so
 /// grouping and deduplication still hold.
-pub fn digest_id(id: &str) -> String {
+pub(crate) fn digest_id(id: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(id.as_bytes());
     let mut out = String::with_capacity(7 + 64);

@@ -132,7 +132,7 @@ impl<'c, B> PipelineBuilder<'c, B> {
         self
     }
 
-    /// How offloaded objects are named (default: [`RandomKeys`]).
+    /// How offloaded objects are named (default: `RandomKeys`).
     pub fn keys(mut self, keys: impl ObjectKeys + 'static) -> Self {
         self.keys = Some(Box::new(keys));
         self

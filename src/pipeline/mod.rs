@@ -7,5 +7,5 @@ mod builder;
 pub(crate) mod render;
 mod run;
 
-pub use builder::{NoBus, PipelineBuilder};
-pub use run::{DEADLINE_MARGIN, Pipeline, Prepared, deadline_from};
+pub use builder::PipelineBuilder;
+pub use run::{Pipeline, deadline_from};

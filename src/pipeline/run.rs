@@ -32,7 +32,7 @@ use crate::store::{AnyStore, NoObjectStore, Upload};
 /// Time kept free before the invocation deadline: nothing is started that would end later, so
 /// that the response (and its logs) always leave before Lambda stops the function. It covers
 /// building and logging the report of a large batch with room to spare.
-pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+pub(crate) const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// The share of an invocation's remaining time, in percent, that fetching its schemas may take:
 /// a registry that stalls costs at most this, and the records that need no schema (or a cached
@@ -508,7 +508,7 @@ fn hold_after_transient(slots: &mut [Slot]) {
 const PLAUSIBLE_EPOCH_MS: u64 = 1_000_000_000_000;
 
 /// The instant by which a handler must be done: the invocation deadline (the runtime API's
-/// `lambda-runtime-deadline-ms`) less [`DEADLINE_MARGIN`].
+/// `lambda-runtime-deadline-ms`) less `DEADLINE_MARGIN`.
 pub fn deadline_from(deadline_ms: u64) -> Instant {
     let remaining = if deadline_ms < PLAUSIBLE_EPOCH_MS {
         Duration::from_millis(deadline_ms)

@@ -29,7 +29,7 @@ use num_bigint::BigInt;
 use crate::json::{JsonText, MAX_JSON_DEPTH};
 
 use crate::error::quote;
-pub use error::AvroError;
+pub(crate) use error::AvroError;
 pub(crate) use error::MAX_RECURSIVE_BYTES;
 
 /// The most one string, bytes value or collection of a datum may allocate. A record cannot
@@ -89,6 +89,14 @@ fn resolution_order(schemata: &[&Schema]) -> Result<Vec<usize>, apache_avro::Err
 /// The schema is leaked once, so that the reader (which borrows it) is built once rather than
 /// per record: schemas are cached for the life of the execution environment and never evicted
 /// ([`Schemas`](crate::Schemas)), so this costs what the cache costs anyway.
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub struct AvroSchema {
     schema: &'static Schema,
     /// Whether a named type of the schema contains itself (so a datum may nest as deep as it
@@ -108,6 +116,14 @@ impl std::fmt::Debug for AvroSchema {
 
 impl AvroSchema {
     /// Parses the schema text a registry returned.
+    #[cfg_attr(
+        not(feature = "internals"),
+        allow(
+            unreachable_pub,
+            dead_code,
+            reason = "exported with the internals feature"
+        )
+    )]
     pub fn parse(text: &str) -> Result<Self, AvroError> {
         Self::parse_with_references(text, std::iter::empty())
     }
@@ -115,6 +131,14 @@ impl AvroSchema {
     /// Parses the schema text a registry returned, whose named types may be defined in
     /// `references` (Confluent schema references: each the text of a named type, which may
     /// refer to the others).
+    #[cfg_attr(
+        not(feature = "internals"),
+        allow(
+            unreachable_pub,
+            dead_code,
+            reason = "exported with the internals feature"
+        )
+    )]
     pub fn parse_with_references<'a>(
         text: &str,
         references: impl Iterator<Item = &'a str>,
@@ -150,9 +174,17 @@ impl AvroSchema {
     /// The Avro reader recurses once per level of nesting, and a datum of a recursive schema
     /// (a record that contains itself) can nest about as deep as it has bytes: such a datum
     /// longer than
-    /// [`INLINE_RECURSIVE_BYTES`] is decoded on a thread of its own with a
-    /// [`DEEP_STACK_BYTES`] stack, and one longer than [`MAX_RECURSIVE_BYTES`] is refused, so
+    /// `INLINE_RECURSIVE_BYTES` is decoded on a thread of its own with a
+    /// `DEEP_STACK_BYTES` stack, and one longer than `MAX_RECURSIVE_BYTES` is refused, so
     /// that no input can overflow the stack.
+    #[cfg_attr(
+        not(feature = "internals"),
+        allow(
+            unreachable_pub,
+            dead_code,
+            reason = "exported with the internals feature"
+        )
+    )]
     pub fn to_json(&self, bytes: &[u8]) -> Result<JsonText, AvroError> {
         if !self.recursive || bytes.len() <= INLINE_RECURSIVE_BYTES {
             return self.decode(bytes);

@@ -48,7 +48,7 @@ pub enum ProtoError {
 
 /// A compiled `.proto` schema.
 #[derive(Debug)]
-pub struct ProtoSchema {
+pub(crate) struct ProtoSchema {
     file: FileDescriptor,
     /// Every message of the file, nested ones too, sorted by full name: the messages that AWS
     /// Glue's message index counts.
@@ -70,14 +70,15 @@ impl FileResolver for SchemaText {
 
 impl ProtoSchema {
     /// Compiles `.proto` text (imports of the well-known types `google/protobuf/*.proto` are
-    /// built in; other imports are not resolved).
-    pub fn parse(text: &str) -> Result<Self, ProtoError> {
+    /// built in; other imports are not resolved). For the tests and the fuzz targets.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn parse(text: &str) -> Result<Self, ProtoError> {
         Self::parse_with_imports(text, std::iter::empty())
     }
 
     /// Compiles `.proto` text whose imports are among `imports` (each an import path and its
     /// `.proto` text: Confluent schema references) or the well-known types.
-    pub fn parse_with_imports<'a>(
+    pub(crate) fn parse_with_imports<'a>(
         text: &str,
         imports: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, ProtoError> {
@@ -121,13 +122,13 @@ impl ProtoSchema {
     }
 
     /// Decodes `data`, a message of the type `indexes` name, as compact JSON.
-    pub fn to_json(&self, indexes: &[usize], data: &[u8]) -> Result<JsonText, ProtoError> {
+    pub(crate) fn to_json(&self, indexes: &[usize], data: &[u8]) -> Result<JsonText, ProtoError> {
         message_json(self.message(indexes)?, data)
     }
 
     /// Decodes `data`, a message of the type AWS Glue's message `index` names (its place among
     /// all the file's messages, nested ones too, sorted by full name), as compact JSON.
-    pub fn glue_to_json(&self, index: usize, data: &[u8]) -> Result<JsonText, ProtoError> {
+    pub(crate) fn glue_to_json(&self, index: usize, data: &[u8]) -> Result<JsonText, ProtoError> {
         let descriptor = self
             .glue_order
             .get(index)

@@ -25,7 +25,7 @@ pub(crate) const SCHEMA_WARNINGS_LOGGED: usize = 5;
 
 /// A schema ready to decode with.
 #[derive(Debug)]
-pub enum RegistrySchema {
+pub(crate) enum RegistrySchema {
     /// An Avro schema, parsed.
     Avro(Box<AvroSchema>),
     /// A JSON Schema: the data is JSON text (not validated against the schema).

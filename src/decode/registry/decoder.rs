@@ -15,6 +15,14 @@ use crate::json::JsonText;
 /// framing and the registry's schema say). Confluent framing names the schema by id, AWS Glue
 /// framing by schema version id.
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub struct RegistryDecoder {
     schemas: Option<Arc<Schemas>>,
     format: RegistryFormat,
@@ -22,6 +30,14 @@ pub struct RegistryDecoder {
 
 /// What a [`RegistryDecoder`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub enum RegistryFormat {
     /// Avro only.
     Avro,
@@ -35,6 +51,14 @@ pub enum RegistryFormat {
 
 impl RegistryDecoder {
     /// A decoder of `format` that reads schemas from `schemas` (`json-schema` needs none).
+    #[cfg_attr(
+        not(feature = "internals"),
+        allow(
+            unreachable_pub,
+            dead_code,
+            reason = "exported with the internals feature"
+        )
+    )]
     pub fn new(format: RegistryFormat, schemas: Option<Arc<Schemas>>) -> Self {
         Self { schemas, format }
     }

@@ -95,7 +95,7 @@ const RETRYABLE_CODES: [&str; 2] = ["ThrottlingException", "InternalServiceExcep
 
 /// The most schemas one schema may refer to, directly or through its references: a bound on
 /// the registry calls a cyclic or runaway chain of references could make.
-pub const MAX_REFERENCES: usize = 64;
+pub(crate) const MAX_REFERENCES: usize = 64;
 
 /// The most bytes of a registry's answer that are read: a schema document of 1 MiB holds a
 /// schema far larger than any in use (Confluent Schema Registry itself refuses a schema over

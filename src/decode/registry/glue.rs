@@ -16,13 +16,13 @@ use crate::decode::schema::{SchemaId, SchemaKind};
 
 /// The AWS Glue Schema Registry of one region.
 #[derive(Debug, Clone)]
-pub struct GlueRegistry {
+pub(crate) struct GlueRegistry {
     client: Client,
 }
 
 impl GlueRegistry {
     /// A registry reached through `client`.
-    pub fn new(client: Client) -> Self {
+    pub(crate) fn new(client: Client) -> Self {
         Self { client }
     }
 

@@ -26,12 +26,36 @@ pub(crate) mod error;
 pub(crate) mod glue;
 pub(crate) mod source;
 
-pub use cache::{RegistrySchema, SchemaError, Schemas};
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
+pub use cache::Schemas;
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub use confluent::ConfluentRegistry;
+#[cfg_attr(
+    not(feature = "internals"),
+    allow(
+        unreachable_pub,
+        dead_code,
+        reason = "exported with the internals feature"
+    )
+)]
 pub use decoder::{RegistryDecoder, RegistryFormat};
-pub use error::{GetSchemaVersionCallError, MAX_REFERENCES, RegistryError};
-pub use glue::GlueRegistry;
-pub use source::{FetchedSchema, NamedSchema, Registries, SchemaSource};
+pub use error::RegistryError;
+pub(crate) use glue::GlueRegistry;
+pub use source::{FetchedSchema, Registries, SchemaSource};
 
 #[cfg(test)]
 mod tests;
