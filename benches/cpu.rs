@@ -18,7 +18,6 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde_json::json;
 use support::events;
 use support::eventsv2::{BUS_ARN, EventsV2};
 use support::faults::{FaultServer, Schedule};
@@ -133,18 +132,7 @@ fn row(records: usize, value_bytes: usize, event_bytes: usize, cpu: f64, peak: f
 }
 
 fn event(records: usize, value_bytes: usize) -> Vec<u8> {
-    let json = events::event_json((0..records).map(|i| {
-        let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
-        let offset = i64::try_from(i).unwrap();
-        events::record(
-            "cpu",
-            offset % 4,
-            offset,
-            Some(&format!("k-{i}")),
-            Some(&value),
-        )
-    }));
-    serde_json::to_vec(&json).unwrap()
+    serde_json::to_vec(&events::padded_event("cpu", records, value_bytes)).unwrap()
 }
 
 fn main() {

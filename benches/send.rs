@@ -25,7 +25,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_eventbridge_lambda::{EventBridgeBus, KafkaEvent, Pipeline};
+use kafka_eventbridge_lambda::{EventBridgeBus, EventBus, Invocation, KafkaEvent, Pipeline};
 use serde_json::{Value, json};
 use support::aws::sdk_config;
 use support::config::config;
@@ -38,17 +38,21 @@ use support::runtime_api::{RuntimeApi, peak_rss};
 const RECORDS: usize = 10_000;
 
 fn event_json(records: usize, value_bytes: usize) -> Value {
-    events::event_json((0..records).map(|i| {
-        let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
-        let offset = i64::try_from(i).unwrap();
-        events::record(
-            "bench",
-            offset % 4,
-            offset,
-            Some(&format!("k-{i}")),
-            Some(&value),
-        )
-    }))
+    events::padded_event("bench", records, value_bytes)
+}
+
+/// Runs one invocation of `event` to the end: its wall time, and the invocation, every record
+/// delivered.
+async fn timed_run<B: EventBus>(
+    pipeline: &Pipeline<B>,
+    event: KafkaEvent,
+) -> (Duration, Invocation) {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let done = pipeline.run(event, deadline).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
+    (took, done)
 }
 
 /// One send phase: (wall time, calls, retries, entries sent).
@@ -83,16 +87,7 @@ async fn send_phase(
         .bus(EventBridgeBus::from_config(&config, &shared))
         .build();
     let event: KafkaEvent = serde_json::from_value(event_json(RECORDS, 1024)).unwrap();
-    let started = Instant::now();
-    let done = pipeline
-        .run(
-            event,
-            tokio::time::Instant::now() + Duration::from_secs(600),
-        )
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
+    let (took, done) = timed_run(&pipeline, event).await;
     let offers = server.truth().sends.values().map(|&n| n as usize).sum();
     (took, done.calls, done.retries, offers)
 }
@@ -125,16 +120,7 @@ async fn send_phase_v2(latency_ms: u64, partitions: i64) -> (Duration, Duration,
         )
     })))
     .unwrap();
-    let started = Instant::now();
-    let done = pipeline
-        .run(
-            event,
-            tokio::time::Instant::now() + Duration::from_secs(600),
-        )
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
+    let (took, done) = timed_run(&pipeline, event).await;
     let mut per_group: std::collections::HashMap<String, usize> = Default::default();
     for call in server.calls() {
         let mut groups: Vec<String> = call

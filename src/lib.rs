@@ -64,7 +64,9 @@ pub use store::s3::S3Store;
 pub use store::{BlobStore, Upload};
 
 // What the benchmarks and the fuzz targets drive directly (feature `internals`): the decoders,
-// the schema cache and its registry decoder, one event's decode, the mapper.
+// the schema cache and its registry decoder, one event's decode, the mapper. Their items carry
+// `cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))`: public with the
+// feature, unreachable (and partly unused) without it.
 #[cfg(feature = "internals")]
 pub use decode::avro::AvroSchema;
 #[cfg(feature = "internals")]

@@ -21,8 +21,8 @@ mod support;
 
 use futures_util::future::BoxFuture;
 use kafka_eventbridge_lambda::{
-    FailureClass, FetchedSchema, PUT_EVENTS_LIMITS, Pipeline, Registries, RegistryError, SchemaId,
-    SchemaKind, SchemaSource,
+    EventBus, FailureClass, FetchedSchema, Invocation, KafkaEvent, PUT_EVENTS_LIMITS, Pipeline,
+    Registries, RegistryError, SchemaId, SchemaKind, SchemaSource,
 };
 use proptest::prelude::*;
 use support::config::config;
@@ -30,6 +30,23 @@ use support::events::{
     Payload, generated_event as event, kafka_event, record, reported as reported_ids,
 };
 use support::fakes::{Answer, Call, FakeBus, FakeStore, Id, State};
+
+/// Runs `event` through `pipeline` on a runtime whose clock is paused (backoffs and timeouts
+/// pass at once), with a 60 s deadline.
+fn run_paused<B: EventBus>(pipeline: &Pipeline<B>, event: KafkaEvent) -> Invocation {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        pipeline
+            .run(event, deadline)
+            .await
+            .expect("a well-formed event")
+    })
+}
 
 fn record_strategy() -> impl Strategy<Value = (u8, Payload)> {
     let value = prop_oneof![
@@ -94,15 +111,7 @@ proptest! {
         let bus = Arc::new(FakeBus { state: Mutex::new(State { script: script.into(), ordered, ..State::default() }) });
         let store = Arc::new(FakeStore { script: Mutex::new(uploads.into()), ..FakeStore::default() });
         let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).store(Some(Arc::clone(&store))).build();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("runtime");
-        let done = runtime.block_on(async {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            pipeline.run(event(&records), deadline).await.expect("a well-formed event")
-        });
+        let done = run_paused(&pipeline, event(&records));
         let all: Vec<Id> = (0..records.len())
             .map(|offset| (format!("t-{}", records[offset].0), offset as i64))
             .collect();
@@ -228,15 +237,7 @@ proptest! {
         let kafka = kafka_event(records.iter().zip(&values).enumerate().map(|(offset, ((p, _), value))| {
             record("t", i64::from(*p), offset as i64, Some("k"), Some(value))
         }));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("runtime");
-        let done = runtime.block_on(async {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            pipeline.run(kafka, deadline).await.expect("a well-formed event")
-        });
+        let done = run_paused(&pipeline, kafka);
         let reported: HashSet<(String, i64)> = reported_ids(&done.response).into_iter().collect();
         prop_assert_eq!(done.tally.delivered + done.tally.failed, records.len());
         let state = bus.state.lock().expect("lock");

@@ -290,36 +290,18 @@ async fn bad_records_fail_alone_with_a_clear_reason() {
             .map(|(_, r)| r.clone())
             .unwrap()
     };
-    assert!(
-        reason(1).contains("names Confluent schema id 99, which is not available"),
-        "{}",
-        reason(1)
+    support::assert_contains(
+        &reason(1),
+        "names Confluent schema id 99, which is not available",
     );
-    assert!(
-        reason(1).contains("HTTP 404: Schema 99 not found"),
-        "{}",
-        reason(1)
+    support::assert_contains(&reason(1), "HTTP 404: Schema 99 not found");
+    support::assert_contains(
+        &reason(2),
+        "value is not registry-framed: it starts with byte 0x7b",
     );
-    assert!(
-        reason(2).contains("value is not registry-framed: it starts with byte 0x7b"),
-        "{}",
-        reason(2)
-    );
-    assert!(
-        reason(3).contains("shorter than the 5-byte Confluent header"),
-        "{}",
-        reason(3)
-    );
-    assert!(
-        reason(4).contains("is not a valid Avro datum"),
-        "{}",
-        reason(4)
-    );
-    assert!(
-        reason(5).contains("is not a valid Avro schema"),
-        "{}",
-        reason(5)
-    );
+    support::assert_contains(&reason(3), "shorter than the 5-byte Confluent header");
+    support::assert_contains(&reason(4), "is not a valid Avro datum");
+    support::assert_contains(&reason(5), "is not a valid Avro schema");
     // 404 is final: one request, no retry.
     assert_eq!(registry.requests(99), 1);
     bus.events(2).await;
@@ -354,12 +336,8 @@ async fn a_registry_outage_fails_only_its_records_and_is_not_cached() {
     );
     let reasons = reasons(&done);
     assert_eq!(reasons.len(), 2);
-    assert!(reasons[0].1.contains("HTTP 503"), "{}", reasons[0].1);
-    assert!(
-        reasons[0].1.contains("gave up after 3 attempts"),
-        "{}",
-        reasons[0].1
-    );
+    support::assert_contains(&reasons[0].1, "HTTP 503");
+    support::assert_contains(&reasons[0].1, "gave up after 3 attempts");
     assert_eq!(
         registry.requests(ORDER_ID),
         3,

@@ -34,14 +34,7 @@ pub(crate) mod wire;
 
 pub(crate) use esm::EsmRecordFormat;
 pub(crate) use payload::PayloadError;
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub use payload::{PayloadDecoder, PayloadFormat};
 pub(crate) use record::Decoded;
 pub use record::DecodedRecord;
@@ -148,14 +141,7 @@ impl Decoders {
 }
 
 /// Checks the event and decodes every record, in event order.
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub fn decode_event(event: KafkaEvent, decoders: &Decoders) -> Result<Vec<Decoded>, EventError> {
     if let Some(source) = &event.event_source
         && source != EVENT_SOURCE_MSK
@@ -255,19 +241,20 @@ fn decode_record(
     };
     let timestamp = timestamp.filter(|_| timestamp_type != TimestampType::NoTimestampType);
     let headers = decode_headers(record.headers)?;
-    let key = decode_payload(
+    let payload = |field, raw, metadata: Option<&Value>, decoder: &dyn PayloadDecoder| {
+        decode_payload(field, raw, metadata, decoder, decoders)
+    };
+    let key = payload(
         "key",
         record.key,
         record.key_schema_metadata.as_ref(),
         decoders.key.as_ref(),
-        decoders,
     )?;
-    let value = decode_payload(
+    let value = payload(
         "value",
         record.value,
         record.value_schema_metadata.as_ref(),
         decoders.value.as_ref(),
-        decoders,
     )?;
     Ok(DecodedRecord {
         topic,

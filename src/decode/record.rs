@@ -171,10 +171,7 @@ pub struct RecordInfo {
 
 /// One record of the event: where it is, and what it decoded to.
 #[derive(Debug)]
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(unreachable_pub, reason = "exported with the internals feature")
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub struct Decoded {
     /// Where it is.
     pub info: RecordInfo,

@@ -134,3 +134,19 @@ pub fn reported(response: &kafka_eventbridge_lambda::BatchResponse) -> Vec<(Stri
         })
         .collect()
 }
+
+/// `records` records of `topic` on 4 partitions, keyed `k-<i>`, each value a JSON object of
+/// about `value_bytes` bytes: the benchmarks' event.
+pub fn padded_event(topic: &str, records: usize, value_bytes: usize) -> Value {
+    event_json((0..records).map(|i| {
+        let value = json!({"i": i, "pad": "x".repeat(value_bytes.saturating_sub(20))}).to_string();
+        let offset = i64::try_from(i).expect("a record count fits an i64");
+        record(
+            topic,
+            offset % 4,
+            offset,
+            Some(&format!("k-{i}")),
+            Some(&value),
+        )
+    }))
+}

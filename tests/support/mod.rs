@@ -32,6 +32,12 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 
 /// The venv's `bin` folder, with moto_server and cargo-lambda.
+/// Asserts that `text` contains `part`, showing `text` when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in: {text}");
+}
+
 pub fn venv_bin() -> PathBuf {
     let dir = std::env::var_os("KEL_VENV_BIN")
         .map(PathBuf::from)

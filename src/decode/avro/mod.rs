@@ -89,14 +89,7 @@ fn resolution_order(schemata: &[&Schema]) -> Result<Vec<usize>, apache_avro::Err
 /// The schema is leaked once, so that the reader (which borrows it) is built once rather than
 /// per record: schemas are cached for the life of the execution environment and never evicted
 /// ([`Schemas`](crate::Schemas)), so this costs what the cache costs anyway.
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub struct AvroSchema {
     schema: &'static Schema,
     /// Whether a named type of the schema contains itself (so a datum may nest as deep as it
@@ -116,14 +109,7 @@ impl std::fmt::Debug for AvroSchema {
 
 impl AvroSchema {
     /// Parses the schema text a registry returned.
-    #[cfg_attr(
-        not(feature = "internals"),
-        allow(
-            unreachable_pub,
-            dead_code,
-            reason = "exported with the internals feature"
-        )
-    )]
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     pub fn parse(text: &str) -> Result<Self, AvroError> {
         Self::parse_with_references(text, std::iter::empty())
     }
@@ -131,14 +117,7 @@ impl AvroSchema {
     /// Parses the schema text a registry returned, whose named types may be defined in
     /// `references` (Confluent schema references: each the text of a named type, which may
     /// refer to the others).
-    #[cfg_attr(
-        not(feature = "internals"),
-        allow(
-            unreachable_pub,
-            dead_code,
-            reason = "exported with the internals feature"
-        )
-    )]
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     pub fn parse_with_references<'a>(
         text: &str,
         references: impl Iterator<Item = &'a str>,
@@ -177,14 +156,7 @@ impl AvroSchema {
     /// `INLINE_RECURSIVE_BYTES` is decoded on a thread of its own with a
     /// `DEEP_STACK_BYTES` stack, and one longer than `MAX_RECURSIVE_BYTES` is refused, so
     /// that no input can overflow the stack.
-    #[cfg_attr(
-        not(feature = "internals"),
-        allow(
-            unreachable_pub,
-            dead_code,
-            reason = "exported with the internals feature"
-        )
-    )]
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     pub fn to_json(&self, bytes: &[u8]) -> Result<JsonText, AvroError> {
         if !self.recursive || bytes.len() <= INLINE_RECURSIVE_BYTES {
             return self.decode(bytes);

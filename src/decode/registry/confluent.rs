@@ -15,14 +15,7 @@ pub(crate) const MAX_REDIRECTS: usize = 3;
 /// A Confluent-compatible schema registry (Confluent Platform, Confluent Cloud, Redpanda,
 /// Karapace, Apicurio's ccompat API): `GET {url}/schemas/ids/{id}`, TLS verified against the
 /// system's roots, optional HTTP basic auth.
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub struct ConfluentRegistry {
     /// The HTTP client, or why it could not be built (then every fetch fails with that).
     client: Result<reqwest::Client, String>,
@@ -63,14 +56,7 @@ struct Reference {
 impl ConfluentRegistry {
     /// A registry at `url` (without a trailing `/`), with basic auth `user:password` when
     /// given.
-    #[cfg_attr(
-        not(feature = "internals"),
-        allow(
-            unreachable_pub,
-            dead_code,
-            reason = "exported with the internals feature"
-        )
-    )]
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     pub fn new(url: &str, user_info: Option<&str>) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))

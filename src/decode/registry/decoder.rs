@@ -15,14 +15,7 @@ use crate::json::JsonText;
 /// framing and the registry's schema say). Confluent framing names the schema by id, AWS Glue
 /// framing by schema version id.
 #[derive(Debug, Clone)]
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub struct RegistryDecoder {
     schemas: Option<Arc<Schemas>>,
     format: RegistryFormat,
@@ -30,14 +23,7 @@ pub struct RegistryDecoder {
 
 /// What a [`RegistryDecoder`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub enum RegistryFormat {
     /// Avro only.
     Avro,
@@ -51,14 +37,7 @@ pub enum RegistryFormat {
 
 impl RegistryDecoder {
     /// A decoder of `format` that reads schemas from `schemas` (`json-schema` needs none).
-    #[cfg_attr(
-        not(feature = "internals"),
-        allow(
-            unreachable_pub,
-            dead_code,
-            reason = "exported with the internals feature"
-        )
-    )]
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     pub fn new(format: RegistryFormat, schemas: Option<Arc<Schemas>>) -> Self {
         Self { schemas, format }
     }

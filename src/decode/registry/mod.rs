@@ -26,32 +26,11 @@ pub(crate) mod error;
 pub(crate) mod glue;
 pub(crate) mod source;
 
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub use cache::Schemas;
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub use confluent::ConfluentRegistry;
-#[cfg_attr(
-    not(feature = "internals"),
-    allow(
-        unreachable_pub,
-        dead_code,
-        reason = "exported with the internals feature"
-    )
-)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub use decoder::{RegistryDecoder, RegistryFormat};
 pub use error::RegistryError;
 pub(crate) use glue::GlueRegistry;
