@@ -27,8 +27,6 @@ mod concurrency;
 mod config;
 mod decode;
 mod error;
-#[cfg(any(test, feature = "fuzzing"))]
-mod fuzz;
 mod json;
 mod map;
 mod metrics;
@@ -69,11 +67,11 @@ pub use store::{BlobStore, Upload};
 // feature, unreachable (and partly unused) without it.
 #[cfg(feature = "internals")]
 pub use decode::avro::AvroSchema;
+#[cfg(feature = "fuzzing")]
+pub use decode::fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
 #[cfg(feature = "internals")]
 pub use decode::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, Schemas};
 #[cfg(feature = "internals")]
 pub use decode::{Decoders, PayloadDecoder, PayloadFormat, decode_event};
-#[cfg(feature = "fuzzing")]
-pub use fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
 #[cfg(feature = "internals")]
 pub use map::Mapper;

@@ -25,6 +25,9 @@ pub(crate) mod avro;
 mod esm;
 mod formats;
 pub(crate) mod framing;
+/// The fuzz targets' checks (`fuzz/`), replayed over their corpus by `cargo test`.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzz;
 pub(crate) mod payload;
 pub(crate) mod protobuf;
 pub(crate) mod record;

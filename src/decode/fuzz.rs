@@ -13,11 +13,11 @@ use std::sync::{Arc, OnceLock};
 
 use serde::de::IgnoredAny;
 
-use crate::decode::PayloadDecoder as _;
-use crate::decode::avro::AvroSchema;
-use crate::decode::protobuf::ProtoSchema;
-use crate::decode::registry::{FetchedSchema, RegistryDecoder, RegistryFormat, Schemas};
-use crate::decode::schema::{SchemaId, SchemaKind};
+use super::avro::AvroSchema;
+use super::payload::PayloadDecoder as _;
+use super::protobuf::ProtoSchema;
+use super::registry::{FetchedSchema, RegistryDecoder, RegistryFormat, Schemas};
+use super::schema::{SchemaId, SchemaKind};
 
 /// The Avro schemas the Avro target decodes with: the first byte of the input picks one.
 pub(crate) const AVRO_SCHEMAS: [&str; 8] = [
@@ -129,10 +129,9 @@ pub fn fuzz_protobuf(data: &[u8]) {
     };
     let schema = proto_schema();
     let decoded = if pick & 1 == 0 {
-        crate::decode::protobuf::confluent_indexes(rest)
-            .and_then(|(i, data)| schema.to_json(&i, data))
+        super::protobuf::confluent_indexes(rest).and_then(|(i, data)| schema.to_json(&i, data))
     } else {
-        crate::decode::protobuf::glue_index(rest).and_then(|(i, data)| schema.glue_to_json(i, data))
+        super::protobuf::glue_index(rest).and_then(|(i, data)| schema.glue_to_json(i, data))
     };
     if let Ok(json) = decoded {
         assert!(valid_json(json.as_str()), "Protobuf rendered invalid JSON");
@@ -142,7 +141,7 @@ pub fn fuzz_protobuf(data: &[u8]) {
 fn framing_decoder() -> &'static RegistryDecoder {
     static DECODER: OnceLock<RegistryDecoder> = OnceLock::new();
     DECODER.get_or_init(|| {
-        let schemas = Schemas::new(crate::decode::registry::Registries::new());
+        let schemas = Schemas::new(super::registry::Registries::new());
         let json = FetchedSchema::new(SchemaKind::Json, "{}");
         let avro = FetchedSchema::new(SchemaKind::Avro, AVRO_SCHEMAS[6]);
         let proto = FetchedSchema::new(SchemaKind::Protobuf, PROTO_SCHEMA);
