@@ -136,12 +136,7 @@ fn event(records: usize, value_bytes: usize) -> Vec<u8> {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs benches once as tests: one small case.
-    let quick = std::env::args().all(|a| a != "--bench");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (quick, runtime) = (support::bench_as_test(), support::bench_runtime());
     runtime.block_on(async {
         let server = FaultServer::start(Schedule::accept_all()).await;
         // `KEL_CASES=1000x1024,…` measures other cases.

@@ -8,6 +8,13 @@
 //!
 //! Run with `make bench` or `cargo bench --bench hostile`.
 
+#[path = "../tests/support/schemas.rs"]
+#[allow(
+    unreachable_pub,
+    reason = "the file is also a module of the tests' support"
+)]
+mod schemas;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -176,19 +183,6 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// A schema of 61 record types, each with two fields of the next: 2^60 paths.
-fn shared_types() -> String {
-    let mut types =
-        vec![r#"{"type":"record","name":"T60","fields":[{"name":"a","type":"null"}]}"#.to_owned()];
-    for level in (0..60).rev() {
-        let next = level + 1;
-        types.push(format!(
-            r#"{{"type":"record","name":"T{level}","fields":[{{"name":"a","type":"T{next}"}},{{"name":"b","type":"T{next}"}}]}}"#
-        ));
-    }
-    format!("[{}]", types.join(","))
-}
-
 fn event(values: &[Vec<u8>]) -> Vec<u8> {
     let records: Vec<_> = values
         .iter()
@@ -213,7 +207,7 @@ fn run_case(index: usize) {
     let decoder = RegistryDecoder::new(RegistryFormat::Any, Some(Arc::clone(&schemas)));
     let cases = cases();
     let Some((name, bytes)) = cases.into_iter().nth(index) else {
-        let text = shared_types();
+        let text = schemas::shared_types(61, 1);
         let (peak, refused) = peak_of(|| AvroSchema::parse(&text).is_err());
         let time = median(21, || drop(black_box(AvroSchema::parse(&text))));
         println!(

@@ -230,12 +230,7 @@ async fn start_binary(event: Bytes, endpoint: &str) -> (Duration, u64) {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs benches once as tests; keep that quick.
-    let quick = std::env::args().all(|a| a != "--bench");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (quick, runtime) = (support::bench_as_test(), support::bench_runtime());
     let latency_ms: u64 = std::env::var("SEND_LATENCY_MS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -59,21 +59,6 @@ fn record(offset: usize, value: &[u8]) -> Value {
            "timestampType": "CREATE_TIME", "key": b64("k"), "value": b64(value), "headers": []})
 }
 
-/// A schema of `levels` record types, each with two fields of the next: 2^levels paths.
-fn shared_types(levels: usize) -> String {
-    let mut types = vec![format!(
-        r#"{{"type":"record","name":"T{}","fields":[{{"name":"a","type":"null"}}]}}"#,
-        levels - 1
-    )];
-    for level in (0..levels - 1).rev() {
-        let next = level + 1;
-        types.push(format!(
-            r#"{{"type":"record","name":"T{level}","fields":[{{"name":"a","type":"T{next}"}},{{"name":"b","type":"T{next}"}}]}}"#
-        ));
-    }
-    format!("[{}]", types.join(","))
-}
-
 /// `levels` Protobuf messages nested in field 1.
 fn nested_proto(levels: usize) -> Vec<u8> {
     let mut data = Vec::new();
@@ -183,7 +168,7 @@ fn register_hostile_schemas(registry: &Registry) -> u64 {
     );
     registry.register(12, r#"{"type":"bytes","logicalType":"big-decimal"}"#);
     registry.register(13, r#"{"type":"fixed","name":"F","size":1099511627776}"#);
-    registry.register(14, &shared_types(61));
+    registry.register(14, &support::schemas::shared_types(61, 1));
     registry.register(
         15,
         r#"{"type":"array","items":{"type":"array","items":{"type":"array","items":"null"}}}"#,

@@ -14,6 +14,7 @@ use std::time::Duration;
 use apache_avro::types::Value as Avro;
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::{Decimal, Schema};
+use aws_sdk_glue::types::DataFormat;
 use kafka_eventbridge_lambda::{AwsBus, Invocation, KafkaEvent, Pipeline};
 use serde_json::{Value, json};
 use support::aws::sdk_config;
@@ -207,9 +208,7 @@ async fn confluent_framed_values_become_json_and_the_schema_is_fetched_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn esm_source_records_decode_by_the_metadata_schema_id() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-source").await;
-    registry.register(ORDER_ID, ORDER);
+    let (moto, registry, bus) = with_order_schema("avro-source").await;
     let metadata = json!({"dataFormat": "AVRO", "schemaId": ORDER_ID.to_string()});
     // SOURCE: the producer's bytes without the registry header; JSON: the mapping's JSON text.
     let records = vec![
@@ -254,9 +253,7 @@ async fn esm_source_records_decode_by_the_metadata_schema_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_records_fail_alone_with_a_clear_reason() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-bad").await;
-    registry.register(ORDER_ID, ORDER);
+    let (moto, registry, bus) = with_order_schema("avro-bad").await;
     registry.register(
         8,
         r#"{"type": "record", "name": "Broken", "fields": [{"name": "a", "type": "Nope"}]}"#,
@@ -309,9 +306,7 @@ async fn bad_records_fail_alone_with_a_clear_reason() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_outage_fails_only_its_records_and_is_not_cached() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-down").await;
-    registry.register(ORDER_ID, ORDER);
+    let (moto, registry, bus) = with_order_schema("avro-down").await;
     registry.set_down(true);
     let pipeline = pipeline(
         &moto,
@@ -353,9 +348,7 @@ async fn a_registry_outage_fails_only_its_records_and_is_not_cached() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn basic_auth_is_sent() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-auth").await;
-    registry.register(ORDER_ID, ORDER);
+    let (moto, registry, bus) = with_order_schema("avro-auth").await;
     registry.require_auth("svc:s3cret");
     let records = vec![record(0, &framed(ORDER_ID, &datum(0, None)), None)];
     let wrong = pipeline(
@@ -433,9 +426,7 @@ fn to_avro_datum(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_registry_format_reads_avro_and_json_schema_by_the_schema_kind() {
-    let (moto, registry) = (Moto::start(), Registry::start().await);
-    let bus = moto.bus_to_queue("avro-registry").await;
-    registry.register(ORDER_ID, ORDER);
+    let (moto, registry, bus) = with_order_schema("avro-registry").await;
     registry.register_json_schema(9, r#"{"type": "object"}"#);
     let pipeline = pipeline(
         &moto,
@@ -550,14 +541,7 @@ async fn protobuf_values_become_canonical_json() {
             None,
         ),
     ];
-    let pipeline = pipeline(
-        &moto,
-        &bus.bus_arn,
-        &registry,
-        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "protobuf")],
-    )
-    .await;
-    let done = run(&pipeline, records).await;
+    let done = run_as(&moto, &bus, &registry, "protobuf", records).await;
     assert_eq!(done.tally.delivered, 4, "{:?}", reasons(&done));
     assert!(
         reasons(&done)[0].1.contains("names message [7] by index"),
@@ -773,12 +757,44 @@ async fn the_registry_sample_events_decode_with_their_schemas() {
 
 /// A schema registered in moto's AWS Glue Schema Registry: the registry `kafka` (created on
 /// first use) and the schema `name` of `format`; the id of its first version.
-async fn glue_schema(
+/// Runs `records` through a pipeline of value format `format` on `bus`, reading schemas from
+/// `registry`.
+async fn run_as(
     moto: &Moto,
+    bus: &support::BusQueue,
+    registry: &Registry,
+    format: &str,
+    records: Vec<Value>,
+) -> Invocation {
+    let vars = [("AWS_EVENTBRIDGE_VALUE_FORMAT", format)];
+    let pipeline = pipeline(moto, &bus.bus_arn, registry, &vars).await;
+    run(&pipeline, records).await
+}
+
+/// moto, a registry that holds the order schema under `ORDER_ID`, and a bus that delivers to
+/// the queue `queue`.
+async fn with_order_schema(queue: &str) -> (Moto, Registry, support::BusQueue) {
+    let (moto, registry) = (Moto::start(), Registry::start().await);
+    let bus = moto.bus_to_queue(queue).await;
+    registry.register(ORDER_ID, ORDER);
+    (moto, registry, bus)
+}
+
+/// moto, a bus that delivers to the queue `queue`, and the version of `definition`
+/// registered in the AWS Glue Schema Registry as `name`.
+async fn glue_setup(
+    queue: &str,
     name: &str,
-    format: aws_sdk_glue::types::DataFormat,
+    format: DataFormat,
     definition: &str,
-) -> uuid::Uuid {
+) -> (Moto, support::BusQueue, uuid::Uuid) {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue(queue).await;
+    let version = glue_schema(&moto, name, format, definition).await;
+    (moto, bus, version)
+}
+
+async fn glue_schema(moto: &Moto, name: &str, format: DataFormat, definition: &str) -> uuid::Uuid {
     let glue = moto.glue();
     // Already there for the second schema of a test: that is fine.
     drop(glue.create_registry().registry_name("kafka").send().await);
@@ -829,15 +845,7 @@ fn glue_pipeline(moto: &Moto, bus_arn: &str, extra: &[(&str, &str)]) -> Pipeline
 
 #[tokio::test(flavor = "multi_thread")]
 async fn glue_framed_and_source_records_read_their_glue_schema_version() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("glue-avro").await;
-    let version = glue_schema(
-        &moto,
-        "orders",
-        aws_sdk_glue::types::DataFormat::Avro,
-        ORDER,
-    )
-    .await;
+    let (moto, bus, version) = glue_setup("glue-avro", "orders", DataFormat::Avro, ORDER).await;
     let unknown = uuid::Uuid::from_u128(0x1234);
     let metadata = json!({"dataFormat": "AVRO", "schemaId": version.to_string()});
     let records = vec![
@@ -870,15 +878,8 @@ async fn glue_framed_and_source_records_read_their_glue_schema_version() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn glue_protobuf_uses_its_single_message_index() {
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("glue-protobuf").await;
-    let version = glue_schema(
-        &moto,
-        "payments",
-        aws_sdk_glue::types::DataFormat::Protobuf,
-        PROTO,
-    )
-    .await;
+    let (moto, bus, version) =
+        glue_setup("glue-protobuf", "payments", DataFormat::Protobuf, PROTO).await;
     // Glue's index counts every message of the file, nested ones too, sorted by full name
     // (its serializer's MessageIndexFinder): shop.Order 0, shop.Order.Line 1, shop.Refund 2,
     // shop.Refund.Reason 3.
@@ -934,15 +935,7 @@ async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_man
     let registry = Registry::start().await;
     registry.register(ORDER_ID, ORDER);
     registry.require_auth("svc:s3cret");
-    let moto = Moto::start();
-    let bus = moto.bus_to_queue("glue-binary").await;
-    let version = glue_schema(
-        &moto,
-        "orders",
-        aws_sdk_glue::types::DataFormat::Avro,
-        ORDER,
-    )
-    .await;
+    let (moto, bus, version) = glue_setup("glue-binary", "orders", DataFormat::Avro, ORDER).await;
     let secret = moto
         .secrets_manager()
         .create_secret()
@@ -1143,14 +1136,7 @@ async fn schema_references_are_fetched_with_the_schema() {
         record(1, &framed(31, &proto_value), None),
         record(2, &framed(40, &avro_sale), None),
     ];
-    let pipeline = pipeline(
-        &moto,
-        &bus.bus_arn,
-        &registry,
-        &[("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry")],
-    )
-    .await;
-    let done = run(&pipeline, records).await;
+    let done = run_as(&moto, &bus, &registry, "registry", records).await;
     assert_eq!(done.tally.delivered, 2, "{:?}", reasons(&done));
     let reason = &reasons(&done)[0];
     assert_eq!(reason.0, 2);

@@ -290,6 +290,12 @@ async fn a_call_too_large_is_resent_smaller_unspent() {
     );
 }
 
+/// Calls of at most 10 entries, and bytes to spare.
+const TEN_ENTRIES: BatchLimits = BatchLimits {
+    max_entries: 10,
+    max_bytes: 100,
+};
+
 /// The calls [`sequential_calls`] makes for `entries` (1 byte each), by detail.
 fn sequential(entries: &[EventEntry], limits: BatchLimits) -> Vec<Vec<&str>> {
     let items: Vec<Item<'_>> = entries
@@ -306,11 +312,7 @@ fn sequential(entries: &[EventEntry], limits: BatchLimits) -> Vec<Vec<&str>> {
 #[test]
 fn sequential_calls_pack_groups_in_turn() {
     let entries = grouped(&[("a", 12), ("b", 5)]);
-    let limits = BatchLimits {
-        max_entries: 10,
-        max_bytes: 100,
-    };
-    let calls = sequential(&entries, limits);
+    let calls = sequential(&entries, TEN_ENTRIES);
     assert_eq!(
         calls,
         vec![
@@ -325,11 +327,7 @@ fn later_groups_go_whole_and_fill_the_call_best() {
     // a goes first (most entries, first in turn); b (4) fits after it but leaves 2 free, while
     // c and d (3 + 3) fill the call: the call takes a, c and d; b goes whole in the next.
     let entries = grouped(&[("a", 4), ("b", 4), ("c", 3), ("d", 3)]);
-    let limits = BatchLimits {
-        max_entries: 10,
-        max_bytes: 100,
-    };
-    let calls = sequential(&entries, limits);
+    let calls = sequential(&entries, TEN_ENTRIES);
     assert_eq!(
         calls,
         vec![
@@ -340,7 +338,10 @@ fn later_groups_go_whole_and_fill_the_call_best() {
     // No group but the first of a call is cut: after a's first 10, b (6, the most left) goes
     // with none of a, rather than with a10..a13, which would leave a14 to a call of its own.
     let entries = grouped(&[("a", 15), ("b", 6)]);
-    let calls: Vec<usize> = sequential(&entries, limits).iter().map(Vec::len).collect();
+    let calls: Vec<usize> = sequential(&entries, TEN_ENTRIES)
+        .iter()
+        .map(Vec::len)
+        .collect();
     assert_eq!(calls, vec![10, 6, 5]);
 }
 

@@ -20,6 +20,7 @@ pub mod quota;
 pub mod recorder;
 pub mod registry;
 pub mod runtime_api;
+pub mod schemas;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -32,6 +33,20 @@ pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 
 /// The venv's `bin` folder, with moto_server and cargo-lambda.
+/// Whether a bench runs as a test: `cargo test --all-targets` runs each bench once without
+/// `--bench`, and it then runs one small case.
+pub fn bench_as_test() -> bool {
+    std::env::args().all(|a| a != "--bench")
+}
+
+/// The multi-threaded runtime a bench runs on.
+pub fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// Asserts that `text` contains `part`, showing `text` when it does not.
 #[track_caller]
 pub fn assert_contains(text: &str, part: &str) {

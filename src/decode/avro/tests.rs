@@ -354,31 +354,27 @@ fn items_that_take_no_bytes_spend_the_budget() {
     );
 }
 
-/// A schema of `levels` record types, each with two fields of the next (the last has two
-/// `null` fields): 2^levels paths. Written as a union of the types, the deepest first, so that
-/// each definition names the one before it.
-fn shared_types(levels: usize) -> String {
-    let mut types = vec![format!(
-        r#"{{"type":"record","name":"T{}","fields":[{{"name":"a","type":"null"}},{{"name":"b","type":"null"}}]}}"#,
-        levels - 1
-    )];
-    for level in (0..levels - 1).rev() {
-        let next = level + 1;
-        types.push(format!(
-            r#"{{"type":"record","name":"T{level}","fields":[{{"name":"a","type":"T{next}"}},{{"name":"b","type":"T{next}"}}]}}"#
-        ));
-    }
-    format!("[{}]", types.join(","))
+/// The schema fixtures the integration tests share (`tests/support/schemas.rs`).
+#[allow(
+    unreachable_pub,
+    reason = "the file is also a module of the integration tests' support"
+)]
+mod fixtures {
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/schemas.rs"
+    ));
 }
+use fixtures::shared_types;
 
 #[test]
 fn schemas_whose_paths_multiply_are_refused_when_parsed() {
-    let refused = AvroSchema::parse(&shared_types(61));
+    let refused = AvroSchema::parse(&shared_types(61, 2));
     assert!(
         matches!(&refused, Err(AvroError::Schema(why)) if why.contains("expands to more than")),
         "{refused:?}"
     );
-    let small = AvroSchema::parse(&shared_types(8)).unwrap();
+    let small = AvroSchema::parse(&shared_types(8, 2)).unwrap();
     assert!(!small.recursive);
     // Union branch 7 is T0: 2^7 leaves of two nulls each.
     let json = small.to_json(&[14]).unwrap();
