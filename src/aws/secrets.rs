@@ -46,7 +46,12 @@ pub(crate) async fn resolve(
     config: &Config,
     shared: &SdkConfig,
 ) -> Result<Option<Secret>, SecretError> {
-    let Some(arn) = config.registry.as_ref().and_then(|r| r.secret_arn.clone()) else {
+    let Some(arn) = config
+        .decode
+        .registry
+        .as_ref()
+        .and_then(|r| r.secret_arn.clone())
+    else {
         return Ok(None);
     };
     // An ARN names its region (arn:partition:secretsmanager:region:account:secret:name); a
@@ -55,7 +60,7 @@ pub(crate) async fn resolve(
         .strip_prefix("arn:")
         .and_then(|rest| rest.split(':').nth(2))
         .filter(|region| !region.is_empty())
-        .unwrap_or(&config.function_region)
+        .unwrap_or(&config.decode.function_region)
         .to_owned();
     let client_config = super::client::client_config(config, shared);
     let client = Client::from_conf(

@@ -31,14 +31,21 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The decode settings, read together.
-pub(super) struct DecodeSettings {
-    pub(super) key_format: PayloadFormat,
-    pub(super) value_format: PayloadFormat,
-    pub(super) registry: Option<RegistryConfig>,
-    pub(super) function_region: String,
-    pub(super) glue_region: String,
-    pub(super) esm_format: EsmRecordFormat,
+/// The decode settings of a [`Config`](super::Config).
+#[derive(Debug, Clone)]
+pub(crate) struct DecodeSettings {
+    /// `AWS_EVENTBRIDGE_KEY_FORMAT`.
+    pub(crate) key_format: PayloadFormat,
+    /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
+    pub(crate) value_format: PayloadFormat,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_*`: the Confluent-compatible schema registry, when set.
+    pub(crate) registry: Option<RegistryConfig>,
+    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION`, else the function's region.
+    pub(crate) glue_region: String,
+    /// `AWS_REGION` (the function's region on Lambda), else the bus's region.
+    pub(crate) function_region: String,
+    /// `AWS_EVENTBRIDGE_ESM_RECORD_FORMAT`.
+    pub(crate) esm_format: EsmRecordFormat,
 }
 
 /// The key and value formats, the registries and the event source mapping's record format;

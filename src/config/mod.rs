@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::decode::registry::{
     ConfluentRegistry, Registries, RegistryDecoder, RegistryFormat, Schemas,
 };
-use crate::decode::{Decoders, EsmRecordFormat, PayloadDecoder, PayloadFormat};
+use crate::decode::{Decoders, PayloadDecoder, PayloadFormat};
 use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::MetricsConfig;
 use crate::offload::{OffloadConfig, Offloader};
@@ -35,7 +35,7 @@ pub(crate) use crate::map::{Deduplication, Ordering};
 pub(crate) use crate::report::FailureMode;
 pub(crate) use bus::{BusArn, BusKind};
 pub(crate) use credentials::CredentialsConfig;
-pub(crate) use decode::{RegistryConfig, Secret};
+pub(crate) use decode::Secret;
 pub(crate) use defaults::*;
 pub use error::ConfigError;
 
@@ -66,18 +66,8 @@ pub struct Config {
     pub(crate) detail_type: DetailTypeRule,
     /// `AWS_EVENTBRIDGE_TIME_MAPPER`.
     pub(crate) time_mapper: TimeRule,
-    /// `AWS_EVENTBRIDGE_KEY_FORMAT`.
-    pub(crate) key_format: PayloadFormat,
-    /// `AWS_EVENTBRIDGE_VALUE_FORMAT`.
-    pub(crate) value_format: PayloadFormat,
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_*`: the Confluent-compatible schema registry, when set.
-    pub(crate) registry: Option<RegistryConfig>,
-    /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION`, else the function's region.
-    pub(crate) glue_region: String,
-    /// `AWS_REGION` (the function's region on Lambda), else the bus's region.
-    pub(crate) function_region: String,
-    /// `AWS_EVENTBRIDGE_ESM_RECORD_FORMAT`.
-    pub(crate) esm_format: EsmRecordFormat,
+    /// The decode settings: formats, registries, regions, the ESM record format.
+    pub(crate) decode: DecodeSettings,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
     pub(crate) batch_max_bytes: usize,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`, or the bus's own limit.
@@ -147,12 +137,7 @@ impl Config {
             resources,
             detail_type,
             time_mapper,
-            key_format: decode.key_format,
-            value_format: decode.value_format,
-            registry: decode.registry,
-            glue_region: decode.glue_region,
-            function_region: decode.function_region,
-            esm_format: decode.esm_format,
+            decode,
             batch_max_bytes: sending.batch_max_bytes,
             batch_max_entries,
             ordering,
@@ -222,7 +207,7 @@ impl Config {
     /// `AWS_EVENTBRIDGE_SCHEMA_REGISTRY_GLUE_REGION`: the region of the AWS Glue Schema
     /// Registry (default: the function's own).
     pub fn glue_region(&self) -> &str {
-        &self.glue_region
+        &self.decode.glue_region
     }
 
     /// The decoders of the configured key and value formats, with the configured
@@ -245,7 +230,7 @@ impl Config {
         mut registries: Registries,
         user_info: Option<&Secret>,
     ) -> Decoders {
-        if let Some(registry) = &self.registry {
+        if let Some(registry) = &self.decode.registry {
             registries = registries.confluent(ConfluentRegistry::new(
                 &registry.url,
                 user_info
@@ -265,9 +250,9 @@ impl Config {
             }
         };
         Decoders {
-            key: decoder(self.key_format),
-            value: decoder(self.value_format),
-            esm_format: self.esm_format,
+            key: decoder(self.decode.key_format),
+            value: decoder(self.decode.value_format),
+            esm_format: self.decode.esm_format,
             schemas,
         }
     }
@@ -337,14 +322,14 @@ impl Config {
             adaptive_concurrency = self.adaptive_concurrency,
             retries_max = self.retries_max,
             retries_delay_ms = u64::try_from(self.retries_delay.as_millis()).unwrap_or(u64::MAX),
-            schema_registry = self.registry.as_ref().map_or("-", |r| r.url.as_str()),
-            schema_registry_auth = self.registry.as_ref().map_or("-", |r| match (&r.secret_arn, &r.user_info) {
+            schema_registry = self.decode.registry.as_ref().map_or("-", |r| r.url.as_str()),
+            schema_registry_auth = self.decode.registry.as_ref().map_or("-", |r| match (&r.secret_arn, &r.user_info) {
                 (Some(_), _) => "secret",
                 (None, Some(_)) => "user-info",
                 (None, None) => "none",
             }),
-            glue_region = %self.glue_region,
-            esm_record_format = ?self.esm_format,
+            glue_region = %self.decode.glue_region,
+            esm_record_format = ?self.decode.esm_format,
             "Configuration loaded."
         );
         if let Some(offload) = &self.offload {

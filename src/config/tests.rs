@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use super::*;
 use super::{bus::*, credentials::*, error::*};
+use crate::decode::EsmRecordFormat;
 use crate::map::EventGroup;
 
 const ARN: &str = "arn:aws:events:us-east-1:123456789012:event-bus/b";
@@ -36,8 +37,8 @@ fn defaults() {
         DetailTypeRule::Template("kafka-connect-${topic}".into())
     );
     assert_eq!(c.time_mapper, TimeRule::None);
-    assert_eq!(c.key_format, PayloadFormat::String);
-    assert_eq!(c.value_format, PayloadFormat::Json);
+    assert_eq!(c.decode.key_format, PayloadFormat::String);
+    assert_eq!(c.decode.value_format, PayloadFormat::Json);
     assert_eq!(c.batch_max_bytes, 1_048_575);
     assert_eq!(c.max_inflight.get(), 8);
     assert!(c.adaptive_concurrency);
@@ -293,21 +294,24 @@ fn jsonpath_detail_type() {
 fn schema_registry_settings() {
     let c = parse(&[]).unwrap();
     assert_eq!(
-        (c.registry.is_none(), c.esm_format),
+        (c.decode.registry.is_none(), c.decode.esm_format),
         (true, EsmRecordFormat::Auto)
     );
     // Records may name schemas (framing, the event source mapping's metadata) whatever the
     // formats: the cache is always there, and a missing registry is a record's reason.
     assert!(c.decoders().schemas.is_some());
-    assert_eq!(c.glue_region, "us-east-1");
+    assert_eq!(c.decode.glue_region, "us-east-1");
     // The avro, protobuf and registry formats need no URL: Glue-framed data needs none.
     for (var, format) in [(VALUE_FORMAT, "avro"), (KEY_FORMAT, "registry")] {
         let c = parse(&[(var, format)]).unwrap();
-        assert!(c.registry.is_none());
+        assert!(c.decode.registry.is_none());
     }
     // The Glue region: the variable, else the function's region, else the bus's.
     assert_eq!(
-        parse(&[("AWS_REGION", "eu-west-1")]).unwrap().glue_region,
+        parse(&[("AWS_REGION", "eu-west-1")])
+            .unwrap()
+            .decode
+            .glue_region,
         "eu-west-1"
     );
     let c = parse(&[
@@ -316,7 +320,10 @@ fn schema_registry_settings() {
     ])
     .unwrap();
     assert_eq!(
-        (c.glue_region.as_str(), c.function_region.as_str()),
+        (
+            c.decode.glue_region.as_str(),
+            c.decode.function_region.as_str()
+        ),
         ("ap-south-2", "eu-west-1")
     );
     assert_eq!(
@@ -327,6 +334,7 @@ fn schema_registry_settings() {
     assert_eq!(
         parse(&[(VALUE_FORMAT, "json-schema")])
             .unwrap()
+            .decode
             .value_format,
         PayloadFormat::JsonSchema
     );
@@ -337,7 +345,7 @@ fn schema_registry_settings() {
         (ESM_RECORD_FORMAT, "source"),
     ])
     .unwrap();
-    let registry = c.registry.clone().unwrap();
+    let registry = c.decode.registry.clone().unwrap();
     assert_eq!(registry.url, "https://registry.example.com:8081");
     assert_eq!(registry.user_info.as_ref().unwrap().0, "svc:p@ss:word");
     assert!(
@@ -345,7 +353,7 @@ fn schema_registry_settings() {
         "the password is never printed"
     );
     assert_eq!(
-        (c.key_format, c.esm_format),
+        (c.decode.key_format, c.decode.esm_format),
         (PayloadFormat::Avro, EsmRecordFormat::Source)
     );
     assert!(c.decoders().schemas.is_some());
@@ -365,7 +373,7 @@ fn schema_registry_settings() {
         "https://svc:p%40ss@registry.example.com:8081/",
     )])
     .unwrap();
-    let registry = c.registry.clone().unwrap();
+    let registry = c.decode.registry.clone().unwrap();
     assert_eq!(registry.url, "https://registry.example.com:8081");
     assert_eq!(registry.user_info.as_ref().unwrap().0, "svc:p@ss");
     assert!(!format!("{c:?} {:?}", c.decoders()).contains("p%40ss"));
@@ -408,7 +416,7 @@ fn schema_registry_settings() {
         (SCHEMA_REGISTRY_SECRET_ARN, secret),
     ])
     .unwrap();
-    let registry = c.registry.unwrap();
+    let registry = c.decode.registry.unwrap();
     assert_eq!(
         (registry.secret_arn.as_deref(), registry.user_info),
         (Some(secret), None)
@@ -482,8 +490,8 @@ fn named_choices() {
     ])
     .unwrap();
     assert_eq!(c.time_mapper, TimeRule::RecordTimestamp);
-    assert_eq!(c.key_format, PayloadFormat::Bytes);
-    assert_eq!(c.value_format, PayloadFormat::Auto);
+    assert_eq!(c.decode.key_format, PayloadFormat::Bytes);
+    assert_eq!(c.decode.value_format, PayloadFormat::Auto);
     assert_eq!(c.failure_mode, FailureMode::FailInvocation);
     for var in [TIME_MAPPER, KEY_FORMAT, VALUE_FORMAT, BATCH_FAILURE_MODE] {
         assert_eq!(invalid_var(parse(&[(var, "nonsense")])), var);
