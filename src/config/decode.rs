@@ -211,6 +211,7 @@ pub(super) fn parse_format(
     let choices = [
         ("string", PayloadFormat::String),
         ("json", PayloadFormat::Json),
+        ("connect-json", PayloadFormat::ConnectJson),
         ("bytes", PayloadFormat::Bytes),
         ("auto", PayloadFormat::Auto),
         ("avro", PayloadFormat::Avro),

@@ -330,6 +330,14 @@ fn schema_registry_settings() {
         invalid_var(parse(&[(SCHEMA_REGISTRY_GLUE_REGION, "Europe")])),
         SCHEMA_REGISTRY_GLUE_REGION
     );
+    // connect-json (JsonConverter's envelope) needs no registry either.
+    assert_eq!(
+        parse(&[(KEY_FORMAT, "connect-json")])
+            .unwrap()
+            .decode
+            .key_format,
+        PayloadFormat::ConnectJson
+    );
     // json-schema needs no schema to read JSON.
     assert_eq!(
         parse(&[(VALUE_FORMAT, "json-schema")])

@@ -64,6 +64,13 @@ pub enum PayloadError {
         /// The kind the format reads.
         expected: SchemaKind,
     },
+    /// Not a Kafka Connect `JsonConverter` envelope (format `connect-json`).
+    #[error(
+        "is not a Kafka Connect JSON envelope (format connect-json): it must be an object with \
+         exactly the members \"schema\" and \"payload\", as JsonConverter writes it with \
+         schemas.enable=true; set the format to json for plain JSON"
+    )]
+    NotEnvelope,
     /// Registry-encoded data, and no registry is configured.
     #[error("is {0} data and needs a schema registry: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL")]
     NoRegistry(&'static str),
@@ -112,6 +119,10 @@ pub enum PayloadFormat {
     String,
     /// The JSON itself, as it came (schemaless `JsonConverter`); invalid JSON is a record error.
     Json,
+    /// The `payload` of a Kafka Connect `JsonConverter` envelope, `{"schema": …, "payload": …}`
+    /// (`JsonConverter` with `schemas.enable=true`, its default), as it came; anything else is
+    /// a record error.
+    ConnectJson,
     /// A base64 string (`ByteArrayConverter`).
     Bytes,
     /// JSON if it parses, else a string if UTF-8, else base64.
@@ -133,6 +144,7 @@ impl PayloadFormat {
         match self {
             Self::String => "string",
             Self::Json => "json",
+            Self::ConnectJson => "connect-json",
             Self::Bytes => "bytes",
             Self::Auto => "auto",
             Self::Avro => "avro",

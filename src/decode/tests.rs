@@ -88,6 +88,57 @@ fn formats() {
     );
 }
 
+/// Kafka Connect's `JsonConverter` with `schemas.enable=true`: the payload of the envelope, as it
+/// came; anything else fails without quoting the record.
+#[test]
+fn connect_json_sends_the_envelope_s_payload() {
+    let connect = |bytes: &[u8]| fmt(PayloadFormat::ConnectJson, bytes);
+    assert_eq!(
+        connect(br#"{"schema":{"type":"string","optional":false},"payload":"order-1"}"#).unwrap(),
+        r#""order-1""#
+    );
+    assert_eq!(
+        connect(
+            b"{ \"payload\" : {\"id\": 7, \"total\": 1.50}, \"schema\": {\"type\":\"struct\"} }"
+        )
+        .unwrap(),
+        r#"{"id":7,"total":1.50}"#
+    );
+    assert_eq!(
+        connect(br#"{"schema":null,"payload":null}"#).unwrap(),
+        "null"
+    );
+    for not_envelope in [
+        &br#"{"id":7,"secret-field":"card-4111"}"#[..],
+        br#"{"schema":{},"payload":1,"extra":"card-4111"}"#,
+        br#"{"payload":"card-4111"}"#,
+        br#""card-4111""#,
+        b"[1,2]",
+    ] {
+        let error = connect(not_envelope).unwrap_err();
+        assert!(matches!(error, PayloadError::NotEnvelope), "{error}");
+        assert!(
+            !error.to_string().contains("card-4111"),
+            "the record is not quoted"
+        );
+    }
+    assert!(matches!(
+        connect(b"{\"schema\":"),
+        Err(PayloadError::Json(JsonError::Json(_)))
+    ));
+    assert!(matches!(
+        connect(&[0xff]),
+        Err(PayloadError::Utf8("connect-json"))
+    ));
+    // Deep nesting fails as under `json`, without exhausting the stack.
+    let deep = format!(
+        r#"{{"schema":null,"payload":{}1{}}}"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    assert!(connect(deep.as_bytes()).is_err());
+}
+
 #[test]
 fn eventbridge_json_limits() {
     let max =
