@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, Pipeline, Rendering, SeededKeys,
-    cold_start, deadline_from, emf_documents, offline_config,
+    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, MigrateOptions, OutputFormat, Pipeline,
+    Rendering, SeededKeys, cold_start, deadline_from, emf_documents, migrate_from, offline_config,
 };
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -41,6 +41,26 @@ enum Command {
         #[arg(long)]
         trace_header: Option<String>,
     },
+    /// Translates a configuration of the eventbridge-kafka-connector (Kafka Connect's JSON,
+    /// `{"name": …, "config": {…}}` or the `config` object; `//` comments accepted) into this
+    /// function's: `sam deploy` parameters and environment variables, with a note on every
+    /// property that has no setting. Exit code 0: all mapped; 1: some properties need an
+    /// action; 2: not migrated (unreadable, a required setting missing or invalid).
+    Migrate {
+        /// The connector configuration, as a JSON file (`-` reads standard input).
+        #[arg(long)]
+        config: PathBuf,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+        /// The MSK cluster the connector's Connect cluster reads (a connector configuration
+        /// does not name it).
+        #[arg(long, conflicts_with = "bootstrap_servers")]
+        msk_cluster_arn: Option<String>,
+        /// Self-managed Kafka brokers, `host:port,…`.
+        #[arg(long)]
+        bootstrap_servers: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,7 +77,48 @@ fn main() -> ExitCode {
             seed,
             trace_header,
         }) => render(&event, seed, trace_header.as_deref()),
+        Some(Command::Migrate {
+            config,
+            output,
+            msk_cluster_arn,
+            bootstrap_servers,
+        }) => {
+            let options = MigrateOptions {
+                msk_cluster_arn,
+                bootstrap_servers,
+            };
+            migrate_config(&config, output, &options)
+        }
     }
+}
+
+/// Reads the connector configuration at `path` (`-`: stdin) and prints its migration.
+fn migrate_config(
+    path: &std::path::Path,
+    output: OutputFormat,
+    options: &MigrateOptions,
+) -> ExitCode {
+    let migration = if path.as_os_str() == "-" {
+        migrate_from(std::io::stdin().lock(), options)
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => migrate_from(file, options),
+            Err(error) => {
+                eprintln!("migrate: cannot read {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let written = migration.write(
+        output,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    if let Err(error) = written {
+        eprintln!("migrate: could not write: {error}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::from(migration.exit_code())
 }
 
 /// The Tokio runtime of the function. Below 1,769 MB a function has less than one vCPU, so one
