@@ -21,7 +21,7 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render test check fmt clippy modules lint build bench soak fuzz fuzz-keep clean
+.PHONY: help venv venv-build venv-scan demo render migrate test check fmt clippy modules lint build bench soak fuzz fuzz-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -59,7 +59,17 @@ render: ## Dry run: what the function would do with EVENT (no credentials, no AW
 	AWS_EVENTBRIDGE_EVENTBUS_ARN=$${AWS_EVENTBRIDGE_EVENTBUS_ARN:-arn:aws:events:us-east-1:123456789012:event-bus/kafka-demo} \
 		$(if $(BIN),$(BIN),$(CARGO) run --quiet --) render --event $(EVENT) --seed $(SEED)
 
-test: venv ## Run every test: unit, property, and end to end against moto and the real binary
+# `make migrate CONFIG=connector.json`: the function's configuration for a connector's (see the
+# README, *Moving from the connector*); MSK=<cluster ARN> or BROKERS=<host:port,…> adds the cluster.
+CONFIG ?=
+MSK ?=
+BROKERS ?=
+migrate: ## Translate a connector configuration: CONFIG=connector.json [MSK=<cluster ARN> | BROKERS=<host:port,…>] [OUTPUT=text|env|sam|json]
+	@test -n "$(CONFIG)" || { echo "usage: make migrate CONFIG=connector.json [MSK=arn] [BROKERS=host:port,...] [OUTPUT=text|env|sam|json]"; exit 2; }
+	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) migrate --config $(CONFIG) --output $(or $(OUTPUT),text) \
+		$(if $(MSK),--msk-cluster-arn $(MSK)) $(if $(BROKERS),--bootstrap-servers $(BROKERS))
+
+test: venv venv-build ## Run every test: unit, property, end to end against moto and the real binary, and the template's contract (SAM CLI)
 	$(CARGO) fmt --check
 	# tests/example.rs runs the example's binary, which only `cargo build` puts in place.
 	$(CARGO) build --examples
