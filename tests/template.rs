@@ -317,7 +317,10 @@ async fn alarms_and_dashboard_read_the_metrics_the_function_emits() {
         ("AWS_ACCESS_KEY_ID".into(), "test".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
         ("AWS_REGION".into(), "us-east-1".into()),
-        ("AWS_ENDPOINT_URL".into(), recorder.endpoint.clone()),
+        (
+            "AWS_ENDPOINT_URL".into(),
+            recorder.endpoint.as_str().to_owned(),
+        ),
     ]);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let function = Function::start_with_env(&env);
