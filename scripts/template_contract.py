@@ -24,20 +24,25 @@ TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "templ
 
 
 class NoManagedPolicies:
+    """The transform asks for AWS managed policy ARNs only for policy names it must expand."""
+
     def load(self, *args, **kwargs):
         return {}
 
 
-def transformed():
-    with open(TEMPLATE, encoding="utf-8") as f:
+def transformed(path=TEMPLATE):
+    """The template at `path` as plain CloudFormation, through SAM's own transform (the code
+    `sam deploy` runs); exits with SAM's reasons when it refuses the template."""
+    with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
+    # The transform needs an S3 location for local code; any stands in for it here.
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = "s3://placeholder-bucket/code.zip"
     try:
         return transform(template, {}, NoManagedPolicies())
     except InvalidDocumentException as e:
-        sys.exit("SAM transform: " + "; ".join(str(c) for c in e.causes))
+        sys.exit("\n".join(f"SAM transform: {cause}" for cause in e.causes))
 
 
 NO_VALUE = object()

@@ -137,3 +137,15 @@ fn compact(text: String) -> Result<JsonText, JsonError> {
         }
     }))
 }
+
+/// The JSON type of `value`, as a reason names it.
+pub(crate) fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

@@ -10,12 +10,12 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use apache_avro::Schema;
 use apache_avro::types::Value as Avro;
 use apache_avro::writer::datum::GenericDatumWriter;
+use aws_sdk_glue::types::DataFormat;
 use serde_json::{Value, json};
 use support::events::{b64, event_json};
 use support::{Data, Function, Moto, details_by_offset, failures};
@@ -24,30 +24,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_kafka-eventbridge-lambda");
 /// The README examples' bus, with the 12-digit account AWS requires (moto's account).
 const BUS: &str = "kafkabus";
 
-/// A README example (`tests/connector-configs/<name>.json`) with a 12-digit account.
-fn example(name: &str) -> String {
-    std::fs::read_to_string(format!("tests/connector-configs/{name}.json"))
-        .unwrap()
-        .replace(":1234567890:", ":123456789012:")
-}
-
 /// The environment `migrate` prints for `config` (`--output json`).
 fn migrated_environment(config: &str) -> Vec<(String, String)> {
-    let mut child = Command::new(BIN)
-        .args(["migrate", "--config", "-", "--output", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(config.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let migration: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(migration["exitCode"], 0, "{migration}");
+    let (stdout, code) = support::migrate(config, &["--output", "json"]);
+    let migration: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (code, &migration["exitCode"]),
+        (0, &json!(0)),
+        "{migration}"
+    );
     migration["environment"]
         .as_object()
         .unwrap()
@@ -84,7 +69,7 @@ fn invoke(moto: &Moto, env: &[(String, String)], event: &Value) -> (Function, Va
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_json_example_renders_and_delivers_the_connector_s_events() {
-    let env = migrated_environment(&example("readme-json"));
+    let env = migrated_environment(&support::readme_example("readme-json"));
     let value = serde_json::to_vec(&order()).unwrap();
     let event = event_json([
         record("json-values-topic", 0, b"order-1", &value),
@@ -141,7 +126,7 @@ async fn readme_json_example_renders_and_delivers_the_connector_s_events() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_dead_letter_example_reports_the_record_the_connector_would_dead_letter() {
-    let env = migrated_environment(&example("readme-json-dlq"));
+    let env = migrated_environment(&support::readme_example("readme-json-dlq"));
     let moto = Moto::start();
     let bus = moto.bus_to_queue(BUS).await;
     let event = event_json([
@@ -206,30 +191,17 @@ fn envelope(key: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_glue_avro_example_delivers_both_topics_through_the_role() {
-    let env = migrated_environment(&example("readme-avro-glue"));
+    let env = migrated_environment(&support::readme_example("readme-avro-glue"));
     let moto = Moto::start();
     let bus = moto.bus_to_queue(BUS).await;
-    let glue = moto.glue();
-    glue.create_registry()
-        .registry_name("avro-kafka-eventbridge")
-        .send()
-        .await
-        .unwrap();
-    let created = glue
-        .create_schema()
-        .registry_id(
-            aws_sdk_glue::types::RegistryId::builder()
-                .registry_name("avro-kafka-eventbridge")
-                .build(),
+    let version = moto
+        .glue_schema(
+            "avro-kafka-eventbridge",
+            "orders",
+            DataFormat::Avro,
+            ORDER_SCHEMA,
         )
-        .schema_name("orders")
-        .data_format(aws_sdk_glue::types::DataFormat::Avro)
-        .compatibility(aws_sdk_glue::types::Compatibility::Backward)
-        .schema_definition(ORDER_SCHEMA)
-        .send()
-        .await
-        .unwrap();
-    let version: uuid::Uuid = created.schema_version_id().unwrap().parse().unwrap();
+        .await;
     let event = event_json([
         record(
             "avro-topic-1",

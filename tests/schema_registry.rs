@@ -790,29 +790,8 @@ async fn glue_setup(
 ) -> (Moto, support::BusQueue, uuid::Uuid) {
     let moto = Moto::start();
     let bus = moto.bus_to_queue(queue).await;
-    let version = glue_schema(&moto, name, format, definition).await;
+    let version = moto.glue_schema("kafka", name, format, definition).await;
     (moto, bus, version)
-}
-
-async fn glue_schema(moto: &Moto, name: &str, format: DataFormat, definition: &str) -> uuid::Uuid {
-    let glue = moto.glue();
-    // Already there for the second schema of a test: that is fine.
-    drop(glue.create_registry().registry_name("kafka").send().await);
-    let created = glue
-        .create_schema()
-        .registry_id(
-            aws_sdk_glue::types::RegistryId::builder()
-                .registry_name("kafka")
-                .build(),
-        )
-        .schema_name(name)
-        .data_format(format)
-        .compatibility(aws_sdk_glue::types::Compatibility::Backward)
-        .schema_definition(definition)
-        .send()
-        .await
-        .unwrap();
-    created.schema_version_id().unwrap().parse().unwrap()
 }
 
 /// AWS Glue's framing: header version 3, compression (0 none, 5 zlib), the schema version id,

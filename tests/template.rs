@@ -17,8 +17,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use kafka_eventbridge_lambda::Config;
@@ -34,11 +33,7 @@ const MSK: &str =
 fn readme_examples() -> Vec<(&'static str, String)> {
     ["readme-json", "readme-json-dlq", "readme-avro-glue"]
         .into_iter()
-        .map(|name| {
-            let path = format!("tests/connector-configs/{name}.json");
-            let text = std::fs::read_to_string(path).unwrap();
-            (name, text.replace(":1234567890:", ":123456789012:"))
-        })
+        .map(|name| (name, support::readme_example(name)))
         .collect()
 }
 
@@ -66,32 +61,7 @@ fn deploy(params: &BTreeMap<String, String>) -> Value {
 
 /// `migrate --output <output>` of `config` for an MSK cluster: stdout and exit code.
 fn migrate(config: &str, output: &str) -> (String, i32) {
-    let mut child = Command::new(BIN)
-        .args([
-            "migrate",
-            "--config",
-            "-",
-            "--msk-cluster-arn",
-            MSK,
-            "--output",
-            output,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(config.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        output.status.code().unwrap(),
-    )
+    support::migrate(config, &["--msk-cluster-arn", MSK, "--output", output])
 }
 
 /// The words a POSIX shell makes of `line` (bash itself splits them).

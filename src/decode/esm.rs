@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::payload::SCHEMA_ID_PREFIX_LEN;
 use super::record::DecodeError;
 use super::schema::{SchemaId, SchemaKind};
-use super::wire::json_type;
+use crate::json::json_type;
 
 /// How records that carry the event source mapping's schema metadata (`keySchemaMetadata`,
 /// `valueSchemaMetadata`) are read: its `EventRecordFormat`.

@@ -49,10 +49,10 @@ use esm::{EsmSchema, PREFIX_BASE64_LEN, is_json_text, schema_metadata};
 use registry::cache::Schemas;
 use wire::{
     BASE64_LENIENT, EVENT_SOURCE_MSK, EVENT_SOURCE_SELF_MANAGED, EVENT_SOURCE_SELF_MANAGED_ALIAS,
-    Records, WireHeaders, WireRecord, json_type,
+    Records, WireHeaders, WireRecord,
 };
 
-use crate::json::JsonText;
+use crate::json::{JsonText, json_type};
 
 /// The key and value decoders of a pipeline, and the schema registry of registry-encoded
 /// data.

@@ -294,15 +294,3 @@ deserialize_any!(HeaderByte, "a byte", {
     otherwise!(seq => HeaderByte(None));
     otherwise!(map => HeaderByte(None));
 });
-
-/// The JSON type of `value`, as a reason names it.
-pub(super) fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}

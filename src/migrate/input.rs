@@ -9,6 +9,7 @@ use json_comments::CommentSettings;
 use serde_json::{Map, Value};
 
 use super::text::shown;
+use crate::json::json_type;
 
 /// The most bytes of configuration read: a connector configuration is a few KiB; this bounds
 /// what a hostile file can make the command hold and print.
@@ -51,7 +52,7 @@ pub(crate) fn read(text: &str) -> Result<ConnectorConfig, InputError> {
     let Value::Object(top) = document else {
         return Err(InputError::Shape(format!(
             "is {}, not an object (`{{\"name\": …, \"config\": {{…}}}}` or the `config` object itself)",
-            kind(&document)
+            json_type(&document)
         )));
     };
     let (name, config) = match top.get("config") {
@@ -59,7 +60,7 @@ pub(crate) fn read(text: &str) -> Result<ConnectorConfig, InputError> {
         Some(other) => {
             return Err(InputError::Shape(format!(
                 "has a `config` that is {}, not an object of properties",
-                kind(other)
+                json_type(other)
             )));
         }
         None => (top.get("name").cloned(), top),
@@ -70,7 +71,7 @@ pub(crate) fn read(text: &str) -> Result<ConnectorConfig, InputError> {
         Some(other) => {
             return Err(InputError::Shape(format!(
                 "has a `name` that is {}, not a string",
-                kind(&other)
+                json_type(&other)
             )));
         }
     };
@@ -92,23 +93,11 @@ fn properties(config: Map<String, Value>) -> Result<BTreeMap<String, String>, In
                 return Err(InputError::Shape(format!(
                     "property {} is {}; Kafka Connect takes a string, a number or a boolean",
                     shown(&name),
-                    kind(&other)
+                    json_type(&other)
                 )));
             }
         };
         out.insert(name, text);
     }
     Ok(out)
-}
-
-/// What kind of JSON value `value` is, for a message.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

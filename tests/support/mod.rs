@@ -137,6 +137,38 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&aws::sdk_config(Some(&self.endpoint)))
     }
 
+    /// Creates `name` (BACKWARD compatibility) in the Glue registry `registry` (created unless
+    /// there already); the schema version id.
+    pub async fn glue_schema(
+        &self,
+        registry: &str,
+        name: &str,
+        format: aws_sdk_glue::types::DataFormat,
+        definition: &str,
+    ) -> uuid::Uuid {
+        let glue = self.glue();
+        // Already there for the second schema of a test: that is fine.
+        drop(glue.create_registry().registry_name(registry).send().await);
+        let created = glue
+            .create_schema()
+            .registry_id(
+                aws_sdk_glue::types::RegistryId::builder()
+                    .registry_name(registry)
+                    .build(),
+            )
+            .schema_name(name)
+            .data_format(format)
+            .compatibility(aws_sdk_glue::types::Compatibility::Backward)
+            .schema_definition(definition)
+            .send()
+            .await
+            .expect("create schema");
+        created
+            .schema_version_id()
+            .and_then(|id| id.parse().ok())
+            .expect("a schema version id")
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let shared = aws::sdk_config(Some(&self.endpoint));
         let config = aws_sdk_s3::config::Builder::from(&shared)
@@ -540,4 +572,40 @@ pub async fn deploy(queue: &str, env: &[(&str, &str)]) -> (Moto, BusQueue, Funct
     env.push(("AWS_EVENTBRIDGE_EVENTBUS_ARN", &bus.bus_arn));
     let function = Function::start(&moto, &env);
     (moto, bus, function)
+}
+
+/// The connector README's configuration example `name` (`tests/connector-configs/<name>.json`)
+/// with a 12-digit account: its ARNs name a 10-digit one, which AWS (and the connector's own
+/// validator) refuse.
+pub fn readme_example(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/connector-configs/{name}.json")),
+    )
+    .expect("a README example")
+    .replace(":1234567890:", ":123456789012:")
+}
+
+/// Runs the real binary's `migrate --config -` with `args`, `config` on its stdin: its stdout
+/// and exit code.
+pub fn migrate(config: &str, args: &[&str]) -> (String, i32) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .args(["migrate", "--config", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(config.as_bytes())
+        .expect("the configuration is written");
+    let output = child.wait_with_output().expect("migrate ends");
+    (
+        String::from_utf8(output.stdout).expect("UTF-8 output"),
+        output.status.code().expect("an exit code"),
+    )
 }
