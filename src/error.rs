@@ -96,11 +96,17 @@ pub(crate) const MAX_REASON_BYTES: usize = 1_024;
 
 /// `text` cut to [`MAX_QUOTED_BYTES`] (on a character boundary), saying how long it was.
 pub(crate) fn quote(text: &str) -> String {
-    if text.len() <= MAX_QUOTED_BYTES {
+    cut(text, MAX_QUOTED_BYTES, text.len())
+}
+
+/// `text` cut to `max` bytes (on a character boundary), saying that the whole was `total` bytes
+/// long; whole when it fits.
+pub(crate) fn cut(text: &str, max: usize, total: usize) -> String {
+    if text.len() <= max {
         return text.to_owned();
     }
-    let cut = floor_char_boundary(text, MAX_QUOTED_BYTES);
-    format!("{}… ({} bytes in all)", &text[..cut], text.len())
+    let end = floor_char_boundary(text, max);
+    format!("{}… ({total} bytes in all)", &text[..end])
 }
 
 /// The largest index `<= at` that starts a character of `text`.

@@ -2,6 +2,7 @@
 //! integers within 64 bits. A leaf: every stage that writes or checks JSON text uses it.
 
 use serde::de::IgnoredAny;
+use serde_json::Value;
 
 /// The deepest JSON nesting accepted in a key or value. PutEvents processes a detail nested up to
 /// 1,100 levels (<https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html>),
@@ -139,13 +140,13 @@ fn compact(text: String) -> Result<JsonText, JsonError> {
 }
 
 /// The JSON type of `value`, as a reason names it.
-pub(crate) fn json_type(value: &serde_json::Value) -> &'static str {
+pub(crate) fn json_type(value: &Value) -> &'static str {
     match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -77,3 +77,5 @@ pub use decode::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, S
 pub use decode::{Decoders, PayloadDecoder, PayloadFormat, decode_event};
 #[cfg(feature = "internals")]
 pub use map::Mapper;
+#[cfg(feature = "fuzzing")]
+pub use migrate::fuzz::fuzz_migrate;

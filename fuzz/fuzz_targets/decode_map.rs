@@ -9,11 +9,12 @@ use kafka_eventbridge_lambda::{Decoders, KafkaEvent, PayloadFormat, decode_event
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 
-const FORMATS: [PayloadFormat; 4] = [
+const FORMATS: [PayloadFormat; 5] = [
     PayloadFormat::String,
     PayloadFormat::Json,
     PayloadFormat::Bytes,
     PayloadFormat::Auto,
+    PayloadFormat::ConnectJson,
 ];
 
 fn config(selector: u8) -> Config {
@@ -42,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, event)) = data.split_first() else { return };
     let Ok(event) = serde_json::from_slice::<KafkaEvent>(event) else { return };
     let config = config(selector);
-    let decoders = Decoders::new(FORMATS[usize::from(selector >> 2) % 4], FORMATS[usize::from(selector) % 4]);
+    let decoders = Decoders::new(
+        FORMATS[usize::from(selector >> 2) % FORMATS.len()],
+        FORMATS[usize::from(selector) % FORMATS.len()],
+    );
     let mapper = config.mapper();
     let offloader = config.offloader().expect("offloading is configured");
     let Ok(records) = decode_event(event, &decoders) else { return };

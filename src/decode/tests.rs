@@ -130,6 +130,16 @@ fn connect_json_sends_the_envelope_s_payload() {
         connect(&[0xff]),
         Err(PayloadError::Utf8("connect-json"))
     ));
+    // Nesting that `json` accepts is accepted inside the envelope too.
+    let nested = format!(
+        r#"{{"schema":null,"payload":{}1{}}}"#,
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
+    assert_eq!(
+        connect(nested.as_bytes()).unwrap(),
+        format!("{}1{}", "[".repeat(1000), "]".repeat(1000))
+    );
     // Deep nesting fails as under `json`, without exhausting the stack.
     let deep = format!(
         r#"{{"schema":null,"payload":{}1{}}}"#,

@@ -310,8 +310,7 @@ fn errors(plan: &mut Plan, topics: &[String]) {
         .map(|t| t.trim().to_owned());
     let dlq = errors
         .remove("errors.deadletterqueue.topic.name")
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty());
+        .map(|t| t.trim().to_owned());
     match dlq {
         Some(dlq) if !valid_topic(&dlq) => plan.problem(format!(
             "`errors.deadletterqueue.topic.name` is {}, which is not a Kafka topic name",

@@ -141,7 +141,7 @@ fn region(plan: &mut Plan) {
         .var_value(vars::EVENTBUS_ARN)
         .and_then(|arn| arn.split(':').nth(3))
         .map(str::to_owned);
-    if region.is_empty() || arn_region.as_deref() == Some(region.as_str()) {
+    if arn_region.as_deref() == Some(region.as_str()) {
         plan.note(
             PROPERTY,
             NoteKind::NotNeeded,
@@ -165,7 +165,7 @@ fn detail_type_mapper(plan: &mut Plan) {
         return;
     };
     match class.trim() {
-        "" | DEFAULT_DETAIL_TYPE_MAPPER => plan.note(
+        DEFAULT_DETAIL_TYPE_MAPPER => plan.note(
             PROPERTY,
             NoteKind::NotNeeded,
             "the default mapper, which the function uses by default",
@@ -196,7 +196,7 @@ fn time_mapper(plan: &mut Plan) {
         return;
     };
     match class.trim() {
-        "" | DEFAULT_TIME_MAPPER => plan.note(
+        DEFAULT_TIME_MAPPER => plan.note(
             PROPERTY,
             NoteKind::NotNeeded,
             "the default mapper (EventBridge stamps the time), which the function uses by default",
@@ -219,7 +219,7 @@ fn time_mapper(plan: &mut Plan) {
 fn credentials(plan: &mut Plan) {
     const PROVIDER: &str = "aws.eventbridge.auth.credentials_provider.class";
     const PROFILE: &str = "aws.eventbridge.iam.profile.name";
-    if let Some(class) = plan.take(PROVIDER).filter(|c| !c.trim().is_empty()) {
+    if let Some(class) = plan.take(PROVIDER) {
         plan.note(
             PROVIDER,
             NoteKind::Action,
@@ -231,7 +231,7 @@ fn credentials(plan: &mut Plan) {
             ),
         );
     }
-    if let Some(profile) = plan.take(PROFILE).filter(|p| !p.trim().is_empty()) {
+    if let Some(profile) = plan.take(PROFILE) {
         plan.note(
             PROFILE,
             NoteKind::Action,

@@ -182,20 +182,46 @@ fn converter_settings(
     }
 }
 
-/// `….converter.region` of a Glue converter: the registry's region, set when it is not the
-/// bus's.
+/// `….converter.region` of a Glue converter: the registry's region (the function reads one, so
+/// the other converter's, if it names another, is an action).
 fn glue_region(plan: &mut Plan, name: &str, region: &str) {
     let region = region.trim();
-    if plan.var_value(vars::SCHEMA_REGISTRY_GLUE_REGION).is_some() || region.is_empty() {
-        return;
+    match plan.var_value(vars::SCHEMA_REGISTRY_GLUE_REGION) {
+        None => plan.set(None, Some(vars::SCHEMA_REGISTRY_GLUE_REGION), region, name),
+        Some(set) if set == region => plan.note(
+            name,
+            NoteKind::NotNeeded,
+            "the same region as the other converter's",
+        ),
+        Some(_) => plan.note(
+            name,
+            NoteKind::Action,
+            "another region than the other converter's: the function reads one Glue registry",
+        ),
     }
-    plan.set(None, Some(vars::SCHEMA_REGISTRY_GLUE_REGION), region, name);
 }
 
 /// The Glue registry's ARN, for the template's permission: its name (`name`, the property and
 /// its value; Glue's default when unset), in the converter's region, in the bus's account.
 fn glue_registry(plan: &mut Plan, side: &str, name: Option<(String, String)>) {
-    if plan.param_value(params::GLUE_REGISTRY_ARN).is_some() {
+    if let Some(arn) = plan.param_value(params::GLUE_REGISTRY_ARN) {
+        // The other converter's registry is set already; the function reads one.
+        if let Some((property, name)) = name {
+            let same = arn.ends_with(&format!(":registry/{}", name.trim()));
+            let (kind, text) = if same {
+                (
+                    NoteKind::NotNeeded,
+                    "the same registry as the other converter's",
+                )
+            } else {
+                (
+                    NoteKind::Action,
+                    "another registry than the other converter's: the function is granted one \
+                     (FunctionGlueRegistryArn); grant it glue:GetSchemaVersion on this one too",
+                )
+            };
+            plan.note(&property, kind, text);
+        }
         return;
     }
     let arn = plan

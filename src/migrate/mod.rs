@@ -11,6 +11,8 @@
 mod connect;
 mod connector;
 mod converters;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzz;
 mod input;
 mod migration;
 mod output;
@@ -85,6 +87,7 @@ pub fn migrate(text: &str, options: &MigrateOptions) -> Migration {
     // A bare configuration may carry its name as a property.
     let name = plan.take("name").or(config.name);
     let name = name.filter(|n| !n.trim().is_empty());
+    // Blank values are unset, as the connector reads them; no rule below sees one.
     for property in plan.take_blank() {
         plan.note(
             &property,
@@ -175,7 +178,7 @@ fn validate(plan: &mut Plan) {
             .find(|s| s.var == Some(var))
             .map_or_else(|| property_of(var), |s| s.from.clone());
         let missing = matches!(error, ConfigError::Missing { .. });
-        let reason = bounded(&error.to_string());
+        let reason = error.to_string();
         plan.problem(if missing {
             format!("{} is missing: {reason}", shown(&property))
         } else {
@@ -197,17 +200,4 @@ fn validate(plan: &mut Plan) {
 /// `aws.eventbridge.connector.id`).
 fn property_of(var: &str) -> String {
     var.to_ascii_lowercase().replace('_', ".")
-}
-
-/// `text` cut to the bytes a reason holds.
-fn bounded(text: &str) -> String {
-    let max = crate::error::MAX_REASON_BYTES;
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}… ({} bytes in all)", &text[..cut], text.len())
 }

@@ -35,33 +35,33 @@ impl Migration {
         out: &mut impl Write,
         err: &mut impl Write,
     ) -> io::Result<()> {
-        if format == OutputFormat::Json {
-            return writeln!(out, "{}", self.to_json());
-        }
-        if !self.problems.is_empty() {
-            writeln!(err, "migrate: the configuration cannot be migrated:")?;
-            for problem in &self.problems {
-                writeln!(err, "  - {problem}")?;
-            }
-            return self.write_notes(err, "migrate: ");
-        }
         match format {
+            OutputFormat::Json => writeln!(out, "{}", self.to_json()),
+            _ if !self.problems.is_empty() => {
+                writeln!(err, "migrate: the configuration cannot be migrated:")?;
+                for problem in &self.problems {
+                    writeln!(err, "  - {problem}")?;
+                }
+                self.write_notes(err, "migrate: ")
+            }
             OutputFormat::Text => self.write_report(out),
             OutputFormat::Env => {
                 self.write_environment(out)?;
                 self.write_notes(err, "migrate: ")
             }
             OutputFormat::Sam => {
-                let words: Vec<String> = self
-                    .parameters()
-                    .iter()
-                    .map(|(key, value)| shell_word(&sam_override(key, value)))
-                    .collect();
-                writeln!(out, "{}", words.join(" "))?;
+                writeln!(out, "{}", self.sam_words().join(" "))?;
                 self.write_notes(err, "migrate: ")
             }
-            OutputFormat::Json => unreachable!("written above"),
         }
+    }
+
+    /// Each `--parameter-overrides` argument, as a shell word.
+    fn sam_words(&self) -> Vec<String> {
+        self.parameters()
+            .iter()
+            .map(|(key, value)| shell_word(&sam_override(key, value)))
+            .collect()
     }
 
     fn write_report(&self, out: &mut impl Write) -> io::Result<()> {
@@ -79,11 +79,8 @@ impl Migration {
             out,
             "sam build && sam deploy --guided --parameter-overrides \\"
         )?;
+        writeln!(out, "  {}", self.sam_words().join(" \\\n  "))?;
         let parameters = self.parameters();
-        for (i, (key, value)) in parameters.iter().enumerate() {
-            let end = if i + 1 == parameters.len() { "" } else { " \\" };
-            writeln!(out, "  {}{end}", shell_word(&sam_override(key, value)))?;
-        }
         let has = |param: &str| parameters.iter().any(|(k, _)| *k == param);
         if !has(params::MSK_CLUSTER_ARN) && !has(params::BOOTSTRAP_SERVERS) {
             writeln!(

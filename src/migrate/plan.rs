@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::text::shown;
+use crate::error::{MAX_REASON_BYTES, cut};
 
 /// One setting of the function: a parameter of `template.yaml`, an environment variable of the
 /// function, or both, with the property it came from.
@@ -136,18 +137,19 @@ impl Plan {
         });
     }
 
-    /// Records a note on `property` (a name from the input, shown bounded and escaped).
+    /// Records a note on `property` (a name from the input, shown bounded and escaped); the
+    /// text is cut to the bytes a reason holds, whatever it lists.
     pub(crate) fn note(&mut self, property: &str, kind: NoteKind, text: impl Into<String>) {
         self.notes.push(Note {
             property: shown(property),
             kind,
-            text: text.into(),
+            text: bounded(text.into()),
         });
     }
 
-    /// Records a problem: the migration cannot give a configuration that starts.
+    /// Records a problem: the migration cannot give a configuration that starts. Cut as a note.
     pub(crate) fn problem(&mut self, text: impl Into<String>) {
-        self.problems.push(text.into());
+        self.problems.push(bounded(text.into()));
     }
 
     /// The value of the setting of `param`, if one was recorded.
@@ -165,4 +167,13 @@ impl Plan {
             .find(|s| s.var == Some(var))
             .map(|s| s.value.as_str())
     }
+}
+
+/// `text` cut to [`MAX_REASON_BYTES`]: a note or problem may list input (topics, property
+/// names), so its line stays bounded however long the input is.
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_REASON_BYTES {
+        return text;
+    }
+    cut(&text, MAX_REASON_BYTES, text.len())
 }

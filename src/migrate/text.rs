@@ -2,30 +2,21 @@
 //! control characters escaped, so a hostile file cannot flood or drive the terminal), and the
 //! quoting of shell words and of SAM's `--parameter-overrides` values.
 
-use crate::error::MAX_QUOTED_BYTES;
+use crate::error::{MAX_QUOTED_BYTES, cut};
 
 /// `text` as a message shows it: in backquotes, control characters escaped, cut to the bytes an
 /// error quotes.
 pub(crate) fn shown(text: &str) -> String {
+    // Escape no more than can be shown: past MAX_QUOTED_BYTES characters, the text is cut.
     let mut escaped = String::new();
-    let mut chars = text.chars();
-    for c in chars.by_ref() {
+    for c in text.chars().take(MAX_QUOTED_BYTES + 1) {
         if c.is_control() {
             escaped.extend(c.escape_debug());
         } else {
             escaped.push(c);
         }
-        if escaped.len() > MAX_QUOTED_BYTES {
-            break;
-        }
     }
-    if chars.as_str().is_empty() && escaped.len() <= MAX_QUOTED_BYTES {
-        return format!("`{escaped}`");
-    }
-    while escaped.len() > MAX_QUOTED_BYTES {
-        escaped.pop();
-    }
-    format!("`{escaped}…` ({} bytes in all)", text.len())
+    format!("`{}`", cut(&escaped, MAX_QUOTED_BYTES, text.len()))
 }
 
 /// `word` as one POSIX shell word: bare when it holds only characters no shell treats
