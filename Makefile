@@ -21,7 +21,7 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render migrate test check fmt clippy modules lint build bench soak fuzz fuzz-keep clean
+.PHONY: help venv venv-build venv-scan demo render migrate test check fmt clippy modules lint build bench soak fuzz fuzz-keep fixtures partitions clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -131,6 +131,18 @@ fuzz-keep: ## Merge the fuzz corpora into the kept regression inputs (minimised)
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target regressions/$$target corpus/$$target -- -merge=1 -rss_limit_mb=$(FUZZ_RSS_MB)) || exit 1; \
 	done
 
+VENV_FIXTURES ?= .venv-fixtures
+$(VENV_FIXTURES)/.installed: requirements-fixtures.txt
+	$(PY) -m venv $(VENV_FIXTURES)
+	$(VENV_FIXTURES)/bin/pip install --quiet --disable-pip-version-check -r requirements-fixtures.txt
+	touch $@
+
+fixtures: $(VENV_FIXTURES)/.installed ## Write tests/fixtures/confluent/serde.json with confluent-kafka's own serializers
+	$(VENV_FIXTURES)/bin/python tests/fixtures/confluent/generate.py
+
+partitions: ## Refresh src/config/partitions.json from the AWS SDK crate this build resolved
+	$(PY) scripts/sdk_partitions.py > src/config/partitions.json
+
 clean: ## Remove build output and the venv
 	$(CARGO) clean
-	rm -rf $(VENV) $(VENV_SCAN) .demo
+	rm -rf $(VENV) $(VENV_SCAN) $(VENV_FIXTURES) .demo

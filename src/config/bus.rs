@@ -19,7 +19,7 @@ pub enum BusKind {
 }
 
 /// What `AWS_EVENTBRIDGE_EVENTBUS_ARN` must look like.
-pub(super) const BUS_ARN_RULE: &str = "must be arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)";
+pub(super) const BUS_ARN_SHAPE: &str = "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)";
 
 /// A validated bus ARN: `arn:<partition>:events:<region>:<account>:event-bus/<name>` (classic)
 /// or `…:event-busv2/<name>/<id>` (Custom Event Bus).
@@ -54,7 +54,8 @@ impl BusArn {
     }
 
     fn parse(value: &str) -> Result<Self, ConfigError> {
-        let invalid = || ConfigError::invalid(EVENTBUS_ARN, value, BUS_ARN_RULE);
+        let invalid =
+            || ConfigError::invalid(EVENTBUS_ARN, value, format!("must be {BUS_ARN_SHAPE}"));
         let Some(["arn", partition, "events", region, account, rest]) = arn_parts(value) else {
             return Err(invalid());
         };
@@ -83,8 +84,11 @@ impl BusArn {
         } else {
             return Err(invalid());
         };
-        if !is_partition(partition) || !is_region(region) || !is_account(account) {
+        if !is_partition(partition) || !is_account(account) {
             return Err(invalid());
+        }
+        if let Some(problem) = super::region::arn_region_problem(partition, region) {
+            return Err(ConfigError::invalid(EVENTBUS_ARN, value, problem));
         }
         let partition_end = 4 + partition.len();
         let region_start = partition_end + ":events:".len();
@@ -121,7 +125,7 @@ pub(super) fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSett
             })?;
     let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
         var: EVENTBUS_ARN,
-        rule: "arn:<partition>:events:<region>:<12-digit account>:event-bus/<name> (a classic bus) or arn:<partition>:events:<region>:<12-digit account>:event-busv2/<name>/<25-character id> (a Custom Event Bus)",
+        rule: BUS_ARN_SHAPE,
     })?;
     let bus_arn = BusArn::parse(bus_arn.trim())?;
     let region = parse_region(REGION, get(REGION))?.unwrap_or_else(|| bus_arn.region().to_owned());

@@ -199,6 +199,16 @@ fn check_credentials(user_info: Option<&str>, secret_arn: Option<&str>) -> Resul
                 "must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>) or name",
             ));
         }
+        // An ARN names the region the secret is read in: it must be one.
+        if let Some(["arn", partition, "secretsmanager", region, _, _]) = arn_parts(arn)
+            && let Some(problem) = super::region::arn_region_problem(partition, region)
+        {
+            return Err(ConfigError::invalid(
+                SCHEMA_REGISTRY_SECRET_ARN,
+                arn,
+                problem,
+            ));
+        }
     }
     Ok(())
 }

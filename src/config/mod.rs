@@ -29,6 +29,7 @@ mod error;
 mod map;
 mod offload;
 mod parse;
+mod region;
 mod send;
 
 pub(crate) use crate::map::{Deduplication, Ordering};
@@ -92,6 +93,8 @@ pub struct Config {
     // Parts with settings of their own.
     /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_*`: the S3 claim check, when a bucket is set.
     pub(crate) offload: Option<OffloadConfig>,
+    /// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF` set without a bucket: valid, and unused.
+    pub(crate) unused_offload_fieldref: Option<crate::path::DefinitePath>,
     /// `AWS_EVENTBRIDGE_METRICS*`: the operator metrics.
     pub(crate) metrics: MetricsConfig,
     /// `AWS_EVENTBRIDGE_IAM_*`: where credentials come from.
@@ -128,6 +131,7 @@ impl Config {
         let decode = parse_decode(&get, &bus.region)?;
         let sending = parse_sending(&get)?;
         let (batch_max_entries, ordering) = parse_bus_kind_settings(&get, &bus)?;
+        let offload = parse_offload(&get)?;
         Ok(Self {
             connector_id: bus.connector_id,
             bus_arn: bus.bus_arn,
@@ -147,7 +151,8 @@ impl Config {
             retries_delay: sending.retries_delay,
             call_timeout: sending.call_timeout,
             failure_mode: parse_failure_mode(get(BATCH_FAILURE_MODE))?,
-            offload: parse_offload(&get)?,
+            offload: offload.config,
+            unused_offload_fieldref: offload.unused_fieldref,
             credentials: parse_credentials(&get)?,
             metrics: parse_metrics(&get)?,
         })
@@ -340,6 +345,13 @@ impl Config {
                 key_prefix = %offload.key_prefix,
                 s3_endpoint = offload.s3_endpoint_uri.as_deref().unwrap_or("-"),
                 "S3 offloading is on."
+            );
+        }
+        if let Some(fieldref) = &self.unused_offload_fieldref {
+            tracing::warn!(
+                variable = OFFLOAD_FIELDREF,
+                fieldref = %fieldref,
+                "Offloading is off: a field path is set without {OFFLOAD_BUCKET}, so nothing is offloaded."
             );
         }
     }

@@ -7,29 +7,32 @@ use crate::offload::OffloadConfig;
 use crate::path::{DefinitePath, Step};
 use crate::vars::*;
 
+/// The claim check's settings, and a field path set without a bucket (offloading is then off,
+/// and the cold start says so in a WARN).
+pub(super) struct OffloadSettings {
+    pub(super) config: Option<OffloadConfig>,
+    pub(super) unused_fieldref: Option<DefinitePath>,
+}
+
 pub(super) fn parse_offload(
     get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<OffloadConfig>, ConfigError> {
+) -> Result<OffloadSettings, ConfigError> {
+    // The field path is checked whatever else is set, as the connector does: a path that could
+    // never be offloaded is a mistake even before a bucket turns offloading on.
+    let fieldref = get(OFFLOAD_FIELDREF)
+        .map(|text| parse_fieldref(text.trim()))
+        .transpose()?;
     let Some(bucket) = get(OFFLOAD_BUCKET) else {
-        return Ok(None);
+        return Ok(OffloadSettings {
+            config: None,
+            unused_fieldref: fieldref,
+        });
     };
     let bucket = parse_bucket(&bucket)?;
-    let fieldref_text =
-        get(OFFLOAD_FIELDREF).unwrap_or_else(|| DEFAULT_OFFLOAD_FIELDREF.to_owned());
-    let fieldref_text = fieldref_text.trim();
-    let fieldref = DefinitePath::parse(fieldref_text)
-        .map_err(|e| ConfigError::invalid(OFFLOAD_FIELDREF, fieldref_text, e.to_string()))?;
-    let under_value = matches!(
-        fieldref.steps(),
-        [Step::Member(d), Step::Member(v), ..] if d == "detail" && v == "value"
-    );
-    if !under_value {
-        return Err(ConfigError::invalid(
-            OFFLOAD_FIELDREF,
-            fieldref_text,
-            "must lie at or under $.detail.value (the record value)",
-        ));
-    }
+    let fieldref = match fieldref {
+        Some(fieldref) => fieldref,
+        None => parse_fieldref(DEFAULT_OFFLOAD_FIELDREF)?,
+    };
     let s3_endpoint_uri = get(OFFLOAD_S3_ENDPOINT_URI)
         .map(|v| parse_endpoint(OFFLOAD_S3_ENDPOINT_URI, &v))
         .transpose()?;
@@ -44,13 +47,35 @@ pub(super) fn parse_offload(
             format!("must be at most {MAX_OFFLOAD_KEY_PREFIX_BYTES} bytes"),
         ));
     }
-    Ok(Some(OffloadConfig {
-        bucket,
-        fieldref,
-        s3_endpoint_uri,
-        threshold_bytes,
-        key_prefix,
-    }))
+    Ok(OffloadSettings {
+        config: Some(OffloadConfig {
+            bucket,
+            fieldref,
+            s3_endpoint_uri,
+            threshold_bytes,
+            key_prefix,
+        }),
+        unused_fieldref: None,
+    })
+}
+
+/// `AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_FIELDREF`: a definite JSONPath at or under
+/// `$.detail.value` (the connector refuses `$`, `$.detail` and wildcards).
+fn parse_fieldref(text: &str) -> Result<DefinitePath, ConfigError> {
+    let fieldref = DefinitePath::parse(text)
+        .map_err(|e| ConfigError::invalid(OFFLOAD_FIELDREF, text, e.to_string()))?;
+    let under_value = matches!(
+        fieldref.steps(),
+        [Step::Member(d), Step::Member(v), ..] if d == "detail" && v == "value"
+    );
+    if !under_value {
+        return Err(ConfigError::invalid(
+            OFFLOAD_FIELDREF,
+            text,
+            "must lie at or under $.detail.value (the record value)",
+        ));
+    }
+    Ok(fieldref)
 }
 
 pub(super) fn parse_bucket(value: &str) -> Result<String, ConfigError> {

@@ -88,30 +88,23 @@ pub(super) fn is_partition(partition: &str) -> bool {
         })
 }
 
-/// `xx-name-N` with any number of name parts: `us-east-1`, `us-gov-west-1`, `eu-south-2`.
-/// The region `var` sets, trimmed, if it is set.
+/// The region `var` sets, trimmed, if it is set: a region of a partition the AWS SDK knows
+/// ([`super::region`]).
 pub(super) fn parse_region(
     var: &'static str,
     value: Option<String>,
 ) -> Result<Option<String>, ConfigError> {
     match value {
         Some(r) if is_region(r.trim()) => Ok(Some(r.trim().to_owned())),
-        Some(r) => Err(ConfigError::invalid(
-            var,
-            &r,
-            "must be an AWS region name such as eu-west-1",
-        )),
+        Some(r) => Err(ConfigError::invalid(var, &r, super::region::region_rule())),
         None => Ok(None),
     }
 }
 
+/// A region of a partition the AWS SDK knows: `us-east-1`, `us-gov-west-1`, a region opened
+/// since (it matches its partition's pattern); not `invalid-region-1`.
 pub(super) fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u8>().is_ok()
+    super::region::partition_of(s).is_some()
 }
 
 /// `^[A-Za-z0-9-]+\.[A-Za-z0-9-]+$`, the connector's rule for global endpoint ids.

@@ -508,12 +508,28 @@ fn named_choices() {
 
 #[test]
 fn offloading_is_off_without_a_bucket() {
+    let config = parse(&[(OFFLOAD_FIELDREF, "$.detail.value.x")]).unwrap();
+    assert_eq!(config.offload, None);
     assert_eq!(
-        parse(&[(OFFLOAD_FIELDREF, "$.detail.value.x")])
-            .unwrap()
-            .offload,
-        None
+        config.unused_offload_fieldref.map(|f| f.to_string()),
+        Some("$.detail.value.x".to_owned())
     );
+    assert_eq!(parse(&[]).unwrap().unused_offload_fieldref, None);
+}
+
+#[test]
+fn the_offload_fieldref_is_checked_without_a_bucket() {
+    // The connector refuses these whatever else is set.
+    for (bad, rule) in [
+        ("$", "must lie at or under $.detail.value"),
+        ("$.detail", "must lie at or under $.detail.value"),
+        ("$.detail.[*]", "not a valid JSONPath"),
+        ("$.detail.value[*]", "must be a definite JSONPath"),
+    ] {
+        let err = parse(&[(OFFLOAD_FIELDREF, bad)]).unwrap_err();
+        assert_eq!(invalid_var(Err(err.clone())), OFFLOAD_FIELDREF, "{bad}");
+        assert!(err.to_string().contains(rule), "{bad}: {err}");
+    }
 }
 
 #[test]
