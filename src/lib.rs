@@ -42,7 +42,10 @@ mod store;
 mod vars;
 
 // The function: its cold start, configuration, pipeline, and what an invocation returns.
-pub use aws::{ColdStart, assume_role, check_credentials, cold_start, offline_config};
+pub use aws::{
+    ColdStart, ColdStartError, CredentialsError, SecretError, assume_role, check_credentials,
+    cold_start, offline_config,
+};
 pub use config::{Config, ConfigError};
 pub use decode::KafkaEvent;
 pub use error::ErrorChain;

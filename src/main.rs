@@ -68,7 +68,8 @@ fn main() -> ExitCode {
         None => match serve() {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("Error: {error:?}");
+                // One line: what to fix was already logged at ERROR, with its fields.
+                eprintln!("Error: {}", ErrorChain(&*error));
                 ExitCode::FAILURE
             }
         },

@@ -261,3 +261,133 @@ async fn a_named_profile_is_used_and_a_missing_one_stops_the_cold_start() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs the real binary's cold start (no Lambda runtime API: it stops after the start) with
+/// a schema registry whose credentials are read from Secrets Manager at `secrets_endpoint`:
+/// how long until it exited (after the start, without a runtime API, it cannot go on), and
+/// what it wrote (its log lines and its error line).
+fn cold_start_against(secrets_endpoint: &str) -> (std::time::Duration, String) {
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "cold"),
+            (
+                "AWS_EVENTBRIDGE_EVENTBUS_ARN",
+                "arn:aws:events:us-east-1:123456789012:event-bus/b",
+            ),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", "http://127.0.0.1:9"),
+            (
+                "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf",
+            ),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_endpoint),
+            ("AWS_ACCESS_KEY_ID", "AKIDCOLD"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    fn drain(mut from: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            from.read_to_end(&mut bytes).ok();
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+    let logs = drain(child.stdout.take().unwrap());
+    let errors = drain(child.stderr.take().unwrap());
+    let deadline = started + std::time::Duration::from_secs(30);
+    let elapsed = loop {
+        if child.try_wait().unwrap().is_some() {
+            break started.elapsed();
+        }
+        assert!(std::time::Instant::now() < deadline, "the cold start hangs");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let output = logs.join().unwrap() + &errors.join().unwrap();
+    (elapsed, output)
+}
+
+/// Secrets Manager that never answers: every attempt times out, and the start stops within
+/// its budget (well inside Lambda's 10-second init phase) with one line that names the
+/// variable, the call and the reason; never a `Debug` dump.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_secrets_manager_stops_the_cold_start_within_its_budget() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let (elapsed, stderr) = tokio::task::spawn_blocking(move || cold_start_against(&endpoint))
+        .await
+        .unwrap();
+    held.abort();
+    eprintln!("cold start against a stalled Secrets Manager ended after {elapsed:?}");
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    let error_line = stderr
+        .lines()
+        .find(|l| l.starts_with("Error: "))
+        .unwrap_or_else(|| {
+            panic!("no error line: {stderr}");
+        });
+    assert!(
+        error_line.contains("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN="),
+        "{error_line}"
+    );
+    assert!(
+        error_line.contains("secretsmanager:GetSecretValue failed"),
+        "{error_line}"
+    );
+    assert!(
+        error_line.contains("timed out")
+            || error_line.contains("timeout")
+            || error_line.contains("deadline"),
+        "{error_line}"
+    );
+    assert!(
+        !stderr.contains("Box<") && !stderr.contains("SdkError {"),
+        "{stderr}"
+    );
+}
+
+/// One transient 500 from Secrets Manager is retried: the start goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transient_secrets_manager_failure_is_retried_at_cold_start() {
+    let calls = Arc::new(Mutex::new(0_usize));
+    let counted = Arc::clone(&calls);
+    let stub = http::Stub::start(move |_req: Request<Incoming>| {
+        let calls = Arc::clone(&counted);
+        async move {
+            let n = {
+                let mut n = calls.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            let content = "application/x-amz-json-1.1";
+            Ok::<_, Infallible>(if n == 1 {
+                http::respond(500, content, r#"{"__type":"InternalServiceError","message":"boom"}"#)
+            } else {
+                let secret = json!({"username": "u", "password": "p"}).to_string();
+                let body = json!({"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf",
+                                  "Name": "registry", "SecretString": secret});
+                http::respond(200, content, body.to_string())
+            })
+        }
+    })
+    .await;
+    let endpoint = stub.endpoint.clone();
+    let (_, stderr) = tokio::task::spawn_blocking(move || cold_start_against(&endpoint))
+        .await
+        .unwrap();
+    assert_eq!(*calls.lock().unwrap(), 2, "{stderr}");
+    assert!(stderr.contains("Configuration loaded."), "{stderr}");
+    assert!(!stderr.contains("cannot start"), "{stderr}");
+}

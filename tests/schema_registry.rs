@@ -964,7 +964,7 @@ async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_man
         log.contains(
             "The schema registry's credentials could not be read; the function cannot start."
         ) && log.contains(&format!(
-            "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN={missing}: GetSecretValue failed"
+            "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN={missing}: secretsmanager:GetSecretValue failed"
         )) && log.contains("ResourceNotFoundException"),
         "{log}"
     );

@@ -2,14 +2,50 @@
 //! AWS configuration and credentials they are built from, and the connection timeout of their
 //! clients. How a failed SDK call is classified is [`crate::sdk`]'s.
 
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError as ProviderError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_eventbridge::config::Region;
+use aws_sdk_eventbridge::config::http::HttpResponse;
+use aws_sdk_sts::error::SdkError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use tokio::time::Instant;
 
 use crate::bus::AwsBus;
-use crate::config::{Config, IAM_PROFILE_NAME, IAM_ROLE_ARN, Secret};
+use crate::config::{Config, ConfigError, IAM_PROFILE_NAME, IAM_ROLE_ARN, Secret};
+use crate::error::CallFailure;
 use crate::pipeline::{Pipeline, PipelineBuilder};
+use crate::retry::{CallPolicy, Caller};
+
+/// How long the remote calls of a cold start (the credentials check, which assumes the
+/// configured role, and the Secrets Manager read) may take in all, retries and backoff
+/// included: half of Lambda's 10-second init phase (Lambda execution environment lifecycle,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>: "The Init
+/// phase is limited to 10 seconds"), so that a stalled dependency stops the start with a clear
+/// error instead of a timeout without one.
+pub(crate) const COLD_START_BUDGET: Duration = Duration::from_secs(5);
+
+/// The longest one call of a cold start may take: `AWS_EVENTBRIDGE_CALL_TIMEOUT_MS`, cut to
+/// this so that a stalled first attempt leaves time for a second within [`COLD_START_BUDGET`].
+pub(crate) const COLD_START_CALL_TIMEOUT: Duration = Duration::from_millis(2_000);
+
+/// The retry engine of a cold start: the configured retries and backoff, one call at a time,
+/// each call cut to [`COLD_START_CALL_TIMEOUT`], all of them within [`COLD_START_BUDGET`].
+pub(crate) fn cold_start_caller(config: &Config) -> Caller {
+    let policy = config.call_policy();
+    Caller::new(
+        CallPolicy {
+            max_inflight: NonZeroUsize::MIN,
+            call_timeout: policy.call_timeout.min(COLD_START_CALL_TIMEOUT),
+            ..policy
+        },
+        Instant::now() + COLD_START_BUDGET,
+    )
+}
 
 /// Credentials could not be resolved at cold start.
 #[derive(Debug, thiserror::Error)]
@@ -17,15 +53,44 @@ pub enum CredentialsError {
     /// The configuration chain found no credentials provider at all.
     #[error("no AWS credentials provider is configured")]
     NoProvider,
-    /// The provider failed.
+    /// The provider failed, finally or on every attempt the cold start's budget allowed.
     #[error("AWS credentials could not be resolved ({source_of_credentials})")]
     Unresolved {
         /// Where the credentials were to come from.
         source_of_credentials: String,
-        /// Why they could not be.
+        /// Why they could not be (the provider's error, within the attempts made).
         #[source]
-        source: aws_credential_types::provider::error::CredentialsError,
+        source: CallFailure,
     },
+}
+
+/// Why the function cannot start: what to fix is in the message, one line through
+/// [`ErrorChain`](crate::ErrorChain).
+#[derive(Debug, thiserror::Error)]
+pub enum ColdStartError {
+    /// The configuration is invalid.
+    #[error("invalid configuration")]
+    Config(#[from] ConfigError),
+    /// No usable AWS credentials.
+    #[error("no usable AWS credentials")]
+    Credentials(#[from] CredentialsError),
+    /// The schema registry's credentials could not be read from Secrets Manager.
+    #[error("the schema registry's credentials could not be read")]
+    Secret(#[from] secrets::SecretError),
+}
+
+/// Whether resolving credentials may succeed when tried again: a provider that timed out, or
+/// failed for a reason [`crate::sdk::is_retryable`] deems transient when it was STS
+/// answering `AssumeRole` (throttling, 5xx, a lost connection; not an access denial); a
+/// provider that is not configured, or configured wrongly, will not.
+fn credentials_retryable(error: &ProviderError) -> bool {
+    match error {
+        ProviderError::ProviderTimedOut(_) => true,
+        ProviderError::ProviderError(_) => std::error::Error::source(error)
+            .and_then(|e| e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>())
+            .is_none_or(|sts| crate::sdk::is_retryable(sts, &["IDPCommunicationError"])),
+        _ => false,
+    }
 }
 
 /// Loads the standard AWS configuration chain (environment, the Lambda execution role,
@@ -80,18 +145,22 @@ impl ColdStart {
 /// configuration with its credentials checked, the schema registry's credentials read from
 /// Secrets Manager when configured, and the loaded configuration logged. A failure is
 /// logged at ERROR (what to fix) and returned: the function cannot start.
-pub async fn cold_start() -> Result<ColdStart, Box<dyn std::error::Error + Send + Sync>> {
+///
+/// Every remote call it makes goes through the shared retry engine ([`cold_start_caller`]):
+/// a stalled or failing dependency stops the start within [`COLD_START_BUDGET`].
+pub async fn cold_start() -> Result<ColdStart, ColdStartError> {
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "Invalid configuration; the function cannot start.");
     })?;
     let shared = load_shared_config(&config).await;
-    check_credentials(&config, &shared)
+    let caller = cold_start_caller(&config);
+    check_credentials_with(&config, &shared, &caller)
         .await
         .inspect_err(|error| {
             let error = crate::error::ErrorChain(error);
             tracing::error!(%error, "No usable AWS credentials; the function cannot start.");
         })?;
-    let registry_user_info = secrets::resolve(&config, &shared)
+    let registry_user_info = secrets::resolve(&config, &shared, &caller)
         .await
         .inspect_err(|error| {
             let error = crate::error::ErrorChain(error);
@@ -126,7 +195,17 @@ pub async fn assume_role(config: &Config, base: SdkConfig) -> SdkConfig {
     if let Some(id) = &config.credentials.external_id {
         builder = builder.external_id(id);
     }
-    let provider = builder.configure(&base).build().await;
+    // STS answers through the retry engine too: the SDK's own retries are off.
+    let sts = base
+        .to_builder()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(client::CONNECT_TIMEOUT)
+                .build(),
+        )
+        .build();
+    let provider = builder.configure(&sts).build().await;
     base.into_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
         .build()
@@ -153,10 +232,20 @@ pub(crate) fn session_name(connector_id: &str) -> String {
 }
 
 /// Resolves the credentials once, so that a function that cannot sign fails its cold start with
-/// a clear message instead of failing every record.
+/// a clear message instead of failing every record; with the cold start's retry engine.
 pub async fn check_credentials(
     config: &Config,
     shared: &SdkConfig,
+) -> Result<(), CredentialsError> {
+    check_credentials_with(config, shared, &cold_start_caller(config)).await
+}
+
+/// [`check_credentials`] through `caller`: a provider that times out or fails transiently is
+/// asked again, within the caller's retries and deadline.
+async fn check_credentials_with(
+    config: &Config,
+    shared: &SdkConfig,
+    caller: &Caller,
 ) -> Result<(), CredentialsError> {
     let provider = shared
         .credentials_provider()
@@ -165,14 +254,14 @@ pub async fn check_credentials(
         &config.credentials.role_arn,
         &config.credentials.profile_name,
     ) {
-        (Some(role), _) => format!("assuming {IAM_ROLE_ARN}={role}"),
+        (Some(role), _) => format!("sts:AssumeRole of {IAM_ROLE_ARN}={role}"),
         (None, Some(profile)) => format!("profile {IAM_PROFILE_NAME}={profile}"),
         (None, None) => {
             "the default chain: environment, profile, container or instance role".to_owned()
         }
     };
-    provider
-        .provide_credentials()
+    caller
+        .with_retries(|| provider.provide_credentials(), credentials_retryable)
         .await
         .map(|_| ())
         .map_err(|source| CredentialsError::Unresolved {
@@ -196,4 +285,5 @@ mod tests {
 
 mod build;
 mod client;
-pub(crate) mod secrets;
+mod secrets;
+pub use secrets::SecretError;

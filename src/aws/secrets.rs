@@ -14,18 +14,20 @@ use aws_sdk_secretsmanager::error::SdkError;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use crate::config::{Config, SCHEMA_REGISTRY_SECRET_ARN, Secret};
+use crate::error::CallFailure;
+use crate::retry::Caller;
 
 /// The registry's credentials could not be read from Secrets Manager.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum SecretError {
-    /// `GetSecretValue` failed.
-    #[error("{SCHEMA_REGISTRY_SECRET_ARN}={arn}: GetSecretValue failed")]
+pub enum SecretError {
+    /// `GetSecretValue` failed, finally or on every attempt the cold start's budget allowed.
+    #[error("{SCHEMA_REGISTRY_SECRET_ARN}={arn}: secretsmanager:GetSecretValue failed")]
     Call {
         /// The secret.
         arn: String,
-        /// The SDK's error.
+        /// Why (the SDK's error, within the attempts made).
         #[source]
-        source: Box<SdkError<GetSecretValueError, HttpResponse>>,
+        source: CallFailure,
     },
     /// The secret has no text, or text of another shape.
     #[error(
@@ -45,6 +47,7 @@ pub(crate) enum SecretError {
 pub(crate) async fn resolve(
     config: &Config,
     shared: &SdkConfig,
+    caller: &Caller,
 ) -> Result<Option<Secret>, SecretError> {
     let Some(arn) = config
         .decode
@@ -68,14 +71,15 @@ pub(crate) async fn resolve(
             .region(Region::new(region))
             .build(),
     );
-    let output = client
-        .get_secret_value()
-        .secret_id(&arn)
-        .send()
+    let output = caller
+        .with_retries(
+            || client.get_secret_value().secret_id(&arn).send(),
+            is_retryable,
+        )
         .await
-        .map_err(|e| SecretError::Call {
+        .map_err(|source| SecretError::Call {
             arn: arn.clone(),
-            source: Box::new(e),
+            source,
         })?;
     let shape = |why| SecretError::Shape {
         arn: arn.clone(),
@@ -87,6 +91,13 @@ pub(crate) async fn resolve(
     user_info(text)
         .map(|info| Some(Secret(info)))
         .map_err(shape)
+}
+
+/// Whether a failed `GetSecretValue` may succeed when sent again: timeouts, lost connections,
+/// 429 and 5xx, and Secrets Manager's `InternalServiceError`; not an access denial or a
+/// missing secret.
+fn is_retryable(error: &SdkError<GetSecretValueError, HttpResponse>) -> bool {
+    crate::sdk::is_retryable(error, &["InternalServiceError"])
 }
 
 /// `user:password` from the secret's text.
