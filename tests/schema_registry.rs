@@ -1139,3 +1139,173 @@ async fn schema_references_are_fetched_with_the_schema() {
         assert_eq!(registry.requests(id), 1, "schema {id}");
     }
 }
+
+/// One case of `tests/fixtures/confluent/serde.json`: a record written by confluent-kafka's
+/// own serializers (`make fixtures`), the schemas its registry named, and the JSON expected.
+#[derive(serde::Deserialize)]
+struct SerdeCase {
+    name: String,
+    format: String,
+    schemas: Vec<SerdeSchema>,
+    key: Option<String>,
+    value: Option<String>,
+    headers: Vec<Value>,
+    expected_key: Value,
+    expected_value: Value,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SerdeSchema {
+    id: u32,
+    guid: String,
+    schema_type: String,
+    schema: String,
+}
+
+fn serde_cases() -> Vec<SerdeCase> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/confluent/serde.json");
+    let document: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::from_value(document["cases"].clone()).unwrap()
+}
+
+/// A registry that serves `case`'s schemas by id and by GUID.
+async fn serde_registry(case: &SerdeCase) -> Registry {
+    let registry = Registry::start().await;
+    for s in &case.schemas {
+        let kind = match s.schema_type.as_str() {
+            "AVRO" => None,
+            "PROTOBUF" => Some("PROTOBUF"),
+            "JSON" => Some("JSON"),
+            other => panic!("{other}"),
+        };
+        registry.register_with_guid(s.id, &s.guid, &s.schema, kind);
+    }
+    registry
+}
+
+fn serde_record(case: &SerdeCase, offset: i64) -> Value {
+    json!({"topic": "orders", "partition": 0, "offset": offset, "timestamp": 1,
+           "timestampType": "CREATE_TIME", "key": case.key, "value": case.value,
+           "headers": case.headers})
+}
+
+/// Records written by confluent-kafka's serializers: a value of the Avro schema `"bytes"`,
+/// which Confluent writes raw (no Avro length prefix), and keys and values whose schema GUID
+/// is in a `__key_schema_id` / `__value_schema_id` header (Avro, Protobuf with its message
+/// indexes in the header, JSON Schema), under their own format and under `registry`. Each
+/// GUID is fetched once (`GET /schemas/guids/{guid}`) and then cached.
+#[tokio::test(flavor = "multi_thread")]
+async fn confluent_kafka_serializers_records_decode_as_they_were_written() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("confluent-serde").await;
+    for case in serde_cases() {
+        let registry = serde_registry(&case).await;
+        let key_format = if case.key.is_some() {
+            case.format.as_str()
+        } else {
+            "string"
+        };
+        for format in [case.format.as_str(), "registry"] {
+            let vars = [
+                ("AWS_EVENTBRIDGE_VALUE_FORMAT", format),
+                ("AWS_EVENTBRIDGE_KEY_FORMAT", key_format),
+            ];
+            let pipeline = pipeline(&moto, &bus.bus_arn, &registry, &vars).await;
+            let done = run(
+                &pipeline,
+                vec![serde_record(&case, 0), serde_record(&case, 1)],
+            )
+            .await;
+            assert_eq!(
+                done.tally.delivered,
+                2,
+                "{} as {format}: {:?}",
+                case.name,
+                reasons(&done)
+            );
+            for detail in details_by_offset(&bus.events(2).await) {
+                assert_eq!(
+                    detail["value"], case.expected_value,
+                    "{} as {format}",
+                    case.name
+                );
+                assert_eq!(
+                    detail["key"], case.expected_key,
+                    "{} as {format}",
+                    case.name
+                );
+            }
+        }
+        // Each schema was fetched once for the first pipeline's two records, once more for the
+        // second pipeline's (a cache per pipeline), and not at all for JSON Schema under its
+        // own format, which needs no schema.
+        for s in &case.schemas {
+            let fetched = registry.requests(s.id);
+            assert!(
+                (1..=2).contains(&fetched),
+                "{}: {} fetched {fetched} times",
+                case.name,
+                s.guid
+            );
+        }
+    }
+}
+
+/// A schema-id header that is not one fails its record alone, naming the header's problem
+/// and never quoting the payload; a GUID the registry does not know fails with the
+/// registry's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_schema_id_headers_fail_their_record_alone() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("bad-schema-headers").await;
+    let cases = serde_cases();
+    let case = cases
+        .iter()
+        .find(|c| c.name == "avro-guid-headers")
+        .unwrap();
+    let registry = serde_registry(case).await;
+    let vars = [("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro")];
+    let pipeline = pipeline(&moto, &bus.bus_arn, &registry, &vars).await;
+    let good = serde_record(case, 0);
+    let with_value_header = |offset, header: Vec<u8>| {
+        let mut r = serde_record(case, offset);
+        r["headers"] = json!([{"__value_schema_id": header}]);
+        r
+    };
+    let mut unknown = vec![1];
+    unknown.extend_from_slice(uuid::Uuid::from_u128(77).as_bytes());
+    let records = vec![
+        good,
+        with_value_header(1, vec![9, 9, 9]),
+        with_value_header(2, vec![1, 2, 3]),
+        with_value_header(3, unknown),
+    ];
+    let done = run(&pipeline, records).await;
+    assert_eq!(done.tally.delivered, 1, "{:?}", reasons(&done));
+    let reasons = reasons(&done);
+    assert_eq!(reasons.len(), 3);
+    assert!(
+        reasons[0]
+            .1
+            .contains("schema-id header that is not one: it starts with byte 0x09"),
+        "{}",
+        reasons[0].1
+    );
+    assert!(
+        reasons[1]
+            .1
+            .contains("shorter than the 17 bytes of a version and a schema GUID"),
+        "{}",
+        reasons[1].1
+    );
+    assert!(
+        reasons[2]
+            .1
+            .contains("Confluent schema GUID 00000000-0000-0000-0000-00000000004d"),
+        "{}",
+        reasons[2].1
+    );
+    assert!(reasons[2].1.contains("404"), "{}", reasons[2].1);
+}

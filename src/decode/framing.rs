@@ -5,8 +5,15 @@
 //! - AWS Glue Schema Registry: header version byte `0x03`, a compression byte (`0x00` none,
 //!   `0x05` zlib), the 16-byte schema version id (a UUID), then the data (zlib-compressed with
 //!   `0x05`).
+//! - Confluent's schema-id headers: newer Confluent serializers (confluent-kafka 2.11 and later
+//!   with `schema.id.serializer = header_schema_id_serializer`, the Java serializers' header
+//!   option) leave the payload unframed and name its schema in a `__key_schema_id` or
+//!   `__value_schema_id` header: a version byte, `0x01` and the schema's 16-byte GUID (or
+//!   `0x00` and a 4-byte id), then, for Protobuf, the message indexes.
 
 use std::borrow::Cow;
+
+use super::schema::SchemaId;
 
 /// The first byte of a Confluent-framed payload.
 pub(crate) const CONFLUENT_MAGIC: u8 = 0;
@@ -26,6 +33,19 @@ const GLUE_ZLIB: u8 = 5;
 /// stops there, so that a few KiB of hostile zlib cannot take the function's memory (zlib
 /// inflates up to 1,032 times).
 pub(crate) const MAX_INFLATED_BYTES: usize = 1_048_576;
+
+/// The header in which a Confluent serializer names the schema of a record's key.
+pub(crate) const KEY_SCHEMA_ID_HEADER: &str = "__key_schema_id";
+/// The header in which a Confluent serializer names the schema of a record's value.
+pub(crate) const VALUE_SCHEMA_ID_HEADER: &str = "__value_schema_id";
+/// A schema-id header's version byte before a 16-byte GUID (Confluent's `MAGIC_BYTE_V1`).
+const HEADER_GUID_VERSION: u8 = 1;
+/// The length of a schema-id header's GUID part: the version byte and the 16-byte GUID.
+const HEADER_GUID_LEN: usize = 17;
+/// The most bytes a schema-id header may have: the version, the GUID and the message indexes
+/// of a Protobuf message nested 100 deep (each index a varint of at most 5 bytes, and the
+/// count). No serializer writes more; a longer header is refused before it is read further.
+pub(crate) const MAX_SCHEMA_ID_HEADER_BYTES: usize = HEADER_GUID_LEN + 5 * 101;
 
 /// A framed payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -74,6 +94,41 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Frame<'_>, String> {
         [] => Err("is empty".to_owned()),
         [first, ..] => Err(format!(
             "starts with byte {first:#04x}, not 0x00 (Confluent) or 0x03 (AWS Glue)"
+        )),
+    }
+}
+
+/// The schema a Confluent schema-id header names, and the header's bytes after it (a Protobuf
+/// schema's message indexes; nothing for Avro and JSON Schema); or, in a phrase that completes
+/// "it …", why the header is not one.
+pub(crate) fn header_id(header: &[u8]) -> Result<(SchemaId, &[u8]), String> {
+    if header.len() > MAX_SCHEMA_ID_HEADER_BYTES {
+        return Err(format!(
+            "is {} bytes long, more than the {MAX_SCHEMA_ID_HEADER_BYTES} a schema id and message indexes take",
+            header.len()
+        ));
+    }
+    match header {
+        [HEADER_GUID_VERSION, rest @ ..] if rest.len() >= 16 => {
+            let (guid, rest) = rest.split_at(16);
+            let guid = uuid::Uuid::from_slice(guid).expect("16 bytes");
+            Ok((SchemaId::ConfluentGuid(guid), rest))
+        }
+        [CONFLUENT_MAGIC, a, b, c, d, rest @ ..] => Ok((
+            SchemaId::Confluent(u32::from_be_bytes([*a, *b, *c, *d])),
+            rest,
+        )),
+        [HEADER_GUID_VERSION, ..] => Err(format!(
+            "is {} bytes long, shorter than the {HEADER_GUID_LEN} bytes of a version and a schema GUID",
+            header.len()
+        )),
+        [CONFLUENT_MAGIC, ..] => Err(format!(
+            "is {} bytes long, shorter than the {CONFLUENT_HEADER_LEN} bytes of a version and a schema id",
+            header.len()
+        )),
+        [] => Err("is empty".to_owned()),
+        [first, ..] => Err(format!(
+            "starts with byte {first:#04x}, not 0x01 (a schema GUID) or 0x00 (a schema id)"
         )),
     }
 }
@@ -153,6 +208,39 @@ mod tests {
             "starts with byte 0x7b, not 0x00 (Confluent) or 0x03 (AWS Glue)"
         );
         assert_eq!(read(b"").unwrap_err(), "is empty");
+    }
+
+    #[test]
+    fn schema_id_headers() {
+        let guid = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let mut header = vec![1];
+        header.extend_from_slice(guid.as_bytes());
+        assert_eq!(
+            header_id(&header),
+            Ok((SchemaId::ConfluentGuid(guid), &[][..]))
+        );
+        header.extend_from_slice(&[2, 4]);
+        assert_eq!(
+            header_id(&header),
+            Ok((SchemaId::ConfluentGuid(guid), &[2, 4][..]))
+        );
+        assert_eq!(
+            header_id(&[0, 0, 0, 1, 2]),
+            Ok((SchemaId::Confluent(258), &[][..]))
+        );
+        assert_eq!(
+            header_id(&header[..16]).unwrap_err(),
+            "is 16 bytes long, shorter than the 17 bytes of a version and a schema GUID"
+        );
+        assert_eq!(
+            header_id(&[0, 1]).unwrap_err(),
+            "is 2 bytes long, shorter than the 5 bytes of a version and a schema id"
+        );
+        assert_eq!(header_id(&[]).unwrap_err(), "is empty");
+        assert!(header_id(&[3; 20]).unwrap_err().contains("byte 0x03"));
+        let long = vec![1; MAX_SCHEMA_ID_HEADER_BYTES + 1];
+        assert!(header_id(&long).unwrap_err().contains("more than the 522"));
+        assert!(header_id(&long[..MAX_SCHEMA_ID_HEADER_BYTES]).is_ok());
     }
 
     #[test]

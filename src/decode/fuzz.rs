@@ -152,6 +152,9 @@ fn framing_decoder() -> &'static RegistryDecoder {
             (SchemaId::Glue(uuid::Uuid::from_u128(1)), &json),
             (SchemaId::Glue(uuid::Uuid::from_u128(2)), &avro),
             (SchemaId::Glue(uuid::Uuid::from_u128(3)), &proto),
+            (SchemaId::ConfluentGuid(uuid::Uuid::from_u128(1)), &json),
+            (SchemaId::ConfluentGuid(uuid::Uuid::from_u128(2)), &avro),
+            (SchemaId::ConfluentGuid(uuid::Uuid::from_u128(3)), &proto),
         ] {
             schemas.preload(id, schema).expect("a fuzz schema parses");
         }
@@ -160,11 +163,23 @@ fn framing_decoder() -> &'static RegistryDecoder {
 }
 
 /// Framing: the bytes as a registry-framed value (Confluent or Glue, plain or zlib), decoded with
-/// the schema they name (JSON Schema, Avro or Protobuf for ids 1-3; any other id is not cached).
+/// the schema they name (JSON Schema, Avro or Protobuf for ids and GUIDs 1-3; any other is not
+/// cached). An input that starts with `0xff` is a Confluent schema-id header instead: its next
+/// byte says how many of the following bytes are the header, the rest is the payload.
 pub fn fuzz_framing(data: &[u8]) {
     let decoder = framing_decoder();
-    let _ = decoder.schema_id(data);
-    if let Ok(json) = decoder.decode(data.to_vec()) {
+    let decoded = match data {
+        [0xff, header_len, rest @ ..] => {
+            let (header, payload) = rest.split_at(usize::from(*header_len).min(rest.len()));
+            let _ = decoder.header_schema_id(header);
+            decoder.decode_with_schema_header(payload.to_vec(), header)
+        }
+        _ => {
+            let _ = decoder.schema_id(data);
+            decoder.decode(data.to_vec())
+        }
+    };
+    if let Ok(json) = decoded {
         assert!(
             valid_json(json.as_str()),
             "a framed value rendered invalid JSON"

@@ -111,6 +111,7 @@ impl Decoders {
                 let Some(Value::String(encoded)) = payload else {
                     continue;
                 };
+                let header = schema_id_header(&record.headers, field);
                 let id = match metadata {
                     Some(metadata) => match (schema_metadata(field, metadata), self.esm_format) {
                         (Ok(EsmSchema::Registry(id, _)), EsmRecordFormat::Source) => Some(id),
@@ -124,6 +125,7 @@ impl Decoders {
                         }
                         _ => None,
                     },
+                    None if header.is_some() => header.and_then(|h| decoder.header_schema_id(h)),
                     None if decoder.reads_schemas() => {
                         // 24 base64 characters are the 18 bytes of the longest header.
                         let head = &encoded.as_bytes()[..encoded.len().min(PREFIX_BASE64_LEN)];
@@ -245,7 +247,8 @@ fn decode_record(
     let timestamp = timestamp.filter(|_| timestamp_type != TimestampType::NoTimestampType);
     let headers = decode_headers(record.headers)?;
     let payload = |field, raw, metadata: Option<&Value>, decoder: &dyn PayloadDecoder| {
-        decode_payload(field, raw, metadata, decoder, decoders)
+        let header = last_header(&headers, schema_id_header_name(field));
+        decode_payload(field, raw, (metadata, header), decoder, decoders)
     };
     let key = payload(
         "key",
@@ -271,12 +274,39 @@ fn decode_record(
     })
 }
 
-/// Decodes a key or value: with the configured `decoder`, or, when the event source mapping's
-/// schema registry left its `metadata`, as that says.
+/// The header in which a Confluent serializer names the schema of the record's `field`.
+fn schema_id_header_name(field: &str) -> &'static str {
+    if field == "key" {
+        framing::KEY_SCHEMA_ID_HEADER
+    } else {
+        framing::VALUE_SCHEMA_ID_HEADER
+    }
+}
+
+/// The value of the last header named `name` (Kafka's `lastHeader`), if any.
+fn last_header<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value.as_slice())
+}
+
+/// The Confluent schema-id header of the record's `field`, from its headers as they arrived.
+fn schema_id_header<'h>(headers: &'h WireHeaders, field: &str) -> Option<&'h [u8]> {
+    match headers {
+        WireHeaders::Headers(headers) => last_header(headers, schema_id_header_name(field)),
+        _ => None,
+    }
+}
+
+/// Decodes a key or value: with the configured `decoder` (told the schema a Confluent
+/// schema-id header names, when there is one), or, when the event source mapping's schema
+/// registry left its `metadata`, as that says.
 fn decode_payload(
     field: &'static str,
     raw: Option<Value>,
-    metadata: Option<&Value>,
+    (metadata, header): (Option<&Value>, Option<&[u8]>),
     decoder: &dyn PayloadDecoder,
     decoders: &Decoders,
 ) -> Result<Option<JsonText>, DecodeError> {
@@ -288,9 +318,10 @@ fn decode_payload(
     let bytes = BASE64_LENIENT
         .decode(encoded.as_bytes())
         .map_err(|source| DecodeError::Base64 { field, source })?;
-    let decoded = match metadata {
-        None => decoder.decode(bytes),
-        Some(metadata) => by_metadata(field, bytes, metadata, decoders)?,
+    let decoded = match (metadata, header) {
+        (None, None) => decoder.decode(bytes),
+        (None, Some(header)) => decoder.decode_with_schema_header(bytes, header),
+        (Some(metadata), _) => by_metadata(field, bytes, metadata, decoders)?,
     };
     decoded.map(Some).map_err(|source| match source {
         PayloadError::Utf8(format) => DecodeError::NotText {

@@ -23,6 +23,10 @@ pub enum PayloadError {
     /// `registry`).
     #[error("is not registry-framed: it {0}")]
     Framing(String),
+    /// A Confluent schema-id header (`__key_schema_id` / `__value_schema_id`) that does not
+    /// name a schema as Confluent's serializers write it.
+    #[error("has a schema-id header that is not one: it {0}")]
+    SchemaHeader(String),
     /// The schema the bytes name could not be fetched or used.
     #[error("names {id}, which is not available: {reason}")]
     SchemaUnavailable {
@@ -105,6 +109,25 @@ pub trait PayloadDecoder: fmt::Debug + Send + Sync {
     /// is asked for each payload before the records are decoded.
     fn reads_schemas(&self) -> bool {
         false
+    }
+
+    /// Converts `bytes` whose schema a Confluent schema-id header names (`header`: the value
+    /// of the record's `__key_schema_id` or `__value_schema_id`); the payload is then not
+    /// framed. A decoder that reads no registry data ignores the header.
+    fn decode_with_schema_header(
+        &self,
+        bytes: Vec<u8>,
+        header: &[u8],
+    ) -> Result<JsonText, PayloadError> {
+        let _ = header;
+        self.decode(bytes)
+    }
+
+    /// The registry schema a Confluent schema-id header names, for a decoder that reads it:
+    /// fetched before the records are decoded, as [`schema_id`](Self::schema_id)'s.
+    fn header_schema_id(&self, header: &[u8]) -> Option<SchemaId> {
+        let _ = header;
+        None
     }
 }
 

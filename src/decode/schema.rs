@@ -7,6 +7,11 @@ pub enum SchemaId {
     /// A Confluent Schema Registry id (the 4 bytes after the magic byte; `schemaId` of the
     /// event source mapping's metadata with a Confluent registry).
     Confluent(u32),
+    /// A Confluent Schema Registry schema GUID: what newer Confluent serializers put in a
+    /// `__key_schema_id` / `__value_schema_id` header (`schema.id.serializer` =
+    /// `header_schema_id_serializer`) instead of framing the payload; the registry answers
+    /// `GET /schemas/guids/{guid}`.
+    ConfluentGuid(uuid::Uuid),
     /// An AWS Glue Schema Registry schema version id (the 16 bytes after Glue's header
     /// version and compression bytes; `schemaId` of the metadata with a Glue registry).
     Glue(uuid::Uuid),
@@ -16,6 +21,7 @@ impl std::fmt::Display for SchemaId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Confluent(id) => write!(f, "Confluent schema id {id}"),
+            Self::ConfluentGuid(guid) => write!(f, "Confluent schema GUID {guid}"),
             Self::Glue(version) => write!(f, "AWS Glue schema version {version}"),
         }
     }

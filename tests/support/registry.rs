@@ -1,4 +1,5 @@
-//! A Confluent Schema Registry stand-in on 127.0.0.1: `GET /schemas/ids/{id}` answers
+//! A Confluent Schema Registry stand-in on 127.0.0.1: `GET /schemas/ids/{id}` (and
+//! `GET /schemas/guids/{guid}` for a schema registered with its GUID) answers
 //! `{"schema": "<text>"}` (with `schemaType` and `references` when set) for the schemas
 //! registered here, `GET /subjects/{subject}/versions/{version}` the schema that subject
 //! version names, and `404` with Confluent's error body (`{"error_code": 40403, …}`) for the
@@ -22,6 +23,8 @@ struct State {
     references: HashMap<u32, Vec<(String, String, i64)>>,
     /// The id each subject version names.
     subjects: HashMap<(String, String), u32>,
+    /// The id each schema GUID names (`GET /schemas/guids/{guid}`).
+    guids: HashMap<String, u32>,
     requests: HashMap<u32, usize>,
     down: bool,
     /// `user:password` that every request must carry.
@@ -96,6 +99,21 @@ impl Registry {
             .unwrap()
             .schemas
             .insert(id, (schema.to_owned(), None));
+    }
+
+    /// Registers `schema` of `schema_type` (`None` for Avro) under `id` and `guid`, as a
+    /// registry that serves schemas by GUID does (`GET /schemas/guids/{guid}` answers what
+    /// `GET /schemas/ids/{id}` does).
+    pub fn register_with_guid(
+        &self,
+        id: u32,
+        guid: &str,
+        schema: &str,
+        schema_type: Option<&'static str>,
+    ) {
+        let mut state = self.state.lock().unwrap();
+        state.schemas.insert(id, (schema.to_owned(), schema_type));
+        state.guids.insert(guid.to_owned(), id);
     }
 
     /// Registers `.proto` text under `id` (`schemaType: PROTOBUF`).
@@ -208,6 +226,17 @@ fn handle(req: &Request<Incoming>, state: &Mutex<State>) -> Reply {
                 .copied()
                 .ok_or(subject)
         });
+    let by_guid = path.strip_prefix("/schemas/guids/").map(|guid| {
+        state
+            .guids
+            .get(guid)
+            .copied()
+            .ok_or_else(|| guid.to_owned())
+    });
+    if let Some(Err(guid)) = &by_guid {
+        return Ok(error(404, 40403, &format!("Schema {guid} not found")));
+    }
+    let by_id = by_id.or(by_guid.and_then(Result::ok));
     let id = match (by_id, by_subject) {
         (Some(id), _) | (None, Some(Ok(id))) => id,
         (None, Some(Err(subject))) => {

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::schema::{Name, NamesRef, ResolvedSchema};
+use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, ResolvedSchema};
 use apache_avro::types::Value;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -97,6 +97,9 @@ pub struct AvroSchema {
     recursive: bool,
     reader: GenericDatumReader<'static>,
     names: NamesRef<'static>,
+    /// Whether the schema is of type `bytes` at its top (plain, `decimal` or `big-decimal`):
+    /// Confluent's serializers write such a value raw, without Avro's length prefix.
+    bytes_at_top: bool,
 }
 
 impl std::fmt::Debug for AvroSchema {
@@ -140,12 +143,40 @@ impl AvroSchema {
             .resolved_writer_schemata(resolved)
             .build()
             .map_err(invalid)?;
+        let bytes_at_top = matches!(
+            schema,
+            Schema::Bytes
+                | Schema::BigDecimal
+                | Schema::Decimal(DecimalSchema {
+                    inner: InnerDecimalSchema::Bytes,
+                    ..
+                })
+        );
         Ok(Self {
             schema,
             recursive: shape.recursive,
             reader,
             names,
+            bytes_at_top,
         })
+    }
+
+    /// Decodes the payload of a Confluent serializer (without its framing) as JSON: a datum,
+    /// except for a schema of type `bytes` at its top, whose value Confluent's serializers
+    /// (Java's `KafkaAvroSerializer`, which Kafka Connect's `AvroConverter` uses, and
+    /// confluent-kafka's `AvroSerializer`) write raw, with no Avro length prefix, and their
+    /// deserializers read back as the whole payload. Such a payload is read as that value.
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
+    pub fn confluent_to_json(&self, bytes: &[u8]) -> Result<JsonText, AvroError> {
+        if !self.bytes_at_top {
+            return self.to_json(bytes);
+        }
+        // The datum Avro would have written: the length (a zigzag long, 2n for n >= 0), then
+        // the bytes; decoded as any datum, so the bounds and the rendering are the same.
+        let mut datum = Vec::with_capacity(bytes.len() + 10);
+        prost::encoding::encode_varint(2 * bytes.len() as u64, &mut datum);
+        datum.extend_from_slice(bytes);
+        self.to_json(&datum)
     }
 
     /// Decodes one datum (the payload without any framing) and renders it as compact JSON.

@@ -380,3 +380,47 @@ fn schemas_whose_paths_multiply_are_refused_when_parsed() {
     let json = small.to_json(&[14]).unwrap();
     assert_eq!(json.as_str().matches("null").count(), 1 << 8);
 }
+
+#[test]
+fn confluent_reads_a_bytes_schema_raw() {
+    // Confluent's serializers write the value of a top-level `bytes` schema with no length
+    // prefix; these three bytes are the whole value, as their deserializers read it.
+    let raw = [0x00, 0xff, 0x10];
+    for text in [r#""bytes""#, r#"{"type": "bytes"}"#] {
+        let schema = AvroSchema::parse(text).unwrap();
+        assert_eq!(
+            schema.confluent_to_json(&raw).unwrap().as_str(),
+            r#""AP8Q""#
+        );
+        assert_eq!(schema.confluent_to_json(&[]).unwrap().as_str(), r#""""#);
+        // A plain Avro datum of the same schema has its length first.
+        assert_eq!(
+            schema.to_json(&[6, 0x00, 0xff, 0x10]).unwrap().as_str(),
+            r#""AP8Q""#
+        );
+    }
+    // A decimal on bytes is a bytes schema too: its raw value is the unscaled number.
+    let decimal = AvroSchema::parse(
+        r#"{"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        decimal
+            .confluent_to_json(&1234_i32.to_be_bytes())
+            .unwrap()
+            .as_str(),
+        r#""12.34""#
+    );
+    // Every other schema reads a datum, as before.
+    let string = AvroSchema::parse(r#""string""#).unwrap();
+    assert_eq!(
+        string.confluent_to_json(&[4, b'h', b'i']).unwrap().as_str(),
+        r#""hi""#
+    );
+    assert!(string.confluent_to_json(&[4, b'h', b'i', 0]).is_err());
+    let fixed = AvroSchema::parse(r#"{"type": "fixed", "name": "F", "size": 2}"#).unwrap();
+    assert_eq!(
+        fixed.confluent_to_json(&[1, 2]).unwrap().as_str(),
+        r#""AQI=""#
+    );
+}

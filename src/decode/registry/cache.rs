@@ -273,6 +273,19 @@ impl Schemas {
         payload: &[u8],
         only: Option<SchemaKind>,
     ) -> Result<JsonText, PayloadError> {
+        self.decode_named(id, None, payload, only)
+    }
+
+    /// Decodes `payload` written with the schema `id`; `header_rest` is what a schema-id
+    /// header holds after the id (a Protobuf schema's message indexes, which the payload then
+    /// does not carry; nothing for the other kinds), `None` when the id came from the framing.
+    pub(crate) fn decode_named(
+        &self,
+        id: SchemaId,
+        header_rest: Option<&[u8]>,
+        payload: &[u8],
+        only: Option<SchemaKind>,
+    ) -> Result<JsonText, PayloadError> {
         let schema = self.get(id)?;
         if let Some(expected) = only
             && expected != schema.kind()
@@ -283,15 +296,37 @@ impl Schemas {
                 expected,
             });
         }
+        if let Some(rest) = header_rest
+            && !rest.is_empty()
+            && schema.kind() != SchemaKind::Protobuf
+        {
+            return Err(PayloadError::SchemaHeader(format!(
+                "has {} bytes after the schema id, which only a Protobuf schema's message indexes fill",
+                rest.len()
+            )));
+        }
         match &*schema {
-            RegistrySchema::Avro(avro) => avro
-                .to_json(payload)
-                .map_err(|source| PayloadError::Avro { id, source }),
+            RegistrySchema::Avro(avro) => match id {
+                SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_) => {
+                    avro.confluent_to_json(payload)
+                }
+                SchemaId::Glue(_) => avro.to_json(payload),
+            }
+            .map_err(|source| PayloadError::Avro { id, source }),
             RegistrySchema::Json => json_bytes(payload.to_vec(), PayloadFormat::Json.name()),
-            RegistrySchema::Protobuf(proto) => match id {
-                SchemaId::Confluent(_) => confluent_indexes(payload)
-                    .and_then(|(indexes, data)| proto.to_json(&indexes, data)),
-                SchemaId::Glue(_) => {
+            RegistrySchema::Protobuf(proto) => match (id, header_rest) {
+                (_, Some(indexes)) => confluent_indexes(indexes).and_then(|(indexes, rest)| {
+                    if rest.is_empty() {
+                        proto.to_json(&indexes, payload)
+                    } else {
+                        Err(ProtoError::Indexes)
+                    }
+                }),
+                (SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_), None) => {
+                    confluent_indexes(payload)
+                        .and_then(|(indexes, data)| proto.to_json(&indexes, data))
+                }
+                (SchemaId::Glue(_), None) => {
                     glue_index(payload).and_then(|(index, data)| proto.glue_to_json(index, data))
                 }
             }

@@ -1,4 +1,5 @@
-//! A Confluent-compatible schema registry over HTTP: `GET {url}/schemas/ids/{id}`, its
+//! A Confluent-compatible schema registry over HTTP: `GET {url}/schemas/ids/{id}` (and
+//! `/schemas/guids/{guid}` for a schema named by GUID in a header), its
 //! references, the body read in chunks up to [`MAX_RESPONSE_BYTES`], redirects only on its own
 //! origin.
 
@@ -109,8 +110,10 @@ impl ConfluentRegistry {
         serde_json::from_slice(&body).map_err(RegistryError::Body)
     }
 
-    async fn get(&self, id: u32) -> Result<FetchedSchema, RegistryError> {
-        let document = self.document(&["schemas", "ids", &id.to_string()]).await?;
+    /// The schema at `segments` (`schemas/ids/{id}` or `schemas/guids/{guid}`), with its
+    /// references.
+    async fn get(&self, segments: &[&str]) -> Result<FetchedSchema, RegistryError> {
+        let document = self.document(segments).await?;
         let kind = match document.schema_type.as_deref() {
             None | Some("AVRO") => SchemaKind::Avro,
             Some("JSON") => SchemaKind::Json,
@@ -204,7 +207,12 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::re
 impl SchemaSource for ConfluentRegistry {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         match id {
-            SchemaId::Confluent(id) => Box::pin(self.get(id)),
+            SchemaId::Confluent(id) => {
+                Box::pin(async move { self.get(&["schemas", "ids", &id.to_string()]).await })
+            }
+            SchemaId::ConfluentGuid(guid) => {
+                Box::pin(async move { self.get(&["schemas", "guids", &guid.to_string()]).await })
+            }
             SchemaId::Glue(_) => not_configured(NO_GLUE_REGISTRY),
         }
     }

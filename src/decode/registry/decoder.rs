@@ -88,4 +88,36 @@ impl PayloadDecoder for RegistryDecoder {
     fn reads_schemas(&self) -> bool {
         self.format != RegistryFormat::JsonSchema
     }
+
+    /// As Confluent's deserializers do: the header names the schema, and the whole payload is
+    /// the data (a payload that also starts with framing bytes is not read as framed).
+    fn decode_with_schema_header(
+        &self,
+        bytes: Vec<u8>,
+        header: &[u8],
+    ) -> Result<JsonText, PayloadError> {
+        let (id, rest) = framing::header_id(header).map_err(PayloadError::SchemaHeader)?;
+        let only = match self.format {
+            RegistryFormat::JsonSchema => {
+                return json_bytes(bytes, PayloadFormat::Json.name());
+            }
+            RegistryFormat::Avro => Some(SchemaKind::Avro),
+            RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
+            RegistryFormat::Any => None,
+        };
+        let schemas = self
+            .schemas
+            .as_ref()
+            .ok_or(PayloadError::NoRegistry(self.name()))?;
+        schemas.decode_named(id, Some(rest), &bytes, only)
+    }
+
+    fn header_schema_id(&self, header: &[u8]) -> Option<SchemaId> {
+        match self.format {
+            RegistryFormat::JsonSchema => None,
+            RegistryFormat::Avro | RegistryFormat::Protobuf | RegistryFormat::Any => {
+                framing::header_id(header).ok().map(|(id, _)| id)
+            }
+        }
+    }
 }

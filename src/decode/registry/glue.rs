@@ -56,7 +56,9 @@ impl SchemaSource for GlueRegistry {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         match id {
             SchemaId::Glue(version) => Box::pin(self.get(version)),
-            SchemaId::Confluent(_) => not_configured(NO_CONFLUENT_REGISTRY),
+            SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_) => {
+                not_configured(NO_CONFLUENT_REGISTRY)
+            }
         }
     }
 }

@@ -84,7 +84,9 @@ impl Registries {
 impl SchemaSource for Registries {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         let (source, missing) = match id {
-            SchemaId::Confluent(_) => (&self.confluent, NO_CONFLUENT_REGISTRY),
+            SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_) => {
+                (&self.confluent, NO_CONFLUENT_REGISTRY)
+            }
             SchemaId::Glue(_) => (&self.glue, NO_GLUE_REGISTRY),
         };
         match source {

@@ -34,10 +34,12 @@ impl SchemaSource for Fake {
         Box::pin(async move {
             self.fetches.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(10)).await;
-            // A Glue schema version whose UUID is a small number stands for that id.
+            // A Glue schema version or GUID whose UUID is a small number stands for that id.
             let n = match id {
                 SchemaId::Confluent(n) => n,
-                SchemaId::Glue(version) => u32::try_from(version.as_u128()).unwrap_or(u32::MAX),
+                SchemaId::Glue(uuid) | SchemaId::ConfluentGuid(uuid) => {
+                    u32::try_from(uuid.as_u128()).unwrap_or(u32::MAX)
+                }
             };
             let status = |status| RegistryError::Status {
                 status,
