@@ -6,7 +6,10 @@
 //! - per-group order, never two calls of one group in flight, groups concurrently;
 //! - `DEDUPLICATED` is a success, counted apart;
 //! - a retry resends a group from its first failed entry; a final failure reports the rest of
-//!   its group; throttling retries are bounded by `retries.max`.
+//!   its group; throttling retries are bounded by `retries.max`;
+//! - as the Custom Event Bus is now documented: `FailedEntryCount` absent on a fully successful
+//!   publish; one entry the caller may not publish denies the whole request, and malformed
+//!   input in one entry rejects it (the other entries are delivered, those reported).
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
 
@@ -313,4 +316,91 @@ async fn a_final_call_error_is_not_retried() {
             .reason()
             .contains("AccessDeniedException")
     );
+}
+
+#[tokio::test]
+async fn a_response_without_failed_entry_count_is_a_full_success() {
+    let server = EventsV2::start(Duration::ZERO).await;
+    server.omit_failed_entry_count();
+    let p = pipeline(&server.endpoint, &[]);
+    let done = run(&p, event(2, 3)).await;
+    assert_eq!(done.tally.delivered, 6);
+    assert_eq!(done.tally.failed, 0);
+    assert!(done.failures.is_empty());
+    assert_eq!(server.calls().len(), 1);
+}
+
+/// Records `{"n": offset}` on topics `allowed` and `denied`, 3 each on partition 0.
+fn two_topics() -> KafkaEvent {
+    events::kafka_event(["allowed", "denied"].into_iter().flat_map(|topic| {
+        (0..3).map(move |o| {
+            events::record(topic, 0, o, Some("k"), Some(&json!({"n": o}).to_string()))
+        })
+    }))
+}
+
+#[tokio::test]
+async fn one_denied_detail_type_fails_only_its_records() {
+    let server = EventsV2::start(Duration::ZERO).await;
+    server.deny_detail_type("kafka-connect-denied");
+    let p = pipeline(&server.endpoint, &[]);
+    let done = run(&p, two_topics()).await;
+    // The request of both topics is denied as a whole; its halves tell the topics apart.
+    assert_eq!(done.tally.delivered, 3);
+    assert_eq!(done.tally.failed, 3);
+    // The denied group's first record fails with the bus's answer, the rest of the group
+    // after it (the group's order is kept).
+    for (index, failure) in &done.failures {
+        assert_eq!(&*done.records[*index].id.partition_key, "denied-0");
+    }
+    let first = done.failures[0].1.reason();
+    assert!(first.contains("AccessDeniedException"), "{first}");
+    let published: Vec<String> = server
+        .calls()
+        .iter()
+        .flat_map(|c| c.entries.iter().zip(&c.results))
+        .filter(|(_, r)| *r == "PUBLISHED")
+        .map(|(e, _)| e.detail_type.clone())
+        .collect();
+    assert_eq!(published, ["kafka-connect-allowed"; 3]);
+    // A denied call of one detail-type is not split further, nor retried.
+    assert!(server.calls().len() <= 3, "{}", server.calls().len());
+}
+
+#[tokio::test]
+async fn malformed_input_in_one_entry_fails_only_that_record() {
+    let server = EventsV2::start(Duration::ZERO).await;
+    let marker = "malformed-marker";
+    server.reject_malformed(marker);
+    let p = pipeline(&server.endpoint, &[]);
+    let records = (0..3).flat_map(|partition| {
+        (0..3).map(move |o| {
+            let value = if (partition, o) == (1, 2) {
+                json!({"n": o, "note": marker})
+            } else {
+                json!({"n": o})
+            };
+            events::record("t", partition, o, Some("k"), Some(&value.to_string()))
+        })
+    });
+    let done = run(&p, events::kafka_event(records)).await;
+    assert_eq!(done.tally.delivered, 8);
+    assert_eq!(done.tally.failed, 1);
+    let (index, failure) = &done.failures[0];
+    let id = &done.records[*index].id;
+    assert_eq!((&*id.partition_key, id.offset), ("t-1", 2));
+    assert!(
+        failure.reason().contains("InvalidInputException"),
+        "{}",
+        failure.reason()
+    );
+    // Bisection: each refused call was split in halves, the bad entry alone at the end.
+    let calls = server.calls();
+    let last_refused = calls
+        .iter()
+        .filter(|c| c.results.iter().all(|r| r == "InvalidInputException"))
+        .min_by_key(|c| c.entries.len())
+        .unwrap();
+    assert_eq!(last_refused.entries.len(), 1);
+    assert!(calls.len() <= 2 * 9, "{}", calls.len());
 }

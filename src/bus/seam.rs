@@ -26,6 +26,16 @@ pub enum CallClass {
     /// The bus refused the call as too large as a whole: the send stage splits it, without
     /// spending its entries' retries (a single entry fails finally).
     TooLarge,
+    /// The bus refused the whole call as malformed, which one entry can cause (a Custom Event
+    /// Bus rejects a request as a whole when part of its input is invalid): the send stage
+    /// splits it to isolate the entries at fault, without spending the entries' retries; a
+    /// single entry fails finally.
+    Malformed,
+    /// The bus denied the whole call. A Custom Event Bus authorizes each entry (on its
+    /// `events:source` and `events:detail-type`) and denies the request when one is not
+    /// allowed: a call whose entries have several detail-types is split until each call has
+    /// one (their retries unspent); a call of one detail-type fails finally.
+    Denied,
     /// It would fail again (other 4xx, malformed requests).
     Final,
 }

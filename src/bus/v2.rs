@@ -245,8 +245,20 @@ impl EventBus for EventBridgeV2Bus {
             .collect())
     }
 
+    /// As the Custom Event Bus API reference models `PutEvents`' errors, with two refusals of
+    /// the whole request that one entry can cause: `InvalidInputException` (input the bus
+    /// rejects while reading the request) and `AccessDeniedException` (no partial
+    /// authorization). Both let the send stage find the entries at fault, so that the others
+    /// are delivered.
     fn classify(&self, error: &PutEventsV2CallError) -> CallClass {
-        classify_sdk(&error.0, &CALL_CODES)
+        match classify_sdk(&error.0, &CALL_CODES) {
+            CallClass::Final => match error.0.as_service_error() {
+                Some(PutEventsError::InvalidInputException(_)) => CallClass::Malformed,
+                Some(PutEventsError::AccessDeniedException(_)) => CallClass::Denied,
+                _ => CallClass::Final,
+            },
+            class => class,
+        }
     }
 }
 

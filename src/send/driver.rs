@@ -178,8 +178,8 @@ fn finish<'a, B: EventBus, S: Schedule<'a, T>, T>(
     report.signal(limit, round, signal);
 }
 
-/// A call that failed as a whole: shrunk when too large (and not a single entry), else every
-/// entry failed with the call's error, retryable as its class says.
+/// A call that failed as a whole: split when [`is_split`] says so, else every entry failed with
+/// the call's error, retryable as its class says.
 fn call_failed<'a, E, S, T>(
     class: CallClass,
     error: E,
@@ -192,8 +192,8 @@ where
     E: std::error::Error + Send + Sync + 'static,
     S: Schedule<'a, T>,
 {
-    if class == CallClass::TooLarge && entries.len() > 1 {
-        // Not the entries' fault: their retries stay unspent.
+    if is_split(class, &entries) {
+        // Not every entry's fault: their retries stay unspent.
         for entry in &mut entries {
             entry.sent -= 1;
         }
@@ -216,6 +216,22 @@ where
     } else {
         Signal::Neutral
     }
+}
+
+/// Whether a call the bus refused as a whole is sent again in halves, to deliver the entries
+/// that were not at fault: one too large as a whole or malformed (one entry can cause either),
+/// or denied while its entries have several detail-types (what a policy condition may tell
+/// apart); never a single entry.
+fn is_split(class: CallClass, entries: &[Entry<'_>]) -> bool {
+    entries.len() > 1
+        && match class {
+            CallClass::TooLarge | CallClass::Malformed => true,
+            CallClass::Denied => {
+                let first = &entries[0].item.entry.detail_type;
+                entries.iter().any(|e| e.item.entry.detail_type != *first)
+            }
+            CallClass::Throttled | CallClass::Transient | CallClass::Final => false,
+        }
 }
 
 /// Counts the entries the bus throttled; the call's signal.

@@ -7,8 +7,11 @@
 //! `DeduplicationConfiguration`, when it started and ended), deduplicates like the bus (an
 //! entry whose `(EventGroupId, DeduplicationId)` it has already published comes back
 //! `SuccessCode: DEDUPLICATED`; with `CONTENT_BASED`, the content decides), and applies a
-//! script: a per-call answer (a request-level error), and per-entry error codes for entries
-//! whose `Detail` contains a marker.
+//! script: a per-call answer (a request-level error), per-entry error codes for entries
+//! whose `Detail` contains a marker, and the bus's refusals of a whole request for one entry
+//! (`AccessDeniedException` when an entry's detail-type is denied, as the bus authorizes
+//! each entry with no partial authorization; `InvalidInputException` when an entry's `Detail`
+//! carries a malformed marker).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -74,6 +77,12 @@ pub struct EntryFault {
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
+    /// Detail-types the caller may not publish: a request with one is denied as a whole.
+    denied_detail_types: HashSet<String>,
+    /// A `Detail` that contains this is malformed input: its request is rejected as a whole.
+    malformed_marker: Option<String>,
+    /// Leave `FailedEntryCount` out of a response with no failed entry.
+    omit_failed_entry_count: bool,
     /// Per-call answers, in arrival order; `None` answers normally.
     call_faults: VecDeque<Option<CallFault>>,
     entry_faults: Vec<EntryFault>,
@@ -119,6 +128,23 @@ impl EventsV2 {
     /// Adds a per-entry failure.
     pub fn fail_entries(&self, fault: EntryFault) {
         self.state.lock().unwrap().entry_faults.push(fault);
+    }
+
+    /// Denies every request with an entry of `detail_type` (403 `AccessDeniedException`).
+    pub fn deny_detail_type(&self, detail_type: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.denied_detail_types.insert(detail_type.to_owned());
+    }
+
+    /// Rejects every request with an entry whose `Detail` contains `marker` (400
+    /// `InvalidInputException`).
+    pub fn reject_malformed(&self, marker: &str) {
+        self.state.lock().unwrap().malformed_marker = Some(marker.to_owned());
+    }
+
+    /// Leaves `FailedEntryCount` out of fully successful responses.
+    pub fn omit_failed_entry_count(&self) {
+        self.state.lock().unwrap().omit_failed_entry_count = true;
     }
 
     /// Every call so far.
@@ -205,6 +231,23 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
         ended: Instant::now(),
         results: Vec::new(),
     };
+    let denied = entries
+        .iter()
+        .any(|e| s.denied_detail_types.contains(&e.detail_type));
+    let malformed = s
+        .malformed_marker
+        .as_ref()
+        .is_some_and(|m| entries.iter().any(|e| e.detail.contains(m.as_str())));
+    let fault = fault.or_else(|| {
+        let (status, code) = if denied {
+            (403, "AccessDeniedException")
+        } else if malformed {
+            (400, "InvalidInputException")
+        } else {
+            return None;
+        };
+        Some(CallFault::Error { status, code })
+    });
     if let Some(CallFault::Error { status, code }) = fault {
         call.results = vec![code.to_owned(); entries.len()];
         call.entries = entries;
@@ -261,13 +304,14 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
     }
     call.entries = entries;
     s.calls.push(call);
-    let response = Cbor::Map(vec![
-        (
+    let mut members = vec![(Cbor::Text("Entries".into()), Cbor::Array(results))];
+    if failed > 0 || !s.omit_failed_entry_count {
+        members.push((
             Cbor::Text("FailedEntryCount".into()),
             Cbor::Integer(failed.into()),
-        ),
-        (Cbor::Text("Entries".into()), Cbor::Array(results)),
-    ]);
+        ));
+    }
+    let response = Cbor::Map(members);
     Ok(cbor(200, &response))
 }
 
