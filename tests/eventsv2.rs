@@ -350,7 +350,7 @@ async fn one_denied_detail_type_fails_only_its_records() {
     assert_eq!(done.tally.failed, 3);
     // The denied group's first record fails with the bus's answer, the rest of the group
     // after it (the group's order is kept).
-    for (index, failure) in &done.failures {
+    for (index, _) in &done.failures {
         assert_eq!(&*done.records[*index].id.partition_key, "denied-0");
     }
     let first = done.failures[0].1.reason();

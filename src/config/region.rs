@@ -246,7 +246,7 @@ mod tests {
     /// `src/endpoint_lib.rs` (a Rust byte string literal), unescaped.
     fn sdk_partitions_json() -> String {
         let output = std::process::Command::new(env!("CARGO"))
-            .args(["metadata", "--format-version", "1", "--offline"])
+            .args(["metadata", "--format-version", "1"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
