@@ -515,11 +515,12 @@ fn offloading_is_off_without_a_bucket() {
         Some("$.detail.value.x".to_owned())
     );
     assert_eq!(parse(&[]).unwrap().unused_offload_fieldref, None);
+    let default = parse(&[(OFFLOAD_FIELDREF, DEFAULT_OFFLOAD_FIELDREF)]);
+    assert_eq!(default.unwrap().unused_offload_fieldref, None);
 }
 
 #[test]
 fn the_offload_fieldref_is_checked_without_a_bucket() {
-    // The connector refuses these whatever else is set.
     for (bad, rule) in [
         ("$", "must lie at or under $.detail.value"),
         ("$.detail", "must lie at or under $.detail.value"),
