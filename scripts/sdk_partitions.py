@@ -2,16 +2,17 @@
 """Prints the AWS SDK's partition metadata (the regions of each partition and the pattern of its
 region names) as JSON: the table embedded in the `aws-sdk-eventbridge` crate that this build
 resolved (`src/endpoint_lib.rs`, a Rust byte string). `make partitions` writes it to
-src/config/partitions.json; the test `config::region::tests::the_partitions_are_the_sdks` fails
-when the two differ."""
+src/config/partitions.json; the test `config::region::tests::the_partitions_are_the_sdks` runs
+it and fails when the two differ."""
 import json
+import os
 import pathlib
 import re
 import subprocess
 
 metadata = json.loads(
     subprocess.run(
-        ["cargo", "metadata", "--format-version", "1"],
+        [os.environ.get("CARGO", "cargo"), "metadata", "--format-version", "1"],
         check=True,
         capture_output=True,
         text=True,

@@ -23,9 +23,10 @@ pub(super) fn parse_offload(
         .map(|text| parse_fieldref(text.trim()))
         .transpose()?;
     let Some(bucket) = get(OFFLOAD_BUCKET) else {
-        // The default path is no choice of the user's (the template passes it whatever the
-        // bucket): only another path set without a bucket is worth a WARN.
-        let unused_fieldref = fieldref.filter(|f| f.to_string() != DEFAULT_OFFLOAD_FIELDREF);
+        // The default, the whole value, is no choice of the user's (the template passes it
+        // whatever the bucket): only a path under the value, set without a bucket, is worth a
+        // WARN. A checked path starts with `detail` and `value`.
+        let unused_fieldref = fieldref.filter(|f| f.steps().len() > 2);
         return Ok(OffloadSettings {
             config: None,
             unused_fieldref,

@@ -226,12 +226,25 @@ mod tests {
         assert!(rule.starts_with("names region invalid-region-1"), "{rule}");
     }
 
-    /// The copy here is the SDK's: the metadata inside the `aws-sdk-eventbridge` crate this
-    /// build resolved (found with `cargo metadata`) parses to the same JSON. When it fails after
-    /// an SDK update, `make partitions` refreshes the copy.
+    /// The copy here is the SDK's: `scripts/sdk_partitions.py` (what `make partitions` runs)
+    /// prints the metadata inside the `aws-sdk-eventbridge` crate this build resolved, and it
+    /// parses to the same JSON. When it fails after an SDK update, `make partitions` refreshes
+    /// the copy.
     #[test]
     fn the_partitions_are_the_sdks() {
-        let sdk = sdk_partitions_json();
+        let root = env!("CARGO_MANIFEST_DIR");
+        let output = std::process::Command::new("python3")
+            .arg(format!("{root}/scripts/sdk_partitions.py"))
+            .current_dir(root)
+            .env("CARGO", env!("CARGO"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let sdk = String::from_utf8(output.stdout).unwrap();
         let ours: serde_json::Value =
             serde_json::from_str(include_str!("partitions.json")).unwrap();
         let theirs: serde_json::Value = serde_json::from_str(&sdk).unwrap();
@@ -240,42 +253,5 @@ mod tests {
             "src/config/partitions.json differs from the SDK's: run make partitions"
         );
         assert!(partitions(&sdk).unwrap().len() >= 3);
-    }
-
-    /// The partition metadata embedded in the resolved `aws-sdk-eventbridge` crate's
-    /// `src/endpoint_lib.rs` (a Rust byte string literal), unescaped.
-    fn sdk_partitions_json() -> String {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["metadata", "--format-version", "1"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "cargo metadata failed");
-        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let manifest = metadata["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == "aws-sdk-eventbridge")
-            .and_then(|p| p["manifest_path"].as_str())
-            .unwrap()
-            .to_owned();
-        let source = std::path::Path::new(&manifest)
-            .parent()
-            .unwrap()
-            .join("src/endpoint_lib.rs");
-        let source = std::fs::read_to_string(source).unwrap();
-        let marker = "new_from_json(b\"";
-        let start = source.find(marker).unwrap() + marker.len();
-        let mut json = String::new();
-        let mut chars = source[start..].chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => json.push(chars.next().unwrap()),
-                '"' => break,
-                c => json.push(c),
-            }
-        }
-        json
     }
 }

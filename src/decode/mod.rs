@@ -111,7 +111,6 @@ impl Decoders {
                 let Some(Value::String(encoded)) = payload else {
                     continue;
                 };
-                let header = schema_id_header(&record.headers, field);
                 let id = match metadata {
                     Some(metadata) => match (schema_metadata(field, metadata), self.esm_format) {
                         (Ok(EsmSchema::Registry(id, _)), EsmRecordFormat::Source) => Some(id),
@@ -125,16 +124,7 @@ impl Decoders {
                         }
                         _ => None,
                     },
-                    None if header.is_some() => header.and_then(|h| decoder.header_schema_id(h)),
-                    None if decoder.reads_schemas() => {
-                        // 24 base64 characters are the 18 bytes of the longest header.
-                        let head = &encoded.as_bytes()[..encoded.len().min(PREFIX_BASE64_LEN)];
-                        BASE64_LENIENT
-                            .decode(head)
-                            .ok()
-                            .and_then(|prefix| decoder.schema_id(&prefix))
-                    }
-                    None => None,
+                    None => named_schema(decoder, &record.headers, field, encoded),
                 };
                 ids.extend(id);
             }
@@ -247,7 +237,7 @@ fn decode_record(
     let timestamp = timestamp.filter(|_| timestamp_type != TimestampType::NoTimestampType);
     let headers = decode_headers(record.headers)?;
     let payload = |field, raw, metadata: Option<&Value>, decoder: &dyn PayloadDecoder| {
-        let header = last_header(&headers, schema_id_header_name(field));
+        let header = schema_id_header(&headers, field, decoder);
         decode_payload(field, raw, (metadata, header), decoder, decoders)
     };
     let key = payload(
@@ -274,30 +264,51 @@ fn decode_record(
     })
 }
 
-/// The header in which a Confluent serializer names the schema of the record's `field`.
-fn schema_id_header_name(field: &str) -> &'static str {
-    if field == "key" {
+/// The registry schema that a payload without the event source mapping's metadata needs,
+/// for `decoder`: the one the record's Confluent schema-id header names, else the one its
+/// framing names (only its first bytes are read); none for a decoder that reads neither.
+fn named_schema(
+    decoder: &dyn PayloadDecoder,
+    headers: &WireHeaders,
+    field: &str,
+    encoded: &str,
+) -> Option<SchemaId> {
+    if let WireHeaders::Headers(headers) = headers
+        && let Some(header) = schema_id_header(headers, field, decoder)
+    {
+        return decoder.header_schema_id(header);
+    }
+    if !decoder.reads_schemas() {
+        return None;
+    }
+    // 24 base64 characters are the 18 bytes of the longest header.
+    let head = &encoded.as_bytes()[..encoded.len().min(PREFIX_BASE64_LEN)];
+    BASE64_LENIENT
+        .decode(head)
+        .ok()
+        .and_then(|prefix| decoder.schema_id(&prefix))
+}
+
+/// The value of the last header (Kafka's `lastHeader`) in which a Confluent serializer named
+/// the schema of the record's `field`, when `decoder` reads such headers.
+fn schema_id_header<'h>(
+    headers: &'h [(String, Vec<u8>)],
+    field: &str,
+    decoder: &dyn PayloadDecoder,
+) -> Option<&'h [u8]> {
+    if !decoder.reads_schema_headers() {
+        return None;
+    }
+    let name = if field == "key" {
         framing::KEY_SCHEMA_ID_HEADER
     } else {
         framing::VALUE_SCHEMA_ID_HEADER
-    }
-}
-
-/// The value of the last header named `name` (Kafka's `lastHeader`), if any.
-fn last_header<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Option<&'h [u8]> {
+    };
     headers
         .iter()
         .rev()
         .find(|(n, _)| n == name)
         .map(|(_, value)| value.as_slice())
-}
-
-/// The Confluent schema-id header of the record's `field`, from its headers as they arrived.
-fn schema_id_header<'h>(headers: &'h WireHeaders, field: &str) -> Option<&'h [u8]> {
-    match headers {
-        WireHeaders::Headers(headers) => last_header(headers, schema_id_header_name(field)),
-        _ => None,
-    }
 }
 
 /// Decodes a key or value: with the configured `decoder` (told the schema a Confluent

@@ -111,9 +111,17 @@ pub trait PayloadDecoder: fmt::Debug + Send + Sync {
         false
     }
 
+    /// Whether this decoder reads Confluent schema-id headers (`__key_schema_id`,
+    /// `__value_schema_id`), so that a record's headers are searched for one: only then are
+    /// [`decode_with_schema_header`](Self::decode_with_schema_header) and
+    /// [`header_schema_id`](Self::header_schema_id) asked.
+    fn reads_schema_headers(&self) -> bool {
+        false
+    }
+
     /// Converts `bytes` whose schema a Confluent schema-id header names (`header`: the value
     /// of the record's `__key_schema_id` or `__value_schema_id`); the payload is then not
-    /// framed. A decoder that reads no registry data ignores the header.
+    /// framed. By default, as a decoder that reads no registry data, ignores the header.
     fn decode_with_schema_header(
         &self,
         bytes: Vec<u8>,

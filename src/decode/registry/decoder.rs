@@ -52,13 +52,17 @@ impl RegistryDecoder {
     }
 }
 
-impl PayloadDecoder for RegistryDecoder {
-    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
-        let frame = framing::read(&bytes).map_err(PayloadError::Framing)?;
-        let (id, data) = match frame {
-            Frame::Confluent(id, data) => (SchemaId::Confluent(id), Cow::Borrowed(data)),
-            Frame::Glue(version, data) => (SchemaId::Glue(version), data),
-        };
+impl RegistryDecoder {
+    /// Decodes `data` written with the schema `id` (`header_rest`: what a schema-id header
+    /// holds after the id, `None` when the id came from the framing), as this decoder's format
+    /// reads it: JSON Schema data is JSON and needs no schema; the others decode with the
+    /// cached schema, of the kind the format reads.
+    fn decode_data(
+        &self,
+        id: SchemaId,
+        header_rest: Option<&[u8]>,
+        data: Cow<'_, [u8]>,
+    ) -> Result<JsonText, PayloadError> {
         let only = match self.format {
             RegistryFormat::JsonSchema => {
                 return json_bytes(data.into_owned(), PayloadFormat::Json.name());
@@ -71,7 +75,18 @@ impl PayloadDecoder for RegistryDecoder {
             .schemas
             .as_ref()
             .ok_or(PayloadError::NoRegistry(self.name()))?;
-        schemas.decode(id, &data, only)
+        schemas.decode_named(id, header_rest, &data, only)
+    }
+}
+
+impl PayloadDecoder for RegistryDecoder {
+    fn decode(&self, bytes: Vec<u8>) -> Result<JsonText, PayloadError> {
+        match framing::read(&bytes).map_err(PayloadError::Framing)? {
+            Frame::Confluent(id, data) => {
+                self.decode_data(SchemaId::Confluent(id), None, Cow::Borrowed(data))
+            }
+            Frame::Glue(version, data) => self.decode_data(SchemaId::Glue(version), None, data),
+        }
     }
 
     fn schema_id(&self, prefix: &[u8]) -> Option<SchemaId> {
@@ -89,6 +104,10 @@ impl PayloadDecoder for RegistryDecoder {
         self.format != RegistryFormat::JsonSchema
     }
 
+    fn reads_schema_headers(&self) -> bool {
+        true
+    }
+
     /// As Confluent's deserializers do: the header names the schema, and the whole payload is
     /// the data (a payload that also starts with framing bytes is not read as framed).
     fn decode_with_schema_header(
@@ -97,19 +116,7 @@ impl PayloadDecoder for RegistryDecoder {
         header: &[u8],
     ) -> Result<JsonText, PayloadError> {
         let (id, rest) = framing::header_id(header).map_err(PayloadError::SchemaHeader)?;
-        let only = match self.format {
-            RegistryFormat::JsonSchema => {
-                return json_bytes(bytes, PayloadFormat::Json.name());
-            }
-            RegistryFormat::Avro => Some(SchemaKind::Avro),
-            RegistryFormat::Protobuf => Some(SchemaKind::Protobuf),
-            RegistryFormat::Any => None,
-        };
-        let schemas = self
-            .schemas
-            .as_ref()
-            .ok_or(PayloadError::NoRegistry(self.name()))?;
-        schemas.decode_named(id, Some(rest), &bytes, only)
+        self.decode_data(id, Some(rest), Cow::Owned(bytes))
     }
 
     fn header_schema_id(&self, header: &[u8]) -> Option<SchemaId> {
