@@ -1,11 +1,18 @@
 //! Fuzzes event decoding and mapping: arbitrary bytes as the event a Kafka event source mapping
-//! sends, through every key/value format, detail-type rule and the claim-check split. Nothing
-//! may panic, and every detail and every cut value must be valid JSON.
+//! sends, through every key/value format (the registry decoders too, so that schema-id headers
+//! and the schema ids a batch needs are read from arbitrary records), detail-type rule and the
+//! claim-check split. Nothing may panic, and every detail and every cut value must be valid
+//! JSON.
 #![no_main]
 
 use kafka_eventbridge_lambda::Config;
 use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
-use kafka_eventbridge_lambda::{Decoders, KafkaEvent, PayloadFormat, decode_event};
+use std::sync::Arc;
+
+use kafka_eventbridge_lambda::{
+    Decoders, KafkaEvent, PayloadFormat, Registries, RegistryDecoder, RegistryFormat, Schemas,
+    decode_event,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 
@@ -43,10 +50,22 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, event)) = data.split_first() else { return };
     let Ok(event) = serde_json::from_slice::<KafkaEvent>(event) else { return };
     let config = config(selector);
-    let decoders = Decoders::new(
+    let mut decoders = Decoders::new(
         FORMATS[usize::from(selector >> 2) % FORMATS.len()],
         FORMATS[usize::from(selector) % FORMATS.len()],
     );
+    if selector & 0x80 != 0 {
+        // A registry decoder for values: JSON Schema (no registry needed), or any kind over an
+        // empty cache (every schema unavailable), reading schema-id headers and framing.
+        decoders.value = Box::new(if selector & 1 == 0 {
+            RegistryDecoder::new(RegistryFormat::JsonSchema, None)
+        } else {
+            let schemas = Arc::new(Schemas::new(Registries::new()));
+            decoders.schemas = Some(Arc::clone(&schemas));
+            RegistryDecoder::new(RegistryFormat::Any, Some(schemas))
+        });
+        let _ = decoders.schema_ids(&event);
+    }
     let mapper = config.mapper();
     let offloader = config.offloader().expect("offloading is configured");
     let Ok(records) = decode_event(event, &decoders) else { return };
