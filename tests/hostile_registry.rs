@@ -1,12 +1,13 @@
 //! Hostile schema-encoded records and a hostile registry, end to end: records built here for
 //! each class of attack (sizes chosen by a schema or a datum, schemas whose paths multiply,
-//! zero-width bombs, zlib bombs, deep Protobuf, unknown names of a megabyte, thousands of unknown
-//! schema ids) go through the real binary under cargo-lambda, with the Confluent registry
-//! stand-in over HTTP and moto's EventBridge. Each case asserts that the process survives,
-//! reports exactly the bad records with a specific reason, delivers the good neighbours, stays
-//! under its peak-memory bound, and writes no payload, secret or overlong line. The registry's
-//! own hostile answers (a huge body, a megabyte of error text, a redirect to another host, a
-//! stall) are checked through the pipeline with the real HTTP client.
+//! zero-width bombs, zlib bombs, deep Protobuf, unknown names of a megabyte, schema-id headers
+//! of a megabyte or naming a bomb, thousands of unknown schema ids) go through the real binary
+//! under cargo-lambda, with the Confluent registry stand-in over HTTP and moto's EventBridge.
+//! Each case asserts that the process survives, reports exactly the bad records with a specific
+//! reason, delivers the good neighbours, stays under its peak-memory bound, and writes no
+//! payload, secret or overlong line. The registry's own hostile answers (a huge body, a
+//! megabyte of error text, a redirect to another host, a stall) are checked through the
+//! pipeline with the real HTTP client.
 
 // Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
 #![cfg(feature = "e2e")]
@@ -57,6 +58,52 @@ fn good_value() -> Vec<u8> {
 fn record(offset: usize, value: &[u8]) -> Value {
     json!({"topic": "t", "partition": 0, "offset": offset, "timestamp": 1,
            "timestampType": "CREATE_TIME", "key": b64("k"), "value": b64(value), "headers": []})
+}
+
+/// A record whose value's schema a Confluent `__value_schema_id` header names, when given.
+fn record_with_header(offset: usize, value: &[u8], header: Option<&[u8]>) -> Value {
+    let mut r = record(offset, value);
+    if let Some(header) = header {
+        r["headers"] = json!([{ "__value_schema_id": header }]);
+    }
+    r
+}
+
+/// The hostile cases whose bad records name their schema in a schema-id header (the payload
+/// then unframed), each with its header.
+fn header_cases() -> Vec<(Case, Vec<u8>)> {
+    let id_header = |id: u32, rest: &[u8]| [&[0][..], &id.to_be_bytes(), rest].concat();
+    let mut null_bomb = Vec::new();
+    for _ in 0..3 {
+        null_bomb.extend(long(1 << 62));
+    }
+    null_bomb.extend([0, 0, 0]);
+    vec![
+        (
+            Case {
+                name: "schema-id-header-of-1-mib",
+                bad: vec![b"x".to_vec()],
+                reason: "more than the 522 a schema id and message indexes take",
+            },
+            vec![1; 1 << 20],
+        ),
+        (
+            Case {
+                name: "schema-id-header-with-2^62-message-indexes",
+                bad: vec![nested_proto(3)],
+                reason: "has malformed Protobuf message indexes",
+            },
+            id_header(17, &long(1 << 62)),
+        ),
+        (
+            Case {
+                name: "schema-id-header-naming-arrays-of-null",
+                bad: vec![null_bomb],
+                reason: "would decode to more than",
+            },
+            id_header(15, &[]),
+        ),
+    ]
 }
 
 /// `levels` Protobuf messages nested in field 1.
@@ -226,11 +273,13 @@ async fn hostile_records_fail_alone_within_bounds_through_the_binary() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut problems = Vec::new();
     let mut figures = Vec::new();
-    for case in cases() {
+    let all = cases().into_iter().map(|case| (case, None));
+    let with_headers = header_cases().into_iter().map(|(case, h)| (case, Some(h)));
+    for (case, header) in all.chain(with_headers) {
         // Good, bad, good, bad, …, good: the bad records at the odd offsets.
         let mut records = vec![record(0, &good_value())];
         for (i, bad) in case.bad.iter().enumerate() {
-            records.push(record(2 * i + 1, bad));
+            records.push(record_with_header(2 * i + 1, bad, header.as_deref()));
             records.push(record(2 * i + 2, &good_value()));
         }
         let event = json!({"eventSource": "aws:kafka", "records": {"t-0": records}}).to_string();

@@ -113,6 +113,10 @@ ok("header-name-huge.json", event(rec(1, headers=[{"h" * 100000: [104, 105]}])))
 ok("header-bytes-unsigned.json", event(rec(1, headers=[{"h": [195, 169]}, {"h": [-61, -87]}])))
 ok("header-object-with-two-names.json", event(rec(1, headers=[{"a": [97], "b": [98]}])))
 ok("headers-null.json", event(rec(1, headers=None)))
+# A Confluent schema-id header means nothing to a format that reads no registry (json here):
+# garbage or a header far over the 522 bytes a schema id takes, the record is delivered as JSON.
+ok("schema-id-header-garbage-under-json.json", event(rec(1, headers=[{"__value_schema_id": [9, 9, 9]}])))
+ok("schema-id-header-of-64-kib-under-json.json", event(rec(1, headers=[{"__value_schema_id": [1] * 65536}, {"__key_schema_id": []}])))
 ok("topic-with-dashes.json", event(rec(1, topic="my-topic-name", partition=12), key="my-topic-name-12"))
 ok("key-disagrees-with-record.json", event(rec(1, topic="other", partition=5), key="t-0"))
 ok("duplicate-partition-keys.json", '{"eventSource":"aws:kafka","records":{"t-0":[%s],"t-0":[%s]}}' % (json.dumps(rec(1)), json.dumps(rec(2))))
