@@ -21,10 +21,10 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render migrate test check fmt clippy modules lint build bench soak fuzz fuzz-keep fixtures partitions clean
+.PHONY: help venv venv-build venv-scan demo render migrate docs test check fmt clippy modules lint build bench soak fuzz fuzz-keep fixtures partitions clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -69,9 +69,12 @@ migrate: ## Translate a connector configuration: CONFIG=connector.json [MSK=<clu
 	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) migrate --config $(CONFIG) --output $(or $(OUTPUT),text) \
 		$(if $(MSK),--msk-cluster-arn $(MSK)) $(if $(BROKERS),--bootstrap-servers $(BROKERS))
 
+docs: ## Regenerate docs/configuration.md from the configuration reference in the code (src/config/reference.rs)
+	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) config --markdown > docs/configuration.md
+
 test: venv venv-build ## Run every test: unit, property, end to end against moto and the real binary, and the template's contract (SAM CLI)
 	$(CARGO) fmt --check
-	# tests/example.rs runs the example's binary, which only `cargo build` puts in place.
+	# tests/e2e/example.rs runs the example's binary, which only `cargo build` puts in place.
 	$(CARGO) build --examples
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e,internals
 	$(CARGO) test --doc
@@ -83,10 +86,10 @@ modules: ## The module layering of src/: no circle, no stage importing config, n
 	$(PY) scripts/check_modules.py --self-test
 	$(PY) scripts/check_modules.py
 
-fmt:
+fmt: ## rustfmt, checked
 	$(CARGO) fmt --check
 
-clippy:
+clippy: ## Clippy with warnings as errors, with and without the test features
 	$(CARGO) clippy --all-targets --features e2e,internals -- -D warnings
 	# The function as it is deployed: without the internals the benchmarks and fuzz targets use.
 	$(CARGO) clippy --lib --bins -- -D warnings
@@ -112,7 +115,7 @@ bench: venv ## Run the benchmarks: decode + map (criterion), send phase, hostile
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) bench --bench cpu
 
 soak: venv ## Many more fault schedules than make test, from a fresh seed (SOAK_SCHEDULES=N)
-	FAULT_SCHEDULES=$(SOAK_SCHEDULES) FAULT_SEED_BASE=$$(date +%s) $(CARGO) test --test fault_schedules -- --nocapture
+	FAULT_SCHEDULES=$(SOAK_SCHEDULES) FAULT_SEED_BASE=$$(date +%s) $(CARGO) test --test it fault_schedules -- --nocapture
 
 fuzz: ## Fuzz each decoder (FUZZ_TARGETS) with cargo-fuzz for FUZZ_SECONDS each (default 600), memory capped
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

@@ -49,7 +49,7 @@ async fn timed_run<B: EventBus>(
 ) -> (Duration, Invocation) {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-    let done = pipeline.run(event, deadline).await.unwrap();
+    let done = pipeline.run(event, deadline, None).await.unwrap();
     let took = started.elapsed();
     assert_eq!(done.tally.delivered, RECORDS, "every record is delivered");
     (took, done)
@@ -175,6 +175,7 @@ async fn quota_phase(
         pipeline.run(
             event,
             tokio::time::Instant::now() + Duration::from_secs(600),
+            None,
         )
     });
     let done = futures_util::future::join_all(runs).await;

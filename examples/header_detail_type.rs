@@ -1,15 +1,14 @@
 //! A Lambda function built on the library with a plug-in detail-type mapper: an event's
 //! detail-type is the record's `event-type` header when it has one, and the configured rule
 //! (`AWS_EVENTBRIDGE_DETAIL_TYPES*`) otherwise. Everything else (configuration, claim check,
-//! retries, partial batch response) is the function's own.
+//! retries, metrics, partial batch response) is the function's own: it serves through the same
+//! [`Pipeline::serve`](kafka_eventbridge_lambda::Pipeline::serve) as the function.
 //!
 //! Build and run it like the function: `cargo lambda watch --example header_detail_type`, or
 //! `cargo lambda build --release --example header_detail_type` for a deployable `bootstrap`.
 
-use kafka_eventbridge_lambda::{
-    DecodedRecord, DetailTypeMapper, DetailTypeRule, KafkaEvent, cold_start, deadline_from,
-};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use kafka_eventbridge_lambda::{DecodedRecord, DetailTypeMapper, DetailTypeRule, cold_start};
+use lambda_runtime::Error;
 
 /// The header that names an event's detail-type.
 const HEADER: &str = "event-type";
@@ -44,12 +43,5 @@ async fn main() -> Result<(), Error> {
             fallback: start.config().detail_type_rule().clone(),
         })
         .build();
-    let pipeline = &pipeline;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<KafkaEvent>| async move {
-            let deadline = deadline_from(event.context.deadline);
-            pipeline.handle(event.payload, deadline).await
-        },
-    ))
-    .await
+    pipeline.serve().await
 }

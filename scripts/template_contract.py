@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What template.yaml does with a set of parameters, as facts for the template's contract test
-(tests/template.rs), read with SAM's own code: the transform `sam deploy` runs, the parser of
+(tests/e2e/template.rs), read with SAM's own code: the transform `sam deploy` runs, the parser of
 `sam deploy --parameter-overrides`, and the Serverless Application Repository metadata parser
 of `sam publish`. It asserts nothing itself.
 
@@ -10,6 +10,8 @@ Usage (JSON on stdout):
                                              constraint failures, the function's environment,
                                              the event source mappings, alarms and dashboard
   template_contract.py sar                   the SAR metadata, and what `sam publish` refuses
+  template_contract.py parameters            each parameter's declaration, and the parameters
+                                             each variable of the function's environment reads
 """
 import json
 import os
@@ -219,6 +221,31 @@ def sar():
     return {"metadata": metadata.template_dict, "refused": refused}
 
 
+def refs(value):
+    """The parameters a template value reads (`Ref`s, anywhere inside it)."""
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        for inner in value.values():
+            found |= refs(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*map(refs, value)) if value else set()
+    return set()
+
+
+def parameters():
+    with open(TEMPLATE, encoding="utf-8") as f:
+        template = yaml_parse(f.read())
+    functions = [
+        r for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"
+    ]
+    env = functions[0]["Properties"]["Environment"]["Variables"]
+    return {
+        "parameters": template["Parameters"],
+        "environment": {var: sorted(refs(value)) for var, value in env.items()},
+    }
+
+
 def main(argv):
     command, rest = argv[1], argv[2:]
     if command == "overrides":
@@ -227,6 +254,8 @@ def main(argv):
         result = deploy(json.loads(rest[0]))
     elif command == "sar":
         result = sar()
+    elif command == "parameters":
+        result = parameters()
     else:
         sys.exit(__doc__)
     json.dump(result, sys.stdout, indent=1, default=str)

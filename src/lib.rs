@@ -46,14 +46,14 @@ pub use aws::{
     ColdStart, ColdStartError, CredentialsError, SecretError, assume_role, check_credentials,
     cold_start, offline_config,
 };
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, config_json, config_markdown};
 pub use decode::KafkaEvent;
 pub use error::ErrorChain;
 pub use metrics::emf_documents;
 pub use migrate::{MigrateOptions, Migration, OutputFormat, migrate, migrate_from};
 pub use pipeline::render::Rendering;
 pub use pipeline::{Pipeline, PipelineBuilder, deadline_from};
-pub use report::{BatchResponse, Failure, FailureClass, Invocation};
+pub use report::{BatchResponse, Failure, FailureClass, Invocation, InvocationError};
 
 // The seams a caller plugs parts into: a bus, an object store and its keys, mappers, a schema
 // source.

@@ -4,15 +4,13 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    AwsBus, Config, ErrorChain, Invocation, KafkaEvent, MigrateOptions, OutputFormat, Pipeline,
-    Rendering, SeededKeys, cold_start, deadline_from, emf_documents, migrate_from, offline_config,
+    AwsBus, Config, ErrorChain, KafkaEvent, MigrateOptions, OutputFormat, Pipeline, Rendering,
+    SeededKeys, cold_start, config_json, config_markdown, migrate_from, offline_config,
 };
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::Error;
 
 /// Forwards Kafka event source mapping batches to Amazon EventBridge. Without a command, serves
 /// invocations through the Lambda runtime API.
@@ -61,6 +59,17 @@ enum Command {
         #[arg(long)]
         bootstrap_servers: Option<String>,
     },
+    /// Prints the configuration reference: every variable the function reads, with what it
+    /// accepts, its default, its connector property and its template parameter. Markdown
+    /// (`docs/configuration.md` is this output) unless `--json`.
+    Config {
+        /// Markdown, the default.
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+        /// One JSON object per variable, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -89,6 +98,20 @@ fn main() -> ExitCode {
                 bootstrap_servers,
             };
             migrate_config(&config, output, &options)
+        }
+        Some(Command::Config { json, .. }) => {
+            let text = if json {
+                format!("{:#}\n", config_json())
+            } else {
+                config_markdown()
+            };
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("config: could not write: {error}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
@@ -145,38 +168,7 @@ fn serve() -> Result<(), Error> {
 async fn serve_invocations() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let start = cold_start().await?;
-    let pipeline = start.pipeline().build();
-    let (pipeline, config) = (Arc::new(pipeline), Arc::new(start.into_config()));
-    // One invocation at a time on classic Lambda; as many at once as AWS_LAMBDA_MAX_CONCURRENCY
-    // says on Lambda Managed Instances, each with its own records, calls and limits.
-    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<KafkaEvent>| {
-        let (pipeline, config) = (Arc::clone(&pipeline), Arc::clone(&config));
-        async move {
-            let deadline = deadline_from(event.context.deadline);
-            let trace = event.context.xray_trace_id.as_deref();
-            let done = pipeline.run_traced(event.payload, deadline, trace).await?;
-            emit_metrics(&config, &done);
-            pipeline.respond(done)
-        }
-    }))
-    .await
-}
-
-/// Prints the invocation's EMF documents, one JSON line each, on stdout (not through the log
-/// subscriber, whose JSON format would nest them), where CloudWatch Logs extracts the metrics.
-fn emit_metrics(config: &Config, done: &Invocation) {
-    if !config.metrics().enabled() {
-        return;
-    }
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let mut stdout = std::io::stdout().lock();
-    for document in emf_documents(done, config.connector_id(), config.metrics(), now_ms) {
-        if let Err(error) = writeln!(stdout, "{document}") {
-            tracing::warn!(%error, "Could not write the metrics document.");
-        }
-    }
+    start.pipeline().build().serve().await
 }
 
 /// How long the dry run waits for the schema registry, retries included.
@@ -206,17 +198,20 @@ fn render(event: &std::path::Path, seed: u64, trace_header: Option<&str>) -> Exi
         .build();
     // The schemas come from the Confluent-compatible registry, as in the function; the AWS Glue
     // Schema Registry is not asked (no AWS call), and its records fail with that reason.
-    let fetched = runtime().map(|runtime| {
+    let rendered = runtime().map(|runtime| {
         runtime.block_on(async {
             let deadline = tokio::time::Instant::now() + RENDER_SCHEMA_TIMEOUT;
-            pipeline.fetch_schemas(&event_data, deadline).await;
-        });
+            pipeline.render(event_data, trace_header, deadline).await
+        })
     });
-    if let Err(error) = fetched {
-        eprintln!("could not start the runtime that fetches schemas: {error}");
-        return ExitCode::FAILURE;
-    }
-    match pipeline.render(event_data, trace_header) {
+    let rendered = match rendered {
+        Ok(rendered) => rendered,
+        Err(error) => {
+            eprintln!("could not start the runtime that fetches schemas: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rendered {
         Ok(rendering) => write_rendering(&rendering),
         Err(error) => {
             eprintln!("{}: {}", event.display(), ErrorChain(&error));

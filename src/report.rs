@@ -270,7 +270,8 @@ pub enum InvocationError {
     Event(#[from] EventError),
     /// `fail-invocation` mode and some records were not delivered.
     #[error(
-        "{failed} of {total} records were not delivered (AWS_EVENTBRIDGE_BATCH_FAILURE_MODE=fail-invocation); first: {first}"
+        "{failed} of {total} records were not delivered ({}=fail-invocation); first: {first}",
+        crate::vars::BATCH_FAILURE_MODE
     )]
     Undelivered {
         /// Records not delivered.

@@ -1,7 +1,7 @@
-//! The function's environment variables: every `AWS_EVENTBRIDGE_*` name (the connector's
-//! property, upper-cased, dots as underscores), the list of known names, and the check that
-//! names an unknown one with its closest known name. A leaf: a reason that tells the user which
-//! variable to set names it from here.
+//! The names of the function's environment variables: every `AWS_EVENTBRIDGE_*` name (the
+//! connector's property, upper-cased, dots as underscores). A leaf: a reason that tells the user
+//! which variable to set names it from here. What each one accepts, its default and its template
+//! parameter are in the configuration reference, `config/reference.rs`.
 
 /// `aws.eventbridge.connector.id`: the suffix of every event's `Source`.
 pub(crate) const CONNECTOR_ID: &str = "AWS_EVENTBRIDGE_CONNECTOR_ID";
@@ -102,73 +102,5 @@ pub(crate) const PROFILE_CONFLICTS: [&str; 4] = [
     "AWS_SESSION_TOKEN",
 ];
 
-/// Every variable the function reads, for the check of unknown `AWS_EVENTBRIDGE_*` names.
-pub(crate) const KNOWN_VARS: [&str; 38] = [
-    CONNECTOR_ID,
-    EVENTBUS_ARN,
-    REGION,
-    ENDPOINT_URI,
-    GLOBAL_ENDPOINT_ID,
-    RESOURCES,
-    DETAIL_TYPES,
-    DETAIL_TYPES_MAPPER,
-    DETAIL_TYPES_FIELDREF,
-    TIME_MAPPER,
-    KEY_FORMAT,
-    VALUE_FORMAT,
-    SCHEMA_REGISTRY_URL,
-    SCHEMA_REGISTRY_USER_INFO,
-    SCHEMA_REGISTRY_SECRET_ARN,
-    SCHEMA_REGISTRY_GLUE_REGION,
-    ESM_RECORD_FORMAT,
-    BATCH_MAX_BYTES,
-    BATCH_MAX_ENTRIES,
-    EVENT_GROUP,
-    DEDUPLICATION,
-    MAX_INFLIGHT,
-    ADAPTIVE_CONCURRENCY,
-    RETRIES_MAX,
-    RETRIES_DELAY,
-    CALL_TIMEOUT_MS,
-    BATCH_FAILURE_MODE,
-    METRICS,
-    METRICS_NAMESPACE,
-    METRICS_TOPIC_DIMENSION,
-    OFFLOAD_BUCKET,
-    OFFLOAD_FIELDREF,
-    OFFLOAD_S3_ENDPOINT_URI,
-    OFFLOAD_THRESHOLD,
-    OFFLOAD_KEY_PREFIX,
-    IAM_ROLE_ARN,
-    IAM_EXTERNAL_ID,
-    IAM_PROFILE_NAME,
-];
-
 /// The prefix of the function's own variables.
 pub(crate) const VAR_PREFIX: &str = "AWS_EVENTBRIDGE_";
-
-/// A variable with the function's prefix that it does not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UnknownVar {
-    /// The variable.
-    pub name: String,
-    /// The known name closest to it.
-    pub closest: &'static str,
-}
-
-/// The `AWS_EVENTBRIDGE_*` names among `names` that the function does not read, each with the
-/// closest known name (by Damerau-Levenshtein distance).
-pub(crate) fn unknown_vars(names: impl IntoIterator<Item = String>) -> Vec<UnknownVar> {
-    names
-        .into_iter()
-        .filter(|name| name.starts_with(VAR_PREFIX) && !KNOWN_VARS.contains(&name.as_str()))
-        .map(|name| {
-            let closest = KNOWN_VARS
-                .iter()
-                .copied()
-                .min_by_key(|k| strsim::damerau_levenshtein(&name, k))
-                .unwrap_or(CONNECTOR_ID);
-            UnknownVar { name, closest }
-        })
-        .collect()
-}

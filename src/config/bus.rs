@@ -116,16 +116,15 @@ pub(super) struct BusSettings {
 }
 
 pub(super) fn parse_bus(get: &impl Fn(&str) -> Option<String>) -> Result<BusSettings, ConfigError> {
-    let connector_id =
-        get(CONNECTOR_ID)
-            .map(|v| v.trim().to_owned())
-            .ok_or(ConfigError::Missing {
-                var: CONNECTOR_ID,
-                rule: "a non-blank connector id (the events' Source is kafka-connect.<id>)",
-            })?;
-    let bus_arn = get(EVENTBUS_ARN).ok_or(ConfigError::Missing {
+    let connector_id = get(CONNECTOR_ID)
+        .map(|v| v.trim().to_owned())
+        .ok_or_else(|| ConfigError::Missing {
+            var: CONNECTOR_ID,
+            rule: "a non-blank connector id (the events' Source is kafka-connect.<id>)".into(),
+        })?;
+    let bus_arn = get(EVENTBUS_ARN).ok_or_else(|| ConfigError::Missing {
         var: EVENTBUS_ARN,
-        rule: BUS_ARN_SHAPE,
+        rule: BUS_ARN_SHAPE.into(),
     })?;
     let bus_arn = BusArn::parse(bus_arn.trim())?;
     let region = parse_region(REGION, get(REGION))?.unwrap_or_else(|| bus_arn.region().to_owned());
@@ -150,26 +149,30 @@ pub(super) fn parse_bus_kind_settings(
 ) -> Result<(usize, Option<Ordering>), ConfigError> {
     let kind = bus.bus_arn.kind();
     let max_entries = parse_max_entries(kind, get(BATCH_MAX_ENTRIES))?;
-    if kind == BusKind::Classic {
-        for var in [EVENT_GROUP, DEDUPLICATION] {
-            if let Some(v) = get(var) {
+    match kind {
+        BusKind::Classic => {
+            for var in [EVENT_GROUP, DEDUPLICATION] {
+                if let Some(v) = get(var) {
+                    return Err(ConfigError::invalid(
+                        var,
+                        &v,
+                        "applies only to a Custom Event Bus (an event-busv2 ARN); a classic bus has no event groups or deduplication",
+                    ));
+                }
+            }
+            Ok((max_entries, None))
+        }
+        BusKind::V2 => {
+            if let Some(id) = &bus.global_endpoint_id {
                 return Err(ConfigError::invalid(
-                    var,
-                    &v,
-                    "applies only to a Custom Event Bus (an event-busv2 ARN); a classic bus has no event groups or deduplication",
+                    GLOBAL_ENDPOINT_ID,
+                    id,
+                    "applies only to a classic bus; a Custom Event Bus has no global endpoints",
                 ));
             }
+            Ok((max_entries, Some(parse_ordering(get)?)))
         }
-        return Ok((max_entries, None));
     }
-    if let Some(id) = &bus.global_endpoint_id {
-        return Err(ConfigError::invalid(
-            GLOBAL_ENDPOINT_ID,
-            id,
-            "applies only to a classic bus; a Custom Event Bus has no global endpoints",
-        ));
-    }
-    Ok((max_entries, Some(parse_ordering(get)?)))
 }
 
 /// `AWS_EVENTBRIDGE_BATCH_MAX_ENTRIES`: 1 to the bus's own limit (its default).
@@ -194,27 +197,33 @@ fn parse_max_entries(kind: BusKind, value: Option<String>) -> Result<usize, Conf
         .ok_or_else(|| ConfigError::invalid(BATCH_MAX_ENTRIES, &v, rule))
 }
 
+/// The names `AWS_EVENTBRIDGE_EVENT_GROUP` accepts; the first is the default.
+pub(super) const EVENT_GROUPS: [(&str, EventGroup); 3] = [
+    ("partition", EventGroup::Partition),
+    ("key", EventGroup::Key),
+    ("none", EventGroup::None),
+];
+
+/// The names `AWS_EVENTBRIDGE_DEDUPLICATION` accepts; the first is the default.
+pub(super) const DEDUPLICATIONS: [(&str, Deduplication); 3] = [
+    ("offset", Deduplication::Offset),
+    ("content", Deduplication::Content),
+    ("none", Deduplication::None),
+];
+
 /// A Custom Event Bus's `AWS_EVENTBRIDGE_EVENT_GROUP` and `AWS_EVENTBRIDGE_DEDUPLICATION`.
 fn parse_ordering(get: &impl Fn(&str) -> Option<String>) -> Result<Ordering, ConfigError> {
     let event_group = parse_choice(
         EVENT_GROUP,
         get(EVENT_GROUP),
         EventGroup::Partition,
-        &[
-            ("partition", EventGroup::Partition),
-            ("key", EventGroup::Key),
-            ("none", EventGroup::None),
-        ],
+        &EVENT_GROUPS,
     )?;
     let deduplication = parse_choice(
         DEDUPLICATION,
         get(DEDUPLICATION),
         Deduplication::Offset,
-        &[
-            ("offset", Deduplication::Offset),
-            ("content", Deduplication::Content),
-            ("none", Deduplication::None),
-        ],
+        &DEDUPLICATIONS,
     )?;
     Ok(Ordering {
         event_group,

@@ -27,8 +27,8 @@ pub(super) fn parse_credentials(
     }
     let external_id = get(IAM_EXTERNAL_ID).map(|v| v.trim().to_owned());
     if let Some(id) = &external_id {
-        let rule = "is only used with AWS_EVENTBRIDGE_IAM_ROLE_ARN, which is unset";
-        ensure(role_arn.is_some(), IAM_EXTERNAL_ID, id, rule)?;
+        let rule = format!("is only used with {IAM_ROLE_ARN}, which is unset");
+        ensure(role_arn.is_some(), IAM_EXTERNAL_ID, id, &rule)?;
         let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
         let (min, max) = EXTERNAL_ID_CHARS;
         let ok = (min..=max).contains(&id.len()) && id.chars().all(allowed);

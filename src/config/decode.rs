@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::defaults::*;
 use super::error::ConfigError;
 use super::parse::*;
 use crate::decode::{EsmRecordFormat, PayloadFormat};
@@ -54,8 +55,8 @@ pub(super) fn parse_decode(
     get: &impl Fn(&str) -> Option<String>,
     bus_region: &str,
 ) -> Result<DecodeSettings, ConfigError> {
-    let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), PayloadFormat::String)?;
-    let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), PayloadFormat::Json)?;
+    let key_format = parse_format(KEY_FORMAT, get(KEY_FORMAT), DEFAULT_KEY_FORMAT)?;
+    let value_format = parse_format(VALUE_FORMAT, get(VALUE_FORMAT), DEFAULT_VALUE_FORMAT)?;
     let registry = parse_registry(get)?;
     // The function's own region (Lambda sets AWS_REGION); the bus's outside Lambda.
     let function_region = get("AWS_REGION")
@@ -77,11 +78,7 @@ pub(super) fn parse_decode(
             ESM_RECORD_FORMAT,
             get(ESM_RECORD_FORMAT),
             EsmRecordFormat::Auto,
-            &[
-                ("auto", EsmRecordFormat::Auto),
-                ("json", EsmRecordFormat::Json),
-                ("source", EsmRecordFormat::Source),
-            ],
+            &ESM_RECORD_FORMATS,
         )?,
     })
 }
@@ -95,7 +92,9 @@ fn parse_registry(
         if user_info.is_some() || secret_arn.is_some() {
             return Err(ConfigError::Missing {
                 var: SCHEMA_REGISTRY_URL,
-                rule: "the schema registry's credentials are set (AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN), so its http:// or https:// URL must be set too",
+                rule: format!(
+                    "the schema registry's credentials are set ({SCHEMA_REGISTRY_USER_INFO} or {SCHEMA_REGISTRY_SECRET_ARN}), so its http:// or https:// URL must be set too"
+                ),
             });
         }
         return Ok(None);
@@ -109,7 +108,9 @@ fn parse_registry(
             return Err(ConfigError::invalid(
                 SCHEMA_REGISTRY_URL,
                 &crate::error::redact_url(url),
-                "carries user:password@, and AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO or _SECRET_ARN is set too: set one source of the registry's credentials",
+                format!(
+                    "carries user:password@, and {SCHEMA_REGISTRY_USER_INFO} or {SCHEMA_REGISTRY_SECRET_ARN} is set too: set one source of the registry's credentials"
+                ),
             ));
         }
         let (url, info) = take_url_credentials(parsed)?;
@@ -189,7 +190,9 @@ fn check_credentials(user_info: Option<&str>, secret_arn: Option<&str>) -> Resul
             return Err(ConfigError::invalid(
                 SCHEMA_REGISTRY_SECRET_ARN,
                 arn,
-                "cannot be set together with AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO: set one source of the registry's credentials",
+                format!(
+                    "cannot be set together with {SCHEMA_REGISTRY_USER_INFO}: set one source of the registry's credentials"
+                ),
             ));
         }
         if arn.contains(char::is_whitespace) {
@@ -213,21 +216,22 @@ fn check_credentials(user_info: Option<&str>, secret_arn: Option<&str>) -> Resul
     Ok(())
 }
 
+/// The names `AWS_EVENTBRIDGE_ESM_RECORD_FORMAT` accepts; the first is the default.
+pub(super) const ESM_RECORD_FORMATS: [(&str, EsmRecordFormat); 3] = [
+    ("auto", EsmRecordFormat::Auto),
+    ("json", EsmRecordFormat::Json),
+    ("source", EsmRecordFormat::Source),
+];
+
 pub(super) fn parse_format(
     var: &'static str,
     value: Option<String>,
     default: PayloadFormat,
 ) -> Result<PayloadFormat, ConfigError> {
-    let choices = [
-        ("string", PayloadFormat::String),
-        ("json", PayloadFormat::Json),
-        ("connect-json", PayloadFormat::ConnectJson),
-        ("bytes", PayloadFormat::Bytes),
-        ("auto", PayloadFormat::Auto),
-        ("avro", PayloadFormat::Avro),
-        ("json-schema", PayloadFormat::JsonSchema),
-        ("protobuf", PayloadFormat::Protobuf),
-        ("registry", PayloadFormat::Registry),
-    ];
-    parse_choice(var, value, default, &choices)
+    parse_choice(
+        var,
+        value,
+        default,
+        &PayloadFormat::ALL.map(|f| (f.name(), f)),
+    )
 }

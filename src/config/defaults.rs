@@ -1,5 +1,12 @@
 //! The defaults and bounds of the settings, each with the AWS rule it follows.
 
+use crate::decode::PayloadFormat;
+
+/// Default `AWS_EVENTBRIDGE_KEY_FORMAT`: the connector's `StringConverter` keys.
+pub(crate) const DEFAULT_KEY_FORMAT: PayloadFormat = PayloadFormat::String;
+/// Default `AWS_EVENTBRIDGE_VALUE_FORMAT`: the connector's schemaless `JsonConverter` values.
+pub(crate) const DEFAULT_VALUE_FORMAT: PayloadFormat = PayloadFormat::Json;
+
 /// The default offloaded part: the whole record value (the connector's default).
 pub(crate) const DEFAULT_OFFLOAD_FIELDREF: &str = "$.detail.value";
 /// Longest accepted key prefix: S3 keys are at most 1,024 bytes and a UUID takes 36 of them

@@ -10,7 +10,7 @@ pub enum ConfigError {
         /// The variable.
         var: &'static str,
         /// What it must hold.
-        rule: &'static str,
+        rule: String,
     },
     /// A variable holds a value that breaks its rule.
     #[error("`{var}`={value:?} is invalid: {rule}")]

@@ -9,12 +9,29 @@ use crate::map::{DetailTypeRule, TimeRule};
 use crate::path::{DefinitePath, PathError};
 use crate::vars::*;
 
+/// The names `AWS_EVENTBRIDGE_TIME_MAPPER` accepts; the first is the default.
+pub(super) const TIME_RULES: [(&str, TimeRule); 2] = [
+    ("none", TimeRule::None),
+    ("record-timestamp", TimeRule::RecordTimestamp),
+];
+
+/// The names `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER` accepts; the first is the default.
+pub(super) const DETAIL_TYPE_MAPPERS: [(&str, MapperKind); 2] = [
+    ("default", MapperKind::Default),
+    ("jsonpath", MapperKind::JsonPath),
+];
+
+/// The built-in detail-type mappers, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MapperKind {
+    /// The topic's detail-type (`AWS_EVENTBRIDGE_DETAIL_TYPES`).
+    Default,
+    /// A string at a JSONPath of the value, else the bare topic.
+    JsonPath,
+}
+
 pub(super) fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigError> {
-    let choices = [
-        ("none", TimeRule::None),
-        ("record-timestamp", TimeRule::RecordTimestamp),
-    ];
-    parse_choice(TIME_MAPPER, value, TimeRule::None, &choices)
+    parse_choice(TIME_MAPPER, value, TimeRule::None, &TIME_RULES)
 }
 
 pub(super) fn parse_detail_type(
@@ -22,13 +39,20 @@ pub(super) fn parse_detail_type(
     mapper: Option<String>,
     fieldref: Option<String>,
 ) -> Result<DetailTypeRule, ConfigError> {
-    match mapper.as_deref().map(str::trim) {
-        None | Some("default") => {}
-        Some("jsonpath") => {
+    match parse_choice(
+        DETAIL_TYPES_MAPPER,
+        mapper,
+        MapperKind::Default,
+        &DETAIL_TYPE_MAPPERS,
+    )? {
+        MapperKind::Default => {}
+        MapperKind::JsonPath => {
             let Some(fieldref) = fieldref else {
                 return Err(ConfigError::Missing {
                     var: DETAIL_TYPES_FIELDREF,
-                    rule: "a definite JSONPath into the record value when AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER=jsonpath",
+                    rule: format!(
+                        "a definite JSONPath into the record value when {DETAIL_TYPES_MAPPER}=jsonpath"
+                    ),
                 });
             };
             let fieldref = fieldref.trim();
@@ -37,13 +61,6 @@ pub(super) fn parse_detail_type(
                 .map_err(|e: PathError| {
                     ConfigError::invalid(DETAIL_TYPES_FIELDREF, fieldref, e.to_string())
                 });
-        }
-        Some(other) => {
-            return Err(ConfigError::invalid(
-                DETAIL_TYPES_MAPPER,
-                other,
-                "must be default or jsonpath",
-            ));
         }
     }
 

@@ -29,6 +29,7 @@ mod error;
 mod map;
 mod offload;
 mod parse;
+mod reference;
 mod region;
 mod send;
 
@@ -39,6 +40,9 @@ pub(crate) use credentials::CredentialsConfig;
 pub(crate) use decode::Secret;
 pub(crate) use defaults::*;
 pub use error::ConfigError;
+pub use reference::{config_json, config_markdown};
+
+use reference::unknown_vars;
 
 use bus::*;
 use credentials::*;
@@ -103,7 +107,7 @@ pub struct Config {
 
 impl Config {
     /// Reads the configuration from the process environment, and logs a WARN for each
-    /// `AWS_EVENTBRIDGE_*` variable that is not one of `KNOWN_VARS`, with the closest known
+    /// `AWS_EVENTBRIDGE_*` variable that is not in the reference (`SETTINGS`), with the closest known
     /// name (a misspelled variable would otherwise pass silently).
     pub fn from_env() -> Result<Self, ConfigError> {
         for unknown in unknown_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
@@ -251,7 +255,11 @@ impl Config {
                 PayloadFormat::JsonSchema => registry(RegistryFormat::JsonSchema),
                 PayloadFormat::Protobuf => registry(RegistryFormat::Protobuf),
                 PayloadFormat::Registry => registry(RegistryFormat::Any),
-                format => Box::new(format),
+                PayloadFormat::String
+                | PayloadFormat::Json
+                | PayloadFormat::ConnectJson
+                | PayloadFormat::Bytes
+                | PayloadFormat::Auto => Box::new(format),
             }
         };
         Decoders {

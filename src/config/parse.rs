@@ -29,13 +29,16 @@ pub(super) fn parse_choice<T: Copy>(
     Err(ConfigError::invalid(var, value, format!("must be {list}")))
 }
 
+/// The names a flag accepts.
+pub(super) const FLAG: [(&str, bool); 2] = [("false", false), ("true", true)];
+
 /// A `true`/`false` flag.
 pub(super) fn parse_flag(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
     default: bool,
 ) -> Result<bool, ConfigError> {
-    parse_choice(var, get(var), default, &[("false", false), ("true", true)])
+    parse_choice(var, get(var), default, &FLAG)
 }
 
 pub(super) fn parse_int<T>(

@@ -11,23 +11,29 @@ use crate::metrics::{DEFAULT_NAMESPACE, MAX_NAMESPACE_CHARS, MetricsConfig};
 use crate::report::FailureMode;
 use crate::vars::*;
 
+/// The names `AWS_EVENTBRIDGE_BATCH_FAILURE_MODE` accepts; the first is the default.
+pub(super) const FAILURE_MODES: [(&str, FailureMode); 2] = [
+    ("partial", FailureMode::Partial),
+    ("fail-invocation", FailureMode::FailInvocation),
+];
+
+/// The names `AWS_EVENTBRIDGE_METRICS` accepts (whether metrics are on); the first is the
+/// default.
+pub(super) const METRICS_MODES: [(&str, bool); 2] = [("emf", true), ("off", false)];
+
 pub(super) fn parse_failure_mode(value: Option<String>) -> Result<FailureMode, ConfigError> {
-    let choices = [
-        ("partial", FailureMode::Partial),
-        ("fail-invocation", FailureMode::FailInvocation),
-    ];
-    parse_choice(BATCH_FAILURE_MODE, value, FailureMode::Partial, &choices)
+    parse_choice(
+        BATCH_FAILURE_MODE,
+        value,
+        FailureMode::Partial,
+        &FAILURE_MODES,
+    )
 }
 
 pub(super) fn parse_metrics(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<MetricsConfig, ConfigError> {
-    let enabled = parse_choice(
-        METRICS,
-        get(METRICS),
-        true,
-        &[("emf", true), ("off", false)],
-    )?;
+    let enabled = parse_choice(METRICS, get(METRICS), true, &METRICS_MODES)?;
     let per_topic = parse_flag(get, METRICS_TOPIC_DIMENSION, false)?;
     let namespace = get(METRICS_NAMESPACE)
         .map_or_else(|| DEFAULT_NAMESPACE.to_owned(), |v| v.trim().to_owned());

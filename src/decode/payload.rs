@@ -76,7 +76,10 @@ pub enum PayloadError {
     )]
     NotEnvelope,
     /// Registry-encoded data, and no registry is configured.
-    #[error("is {0} data and needs a schema registry: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL")]
+    #[error(
+        "is {0} data and needs a schema registry: set {var}",
+        var = crate::vars::SCHEMA_REGISTRY_URL
+    )]
     NoRegistry(&'static str),
     /// Registry-encoded data of a kind this function does not decode yet.
     #[error("is {0}, which this function does not decode yet")]
@@ -171,7 +174,22 @@ pub enum PayloadFormat {
 }
 
 impl PayloadFormat {
-    pub(crate) fn name(self) -> &'static str {
+    /// Every format, in the order the configuration reference lists them. A new variant goes
+    /// here and in [`name`](Self::name) (the compiler finds that one).
+    pub(crate) const ALL: [Self; 9] = [
+        Self::String,
+        Self::Json,
+        Self::ConnectJson,
+        Self::Bytes,
+        Self::Auto,
+        Self::Avro,
+        Self::JsonSchema,
+        Self::Protobuf,
+        Self::Registry,
+    ];
+
+    /// The name `AWS_EVENTBRIDGE_KEY_FORMAT` and `AWS_EVENTBRIDGE_VALUE_FORMAT` give it.
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::String => "string",
             Self::Json => "json",

@@ -238,8 +238,9 @@ fn credentials(plan: &mut Plan) {
             format!(
                 "profile {} lives in files on the Connect worker; in Lambda set `RoleArn` to the \
                  profile's role_arn (or grant the execution role its permissions). \
-                 AWS_EVENTBRIDGE_IAM_PROFILE_NAME still works for local runs",
-                shown(&profile)
+                 {} still works for local runs",
+                shown(&profile),
+                crate::vars::IAM_PROFILE_NAME
             ),
         );
     }

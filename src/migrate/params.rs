@@ -1,5 +1,5 @@
 //! The parameters of `template.yaml` that `migrate` sets: the contract between the two, which
-//! the template's contract test (`tests/template.rs`) checks against the template itself.
+//! the template's contract test (`tests/e2e/template.rs`) checks against the template itself.
 
 /// `Source` = `kafka-connect.<ConnectorId>`.
 pub(crate) const CONNECTOR_ID: &str = "ConnectorId";

@@ -171,6 +171,8 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
                 .adaptive_concurrency()
                 .then(|| AdaptiveLimit::new(config.call_policy().max_inflight)),
             failure_mode: config.failure_mode(),
+            metrics: config.metrics().clone(),
+            connector_id: config.connector_id().to_owned(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! in the same order but may be split into calls differently. Pure: the caller reads the event and prints the documents.
 
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::run::Pipeline;
 use crate::bus::{EventBus, RequestBody};
@@ -46,13 +47,16 @@ struct PutObject<'a> {
 }
 
 impl<B: EventBus + RequestBody> Pipeline<B> {
-    /// The dry run of `event`: the plan of [`prepare_traced`](Self::prepare_traced), as the
-    /// requests the function would make and the failures it would report.
-    pub fn render(
+    /// The dry run of `event`: the schemas its records need, fetched by `schemas_by` as an
+    /// invocation fetches them, then the plan of [`prepare`](Self::prepare) as the requests the
+    /// function would make and the failures it would report.
+    pub async fn render(
         &self,
         event: KafkaEvent,
         trace_header: Option<&str>,
+        schemas_by: Instant,
     ) -> Result<Rendering, EventError> {
+        self.fetch_schemas(&event, schemas_by).await;
         let prepared = self.prepare_traced(event, trace_header)?;
         let bucket = self.bucket().unwrap_or_default();
         let uploads = prepared

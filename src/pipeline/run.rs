@@ -1,6 +1,6 @@
 //! The invocation: where the stages meet: [`Pipeline::prepare`] (decode → map → offload plan →
 //! batch plan; pure, no I/O) and [`Pipeline::deliver`] (uploads, then sends), joined by
-//! [`Pipeline::handle`].
+//! [`Pipeline::run`].
 //!
 //! Each record of an invocation has one slot, which holds either its pending work (its entry,
 //! the entry's size and the object to upload first) or its final [`Outcome`]. Every stage moves
@@ -21,6 +21,7 @@ use crate::concurrency::AdaptiveLimit;
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
 use crate::map::{EventEntry, Mapper};
+use crate::metrics::MetricsConfig;
 use crate::offload::{ObjectKeys, Offloader};
 use crate::report::{
     self, BatchResponse, Failure, FailureMode, Invocation, InvocationError, Outcome,
@@ -53,6 +54,9 @@ pub struct Pipeline<B> {
     /// The environment's limit on calls in flight to the bus, when it adapts to throttling.
     pub(super) limit: Option<AdaptiveLimit>,
     pub(super) failure_mode: FailureMode,
+    /// The operator metrics each invocation writes, and the connector id they carry.
+    pub(super) metrics: MetricsConfig,
+    pub(super) connector_id: String,
 }
 
 /// One record's place in an invocation.
@@ -152,19 +156,9 @@ impl<B> Pipeline<B> {
 }
 
 impl<B: EventBus> Pipeline<B> {
-    /// Handles one invocation. `deadline` is when the last call or sleep must have ended.
-    pub async fn handle(
-        &self,
-        event: KafkaEvent,
-        deadline: Instant,
-    ) -> Result<BatchResponse, InvocationError> {
-        let done = self.run(event, deadline).await?;
-        self.respond(done)
-    }
-
     /// The function's answer for an invocation that ran: the partial batch response, or in
     /// `fail-invocation` mode an error when any record was not delivered.
-    pub fn respond(&self, done: Invocation) -> Result<BatchResponse, InvocationError> {
+    pub(crate) fn respond(&self, done: Invocation) -> Result<BatchResponse, InvocationError> {
         if self.failure_mode == FailureMode::FailInvocation && !done.failures.is_empty() {
             return Err(report::undelivered_error(&done.records, &done.failures));
         }
@@ -172,17 +166,11 @@ impl<B: EventBus> Pipeline<B> {
     }
 
     /// Processes one invocation and returns everything that happened, whatever the failure mode.
+    /// `deadline` is when the last call or sleep must have ended; `trace_header` is the
+    /// invocation's X-Ray trace header (the runtime's `_X_AMZN_TRACE_ID`), which every entry
+    /// then carries as its `TraceHeader`. [`handle`](Self::handle) is this, as the Lambda
+    /// runtime calls it.
     pub async fn run(
-        &self,
-        event: KafkaEvent,
-        deadline: Instant,
-    ) -> Result<Invocation, EventError> {
-        self.run_traced(event, deadline, None).await
-    }
-
-    /// [`run`](Self::run) for an invocation with an X-Ray trace header (the runtime's
-    /// `_X_AMZN_TRACE_ID`), which every entry carries as its `TraceHeader`.
-    pub async fn run_traced(
         &self,
         event: KafkaEvent,
         deadline: Instant,
@@ -201,7 +189,7 @@ impl<B: EventBus> Pipeline<B> {
     /// be fetched fails only the records that need it (in `prepare`). Without a registry, or
     /// when every schema is cached, no call is made. Returns how many of the schema ids the
     /// records need are not available.
-    pub async fn fetch_schemas(&self, event: &KafkaEvent, deadline: Instant) -> usize {
+    pub(crate) async fn fetch_schemas(&self, event: &KafkaEvent, deadline: Instant) -> usize {
         let Some(schemas) = &self.decoders.schemas else {
             return 0;
         };
@@ -228,7 +216,7 @@ impl<B: EventBus> Pipeline<B> {
 
     /// [`prepare`](Self::prepare) with an X-Ray trace header for every entry (counted in its
     /// size; one longer than `TraceHeader` allows is left out).
-    pub fn prepare_traced(
+    pub(crate) fn prepare_traced(
         &self,
         event: KafkaEvent,
         trace_header: Option<&str>,

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the bad-input corpus: malformed or hostile events, each with its expected outcome in
-manifest.json. `tests/bad_inputs.rs` runs every file through the real binary with the default
+manifest.json. `tests/e2e/bad_inputs.rs` runs every file through the real binary with the default
 configuration (key format string, value format json) and checks the outcome:
   {"error": "<text>"}                        the invocation fails with a message containing <text>
   {"failures": [[key, offset], ...],          exactly these records are reported

@@ -86,6 +86,27 @@ fn wait_for_port(port: u16, what: &str, child: &mut Child) {
     }
 }
 
+/// Polls `check` every 20 ms until it gives `Some`, for at most `within`: a wait on a
+/// condition with a deadline, never a fixed sleep. `None` when the deadline passed.
+pub fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether `log` holds the invocation's EMF document: the function writes it after the
+/// invocation's last log line, so the invocation's lines are all there.
+pub fn has_metrics(log: &str) -> bool {
+    log.lines().any(|l| l.starts_with(r#"{"_aws""#))
+}
+
 /// A child process that is killed when dropped.
 pub struct Guard(pub Child);
 
@@ -484,6 +505,14 @@ impl Function {
     /// Everything the function wrote to stdout and stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).expect("the function's log")
+    }
+
+    /// The log from byte `from` on, once `done` holds for it, or as it is after 10 s (the
+    /// test's own assertions then say what is missing). The emulator relays the function's
+    /// lines after its answer, so a test waits for the line it reads, not for a fixed time.
+    pub fn log_when(&self, from: usize, done: impl Fn(&str) -> bool) -> String {
+        let log = || self.log().get(from..).unwrap_or_default().to_owned();
+        eventually(Duration::from_secs(10), || Some(log()).filter(|l| done(l))).unwrap_or_else(log)
     }
 
     /// Invokes the function with `cargo lambda invoke`: `Ok(response)` or `Err(error text)`.

@@ -213,7 +213,7 @@ impl SchemaSource for ConfluentRegistry {
             SchemaId::ConfluentGuid(guid) => {
                 Box::pin(async move { self.get(&["schemas", "guids", &guid.to_string()]).await })
             }
-            SchemaId::Glue(_) => not_configured(NO_GLUE_REGISTRY),
+            SchemaId::Glue(_) => not_configured(RegistryError::NotConfigured(NO_GLUE_REGISTRY)),
         }
     }
 }

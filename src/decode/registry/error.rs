@@ -48,10 +48,14 @@ pub enum RegistryError {
     /// No registry of the id's kind is configured.
     #[error("{0}")]
     NotConfigured(&'static str),
+    /// A Confluent schema id, and no Confluent-compatible registry is configured.
+    #[error(
+        "no Confluent-compatible schema registry is configured: set {}",
+        crate::vars::SCHEMA_REGISTRY_URL
+    )]
+    NoConfluentRegistry,
 }
 
-/// Why a Confluent schema id cannot be fetched without a Confluent-compatible registry.
-pub(crate) const NO_CONFLUENT_REGISTRY: &str = "no Confluent-compatible schema registry is configured: set AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL";
 /// Why an AWS Glue schema version cannot be fetched by a pipeline without AWS clients.
 pub(crate) const NO_GLUE_REGISTRY: &str = "the AWS Glue Schema Registry is not asked without AWS credentials (the dry run makes no AWS call)";
 
@@ -69,6 +73,7 @@ impl RegistryError {
             | Self::SchemaType(_)
             | Self::TooManyReferences
             | Self::Incomplete(_)
+            | Self::NoConfluentRegistry
             | Self::NotConfigured(_) => false,
         }
     }

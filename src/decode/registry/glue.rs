@@ -10,7 +10,7 @@ use aws_sdk_glue::Client;
 use aws_sdk_glue::types::DataFormat;
 use futures_util::future::BoxFuture;
 
-use super::error::{GetSchemaVersionCallError, NO_CONFLUENT_REGISTRY, RegistryError};
+use super::error::{GetSchemaVersionCallError, RegistryError};
 use super::source::{FetchedSchema, SchemaSource, not_configured};
 use crate::decode::schema::{SchemaId, SchemaKind};
 
@@ -57,7 +57,7 @@ impl SchemaSource for GlueRegistry {
         match id {
             SchemaId::Glue(version) => Box::pin(self.get(version)),
             SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_) => {
-                not_configured(NO_CONFLUENT_REGISTRY)
+                not_configured(RegistryError::NoConfluentRegistry)
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use futures_util::future::BoxFuture;
 
-use super::error::{NO_CONFLUENT_REGISTRY, NO_GLUE_REGISTRY, RegistryError};
+use super::error::{NO_GLUE_REGISTRY, RegistryError};
 use crate::decode::schema::{SchemaId, SchemaKind};
 
 /// A schema as a registry returned it.
@@ -48,9 +48,9 @@ pub trait SchemaSource: std::fmt::Debug + Send + Sync {
 
 /// A fetch that fails at once: no registry of the id's kind.
 pub(crate) fn not_configured(
-    why: &'static str,
+    why: RegistryError,
 ) -> BoxFuture<'static, Result<FetchedSchema, RegistryError>> {
-    Box::pin(std::future::ready(Err(RegistryError::NotConfigured(why))))
+    Box::pin(std::future::ready(Err(why)))
 }
 
 /// The registries of a function: each schema id is fetched from the registry of its kind (a
@@ -85,9 +85,9 @@ impl SchemaSource for Registries {
     fn fetch(&self, id: SchemaId) -> BoxFuture<'_, Result<FetchedSchema, RegistryError>> {
         let (source, missing) = match id {
             SchemaId::Confluent(_) | SchemaId::ConfluentGuid(_) => {
-                (&self.confluent, NO_CONFLUENT_REGISTRY)
+                (&self.confluent, RegistryError::NoConfluentRegistry)
             }
-            SchemaId::Glue(_) => (&self.glue, NO_GLUE_REGISTRY),
+            SchemaId::Glue(_) => (&self.glue, RegistryError::NotConfigured(NO_GLUE_REGISTRY)),
         };
         match source {
             Some(source) => source.fetch(id),

@@ -298,7 +298,8 @@ async fn glue_framed_data_reads_its_schema_version() {
     assert_eq!(
         decoder.decode(framed(1, 1)).unwrap_err().to_string(),
         format!(
-            "names Confluent schema id 1, which is not available: fetching it failed: call failed: {NO_CONFLUENT_REGISTRY}"
+            "names Confluent schema id 1, which is not available: fetching it failed: call failed: {}",
+            RegistryError::NoConfluentRegistry
         )
     );
     let confluent_only = Schemas::new(Registries::new().confluent(Fake::default()));

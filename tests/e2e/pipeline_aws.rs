@@ -1,11 +1,7 @@
 //! The pipeline in-process with the real EventBridge SDK client over real HTTP: against moto,
 //! against a port where nothing listens, and against a server that never answers.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -39,7 +35,11 @@ async fn pipeline(
 async fn run(endpoint: &str, bus_arn: &str, extra: &[(&str, &str)], records: i64) -> Invocation {
     pipeline(endpoint, bus_arn, extra)
         .await
-        .run(event(records), Instant::now() + Duration::from_secs(30))
+        .run(
+            event(records),
+            Instant::now() + Duration::from_secs(30),
+            None,
+        )
         .await
         .expect("runs")
 }
@@ -131,7 +131,7 @@ async fn a_server_that_never_answers_cannot_hold_the_invocation_past_its_deadlin
     )
     .await;
     let deadline = Instant::now() + Duration::from_millis(1500);
-    let done = p.run(event(25), deadline).await.expect("runs");
+    let done = p.run(event(25), deadline, None).await.expect("runs");
     let late = Instant::now().saturating_duration_since(deadline);
     assert!(
         late < Duration::from_millis(100),

@@ -10,9 +10,7 @@
 //!
 //! `FAULT_SCHEDULES=N` runs N schedules (default 1000), `FAULT_SEED=S` replays one.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -149,7 +147,7 @@ async fn run_schedule(seed: u64, shared: &aws_config::SdkConfig) -> Result<usize
         .bus(bus)
         .store(store)
         .build()
-        .run(event(&case.records), deadline)
+        .run(event(&case.records), deadline, None)
         .await
         .map_err(|e| format!("the invocation failed: {e}"))?;
 
@@ -246,7 +244,7 @@ fn no_record_is_lost_under_seeded_fault_schedules() {
         match result {
             Ok(n) => records += n,
             Err(why) => panic!(
-                "schedule seed={seed} broke an invariant: {why}\nreplay: FAULT_SEED={seed} cargo test --test fault_schedules"
+                "schedule seed={seed} broke an invariant: {why}\nreplay: FAULT_SEED={seed} cargo test --test it fault_schedules"
             ),
         }
     }
@@ -289,7 +287,7 @@ async fn an_invocation_with_a_3_s_deadline_returns_within_it() {
         .as_millis() as u64;
     let started = Instant::now();
     let deadline = kafka_eventbridge_lambda::deadline_from(now_ms + 3_000);
-    let done = pipeline.run(event(&records), deadline).await.unwrap();
+    let done = pipeline.run(event(&records), deadline, None).await.unwrap();
     let took = started.elapsed();
 
     assert!(

@@ -1,9 +1,7 @@
 //! Plug-in mappers through the builder: a detail-type and a time mapper of the library's user
 //! replace the configured rules, and a plug-in's bad detail-type fails its record alone.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

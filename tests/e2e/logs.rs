@@ -2,11 +2,7 @@
 //! DEBUG (the function's and the AWS SDK's), handles a batch whose keys, values and headers
 //! carry a marker (delivered, failing and offloaded records alike), and no log line holds it.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use serde_json::json;
@@ -67,9 +63,8 @@ async fn check(level: Option<&str>) {
         "{response}"
     );
     assert_eq!(bus.events(1).await.len(), 1);
-    // Let the function finish writing.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let log = function.log();
+    // The invocation's lines are all written when its metrics are.
+    let log = function.log_when(0, support::has_metrics);
     assert!(
         log.contains("Invocation done."),
         "the log is captured: {log}"
@@ -106,8 +101,7 @@ async fn a_large_failing_batch_names_100_records_then_counts_the_rest() {
         .invoke(Data::Ascii(&event))
         .expect("invocation succeeds");
     assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 150);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let log = function.log();
+    let log = function.log_when(0, support::has_metrics);
     let named = log.matches("Record not delivered").count();
     assert_eq!(
         named, 100,

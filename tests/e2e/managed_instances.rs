@@ -3,11 +3,7 @@
 //! exactly its own failed records. Without the variable (classic Lambda) the same binary serves
 //! one invocation at a time, as before.
 
-// Needs the project venv (cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

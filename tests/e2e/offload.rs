@@ -1,11 +1,7 @@
 //! End to end, S3 claim check: the real binary under cargo-lambda's emulator with offloading on,
 //! against moto's EventBridge, SQS and S3.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use serde_json::{Value, json};

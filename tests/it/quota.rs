@@ -7,9 +7,7 @@
 //! - a call refused as too large is split without spending the entries' retries, down to a
 //!   single entry, which fails with the bus's message.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -40,7 +38,7 @@ fn pipeline(endpoint: &str, vars: &[(&str, &str)]) -> Pipeline<EventBridgeBus> {
 
 async fn run(pipeline: &Pipeline<EventBridgeBus>, event: KafkaEvent) -> Invocation {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    pipeline.run(event, deadline).await.unwrap()
+    pipeline.run(event, deadline, None).await.unwrap()
 }
 
 /// 40 calls/s, while 8 calls in flight of 50 ms each would ask for 160/s.

@@ -3,11 +3,7 @@
 //! profile from config files, global endpoints signed with SigV4a, and a cold start that fails
 //! clearly when no credentials can be resolved.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -87,7 +83,7 @@ async fn deliver_one(config: &Config, shared: &aws_config::SdkConfig) {
         .build();
     let event = kafka_event([record("t", 0, 1, None, Some("{}"))]);
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    let done = pipeline.run(event, deadline).await.unwrap();
+    let done = pipeline.run(event, deadline, None).await.unwrap();
     assert_eq!(done.tally.delivered, 1);
 }
 
@@ -249,8 +245,7 @@ async fn a_named_profile_is_used_and_a_missing_one_stops_the_cold_start() {
 
     // A profile that does not exist: the cold start fails and says why.
     let missing = Function::start_with_env(&env("nope"));
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let log = missing.log();
+    let log = missing.log_when(0, |log| log.contains("the function cannot start"));
     assert!(
         log.contains("No usable AWS credentials; the function cannot start."),
         "{log}"

@@ -4,11 +4,7 @@
 //! those of the dry run); a redelivery is deduplicated, counted apart in the metrics, and
 //! reported as delivered.
 
-// Needs the project venv (cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

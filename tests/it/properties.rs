@@ -11,13 +11,11 @@
 //! available, down (a transient outage) or gone (a final 404), a record whose schema is down holds
 //! every later record of its partition, one that is gone holds none, and the others are delivered.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-mod support;
+use crate::support;
 
 use futures_util::future::BoxFuture;
 use kafka_eventbridge_lambda::{
@@ -42,7 +40,7 @@ fn run_paused<B: EventBus>(pipeline: &Pipeline<B>, event: KafkaEvent) -> Invocat
     runtime.block_on(async {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         pipeline
-            .run(event, deadline)
+            .run(event, deadline, None)
             .await
             .expect("a well-formed event")
     })

@@ -10,11 +10,7 @@
 //! - each topic gets a mapping with its consumer group and the filter patterns; the Serverless
 //!   Application Repository metadata is what `sam publish` accepts and follows Cargo.toml.
 
-// Needs the project venv (SAM CLI, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -295,7 +291,7 @@ async fn alarms_and_dashboard_read_the_metrics_the_function_emits() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let function = Function::start_with_env(&env);
     function.invoke(Data::File("events/msk.json")).unwrap();
-    let emitted = emitted(&function.log());
+    let emitted = emitted(&function.log_when(0, support::has_metrics));
     let ours = &emitted["Team/Kafka"];
     let connector = vec!["ConnectorId".to_owned()];
 
@@ -406,4 +402,108 @@ fn the_serverless_application_repository_metadata_is_what_sam_publish_takes() {
     assert!(metadata["Description"].as_str().unwrap().len() <= 256);
     let labels = metadata["Labels"].as_array().unwrap();
     assert!(labels.len() <= 10);
+}
+
+/// The configuration reference (`config --json` of the real binary).
+fn reference() -> Vec<Value> {
+    let output = Command::new(BIN)
+        .args(["config", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    serde_json::from_slice::<Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Each variable the template sets reads the parameter the reference names for it, and each
+/// variable the reference gives a parameter is set from it; a variable without one has a
+/// reason and is not set. Each such parameter declares what the parser accepts: its allowed
+/// values are the reference's choices, its bounds the reference's range, its default the
+/// function's.
+#[test]
+fn the_template_parameters_are_the_references() {
+    let facts = contract(&["parameters"]);
+    let (declared, environment) = (&facts["parameters"], &facts["environment"]);
+    let mut problems = Vec::new();
+    for setting in reference() {
+        let var = setting["var"].as_str().unwrap();
+        let set_from = environment.get(var).map(|refs| {
+            refs.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        });
+        let Some(parameter) = setting["parameter"].as_str() else {
+            assert!(
+                setting["not_in_template"]
+                    .as_str()
+                    .is_some_and(|why| !why.is_empty())
+            );
+            if set_from.is_some() {
+                problems.push(format!(
+                    "{var}: set by the template, but the reference says why not"
+                ));
+            }
+            continue;
+        };
+        match set_from {
+            Some(refs) if refs.contains(&parameter.to_owned()) => {}
+            other => problems.push(format!("{var}: set from {other:?}, not from {parameter}")),
+        }
+        let Some(declaration) = declared.get(parameter) else {
+            problems.push(format!("{var}: no parameter {parameter}"));
+            continue;
+        };
+        if let Some(choices) = setting["choices"].as_array() {
+            let want: BTreeSet<&str> = choices.iter().map(|c| c.as_str().unwrap()).collect();
+            let allowed: BTreeSet<&str> = declaration["AllowedValues"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|v| !v.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if allowed != want {
+                problems.push(format!(
+                    "{parameter}: allows {allowed:?}, the function {want:?}"
+                ));
+            }
+        }
+        if let Some(range) = setting["range"].as_array() {
+            let bounds = [&declaration["MinValue"], &declaration["MaxValue"]].map(|b| {
+                b.as_u64()
+                    .or_else(|| b.as_str().and_then(|s| s.parse().ok()))
+            });
+            if bounds != [range[0].as_u64(), range[1].as_u64()] {
+                problems.push(format!(
+                    "{parameter}: bounds {bounds:?}, the function {range:?}"
+                ));
+            }
+        }
+        let default = match &declaration["Default"] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        if !default.is_empty() && setting["default"].as_str() != Some(default.as_str()) {
+            problems.push(format!(
+                "{parameter}: default {default:?}, the function's {}",
+                setting["default"]
+            ));
+        }
+    }
+    for var in environment.as_object().unwrap().keys() {
+        if var.starts_with("AWS_EVENTBRIDGE_")
+            && !reference().iter().any(|s| s["var"] == var.as_str())
+        {
+            problems.push(format!("{var}: set by the template, not in the reference"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

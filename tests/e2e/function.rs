@@ -2,11 +2,7 @@
 //! sample events of `events/`, putting events on a moto EventBridge bus whose rule forwards them
 //! to an SQS queue. Asserts the exact events that arrive and the response.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{BusQueue, Data, Moto, deploy, details_by_offset, failures};
@@ -229,8 +225,8 @@ async fn an_emf_document_per_invocation_and_topic_on_stdout() {
     function
         .invoke(Data::File("events/mixed-json.json"))
         .expect("invocation succeeds");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let log = function.log();
+    let emf = |log: &str| log.lines().filter(|l| l.starts_with(r#"{"_aws""#)).count();
+    let log = function.log_when(0, |log| emf(log) >= 2);
     let docs: Vec<Value> = log
         .lines()
         .filter(|l| l.starts_with(r#"{"_aws""#))

@@ -3,11 +3,7 @@
 //! event and environment, sends to a recording server and answers. Object keys are random in the
 //! function and seeded in `render`; both are UUIDs, compared as such.
 
-// Needs the project venv (cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;

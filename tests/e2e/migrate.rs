@@ -4,11 +4,7 @@
 //! `kafka-connect.<id>`, the detail-type rule, the detail with topic, partition, offset,
 //! timestamp, headers, key and value).
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -3,11 +3,7 @@
 //! metadata), a Confluent Schema Registry stand-in over HTTP, the real EventBridge SDK client
 //! against moto, and the real binary through cargo-lambda.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
@@ -139,7 +135,11 @@ async fn run(
     records: Vec<Value>,
 ) -> Invocation {
     pipeline
-        .run(event(records), Instant::now() + Duration::from_secs(30))
+        .run(
+            event(records),
+            Instant::now() + Duration::from_secs(30),
+            None,
+        )
         .await
         .unwrap()
 }
@@ -728,7 +728,7 @@ async fn the_registry_sample_events_decode_with_their_schemas() {
         )
         .unwrap();
         let done = pipeline
-            .run(event, Instant::now() + Duration::from_secs(30))
+            .run(event, Instant::now() + Duration::from_secs(30), None)
             .await
             .unwrap();
         assert_eq!(done.tally.delivered, 3, "{sample}: {:?}", reasons(&done));
@@ -958,8 +958,7 @@ async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_man
     let vars = env(missing);
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let broken = Function::start(&moto, &vars);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let log = broken.log();
+    let log = broken.log_when(0, |log| log.contains("the function cannot start"));
     assert!(
         log.contains(
             "The schema registry's credentials could not be read; the function cannot start."

@@ -11,9 +11,7 @@
 //!   publish; one entry the caller may not publish denies the whole request, and malformed
 //!   input in one entry rejects it (the other entries are delivered, those reported).
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -38,7 +36,7 @@ fn pipeline(endpoint: &str, vars: &[(&str, &str)]) -> Pipeline<AwsBus> {
 
 async fn run(pipeline: &Pipeline<AwsBus>, event: KafkaEvent) -> Invocation {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    pipeline.run(event, deadline).await.unwrap()
+    pipeline.run(event, deadline, None).await.unwrap()
 }
 
 /// `per_partition` records on each of `partitions` partitions of topic `t`, key `k-<offset % 3>`

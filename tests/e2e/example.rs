@@ -1,13 +1,9 @@
 //! The plug-in example (`examples/header_detail_type.rs`) is a working function: its binary,
 //! served by cargo-lambda's emulator against moto, puts each record on the bus with the
 //! detail-type of its `event-type` header, or the configured one without it, and reports the
-//! record whose header is too long for a detail-type.
+//! record whose header is too long for a detail-type; it writes the function's metrics.
 
-// Needs the project venv (moto, cargo-lambda): `make test` enables the `e2e` feature.
-#![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::events::b64;
@@ -67,4 +63,15 @@ async fn the_example_maps_detail_types_from_headers() {
             (4, "kafka.orders".to_owned()),
         ]
     );
+    // It serves through the function's own handler: the invocation's EMF document too.
+    let log = function.log_when(0, support::has_metrics);
+    let emf: serde_json::Value = serde_json::from_str(
+        log.lines()
+            .find(|l| l.starts_with(r#"{"_aws""#))
+            .unwrap_or_else(|| panic!("no EMF document:\n{log}")),
+    )
+    .unwrap();
+    assert_eq!(emf["ConnectorId"], "example");
+    assert_eq!(emf["RecordsReceived"], 4.0);
+    assert_eq!(emf["RecordsDelivered"], 3.0);
 }

@@ -3,9 +3,7 @@
 //! of the event's records, and the sizes of the calls respect the limits. The fast path of the
 //! tests thus sees the same fixtures as the demo and the end-to-end tests.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap has failed")]
-
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -54,7 +52,7 @@ async fn every_sample_event_gives_each_record_one_outcome() {
         let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).build();
         let event: KafkaEvent = serde_json::from_str(&text).unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        let done = pipeline.run(event, deadline).await.unwrap();
+        let done = pipeline.run(event, deadline, None).await.unwrap();
         let name = file.display();
 
         let failed: HashSet<Id> = reported(&done.response).into_iter().collect();
@@ -103,10 +101,7 @@ async fn an_invocations_trace_header_goes_on_every_entry_and_counts_in_its_size(
     let event: KafkaEvent = serde_json::from_str(&text).unwrap();
     let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let done = pipeline
-        .run_traced(event, deadline, Some(trace))
-        .await
-        .unwrap();
+    let done = pipeline.run(event, deadline, Some(trace)).await.unwrap();
     assert_eq!(done.tally.delivered, 3);
     let sent = bus.state.lock().unwrap().trace_headers.clone();
     assert_eq!(sent, vec![Some(trace.to_owned()); 3]);
@@ -114,7 +109,7 @@ async fn an_invocations_trace_header_goes_on_every_entry_and_counts_in_its_size(
         let bus = Arc::new(FakeBus::default());
         let pipeline = Pipeline::builder(&config).bus(Arc::clone(&bus)).build();
         let event: KafkaEvent = serde_json::from_str(&text).unwrap();
-        let done = pipeline.run(event, deadline).await.unwrap();
+        let done = pipeline.run(event, deadline, None).await.unwrap();
         assert_eq!(bus.state.lock().unwrap().trace_headers, vec![None; 3]);
         done.bytes_sent
     };
