@@ -72,7 +72,12 @@ migrate: ## Translate a connector configuration: CONFIG=connector.json [MSK=<clu
 docs: ## Regenerate docs/configuration.md from the configuration reference in the code (src/config/reference.rs)
 	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) config --markdown > docs/configuration.md
 
-test: venv venv-build ## Run every test: unit, property, end to end against moto and the real binary, and the template's contract (SAM CLI)
+# The CDK example of docs/deploy.md, synthesized offline by tests/e2e/template.rs.
+CDK_EXAMPLE := docs/examples/cdk
+$(CDK_EXAMPLE)/node_modules/.package-lock.json: $(CDK_EXAMPLE)/package-lock.json
+	cd $(CDK_EXAMPLE) && npm ci --no-audit --no-fund --loglevel=error
+
+test: venv venv-build $(CDK_EXAMPLE)/node_modules/.package-lock.json ## Run every test: unit, property, end to end against moto and the real binary, and the template's contract (SAM CLI)
 	$(CARGO) fmt --check
 	# tests/e2e/example.rs runs the example's binary, which only `cargo build` puts in place.
 	$(CARGO) build --examples

@@ -440,6 +440,19 @@ mod tests {
         build(outcomes, Invocation::default(), Duration::ZERO)
     }
 
+    /// The failure model names every class as the WARN lines and the metrics do.
+    #[test]
+    fn every_failure_class_is_documented() {
+        let page = include_str!("../docs/reliability.md");
+        for class in FailureClass::ALL {
+            assert!(
+                page.contains(&format!("`{}`", class.as_str())),
+                "docs/reliability.md does not name {}",
+                class.as_str()
+            );
+        }
+    }
+
     #[test]
     fn response_shape() {
         let records = vec![

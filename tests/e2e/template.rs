@@ -293,6 +293,16 @@ async fn alarms_and_dashboard_read_the_metrics_the_function_emits() {
     function.invoke(Data::File("events/msk.json")).unwrap();
     let emitted = emitted(&function.log_when(0, support::has_metrics));
     let ours = &emitted["Team/Kafka"];
+    // Every metric the function emits is documented by its full name.
+    let operations =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"))
+            .unwrap();
+    for (metric, _) in ours {
+        assert!(
+            operations.contains(&format!("`{metric}`")),
+            "docs/operations.md does not document {metric}"
+        );
+    }
     let connector = vec!["ConnectorId".to_owned()];
 
     let alarms = stack["alarms"].as_array().unwrap();
@@ -506,4 +516,75 @@ fn the_template_parameters_are_the_references() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The parameters and version of a snippet that deploys the published application: they are
+/// parameters of the template, the required ones among them, and the crate's version.
+fn check_snippet(what: &str, parameters: &BTreeSet<String>, version: &str) {
+    let template = contract(&["parameters"]);
+    let declared: BTreeSet<String> = template["parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let unknown: Vec<_> = parameters.difference(&declared).collect();
+    assert!(
+        unknown.is_empty(),
+        "{what}: not parameters of the template: {unknown:?}"
+    );
+    for required in ["ConnectorId", "EventBusArn"] {
+        assert!(parameters.contains(required), "{what}: no {required}");
+    }
+    assert_eq!(version, env!("CARGO_PKG_VERSION"), "{what}: the version");
+}
+
+/// docs/deploy.md's CDK app, synthesized offline with aws-cdk-lib (`make test` runs `npm ci`
+/// in docs/examples/cdk), and its Terraform configuration, read as text (applying either needs
+/// an AWS account): both deploy the published application with the template's parameters.
+#[test]
+fn the_cdk_and_terraform_snippets_deploy_the_published_application() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new("node")
+        .arg("app.js")
+        .current_dir(root.join("docs/examples/cdk"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "node app.js: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let synthesized: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let apps: Vec<&Value> = synthesized["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Application")
+        .collect();
+    assert_eq!(apps.len(), 1, "{synthesized}");
+    let properties = &apps[0]["Properties"];
+    let parameters = properties["Parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let version = properties["Location"]["SemanticVersion"].as_str().unwrap();
+    check_snippet("the CDK app", &parameters, version);
+
+    let terraform = std::fs::read_to_string(root.join("docs/examples/terraform/main.tf")).unwrap();
+    let block = terraform.split("parameters = {").nth(1).unwrap();
+    let block = &block[..block.find('}').unwrap()];
+    let parameters = block
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name.trim().to_owned()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect();
+    let version = terraform
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("semantic_version"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap();
+    check_snippet("the Terraform configuration", &parameters, version);
 }

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod docs;
 mod events;
 mod eventsv2;
 mod fault_schedules;
