@@ -5,6 +5,11 @@
 //!
 //! Then the same invocations on a Custom Event Bus, against the CBOR stub of the tests.
 //!
+//! Then sizing: the duration of a warm invocation of the template's default batch (500 records
+//! of 1 KB) at 128 to 1,024 MB, with the binary held to Lambda's CPU share for that memory (a
+//! cgroup CPU quota of memory ÷ 1,769 MB of one vCPU; it needs root and cgroup v1's `cpu`
+//! controller, else the table says why it is missing), and what a million records cost.
+//!
 //! Run with `make bench` or `cargo bench --bench cpu`.
 
 #![allow(
@@ -81,6 +86,106 @@ async fn cpu_per_invocation(endpoint: &str, event: &[u8], bus_arn: Option<&str>)
     child.wait().ok();
     let cpu = (after - before) as f64 / ticks_per_second() / runs as f64;
     (cpu, peak)
+}
+
+/// Lambda gives a function one vCPU at 1,769 MB, and CPU in proportion to memory below that
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html>).
+const MB_PER_VCPU: u64 = 1_769;
+/// Lambda's arm64 price in us-east-1, USD per GB-second and per request
+/// (<https://aws.amazon.com/lambda/pricing/>).
+const USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
+const USD_PER_REQUEST: f64 = 0.000_000_2;
+/// The template's default `BatchSize`.
+const SIZING_RECORDS: usize = 500;
+
+/// A cgroup (v1 `cpu`) that holds a process to `mem_mb` ÷ 1,769 of one CPU; removed on drop.
+struct CpuShare(std::path::PathBuf);
+
+impl CpuShare {
+    fn new(mem_mb: u64) -> Result<Self, String> {
+        let dir = std::path::PathBuf::from(format!(
+            "/sys/fs/cgroup/cpu/kel-sizing-{}-{mem_mb}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("no cgroup {}: {e}", dir.display()))?;
+        let period = 100_000;
+        let write = |file: &str, value: u64| {
+            std::fs::write(dir.join(file), value.to_string())
+                .map_err(|e| format!("cannot write {file}: {e}"))
+        };
+        write("cpu.cfs_period_us", period)?;
+        write("cpu.cfs_quota_us", period * mem_mb / MB_PER_VCPU)?;
+        Ok(Self(dir))
+    }
+
+    fn hold(&self, pid: u32) {
+        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
+    }
+}
+
+impl Drop for CpuShare {
+    fn drop(&mut self) {
+        std::fs::remove_dir(&self.0).ok();
+    }
+}
+
+/// Wall time per warm invocation of `event`, the binary held to `share`.
+async fn duration_per_invocation(endpoint: &str, event: &[u8], share: &CpuShare) -> Duration {
+    let runs = warm_runs();
+    let api = RuntimeApi::start(Bytes::copy_from_slice(event), 1 + runs).await;
+    let binary = std::env::var_os("KEL_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_kafka-eventbridge-lambda").into());
+    let mut child = api.function(&binary, endpoint).spawn().unwrap();
+    share.hold(child.id());
+    while !api.seen().idle_after_first {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let started = std::time::Instant::now();
+    api.release();
+    while api.seen().responses < 1 + runs {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let took = started.elapsed();
+    child.kill().ok();
+    child.wait().ok();
+    took / u32::try_from(runs).unwrap()
+}
+
+/// The sizing table: duration, billed duration, records per second and compute cost per
+/// million records at each memory size.
+async fn sizing(endpoint: &str, memories: &[u64], records: usize) {
+    let bytes = event(records, 1_024);
+    println!(
+        "\nSizing: a warm invocation of {records} records × 1 KB under Lambda's CPU share (cgroup quota = memory ÷ {MB_PER_VCPU} MB), PutEvents answered at once"
+    );
+    println!(
+        "| memory | CPU share | duration | billed | records per second | compute per million records (arm64) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for &mem in memories {
+        let share = match CpuShare::new(mem) {
+            Ok(share) => share,
+            Err(why) => {
+                println!("| {mem} MB | not measured: {why} | | | | |");
+                continue;
+            }
+        };
+        let took = duration_per_invocation(endpoint, &bytes, &share).await;
+        let billed_ms = took.as_secs_f64() * 1000.0;
+        let billed_ms = billed_ms.ceil();
+        let invocations = 1e6 / records as f64;
+        let usd = invocations
+            * (billed_ms / 1000.0 * mem as f64 / 1024.0 * USD_PER_GB_SECOND + USD_PER_REQUEST);
+        println!(
+            "| {mem} MB | {:.1} % | {:.1} ms | {billed_ms:.0} ms | {:.0} | USD {usd:.4} |",
+            100.0 * mem as f64 / MB_PER_VCPU as f64,
+            took.as_secs_f64() * 1000.0,
+            records as f64 / took.as_secs_f64(),
+        );
+    }
+    println!(
+        "Beside it, per million 1 KB records: PutEvents USD 1.00 (per 64 KB chunk); EventBridge Pipes USD 0.40 (per 64 KB request, after filtering)."
+    );
 }
 
 /// The Python interpreter of the project venv (`make venv`), when it exists: it has boto3.
@@ -182,6 +287,11 @@ fn main() {
             let bytes = event(records, value_bytes);
             let (cpu, peak) = cpu_per_invocation(&v2.endpoint, &bytes, Some(BUS_ARN)).await;
             println!("{}", row(records, value_bytes, bytes.len(), cpu, peak));
+        }
+        if quick {
+            sizing(&server.endpoint, &[1_024], 10).await;
+        } else {
+            sizing(&server.endpoint, &[128, 256, 512, 1_024], SIZING_RECORDS).await;
         }
     });
 }
