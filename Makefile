@@ -21,7 +21,7 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render migrate docs test check fmt clippy modules lint build bench soak fuzz fuzz-keep fixtures partitions clean
+.PHONY: help venv venv-build venv-scan demo render migrate docs test check fmt clippy modules deny deny-tool lint build bench soak fuzz fuzz-keep fixtures partitions clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -84,8 +84,16 @@ test: venv venv-build $(CDK_EXAMPLE)/node_modules/.package-lock.json ## Run ever
 	KEL_VENV_BIN=$(abspath $(VENV))/bin $(CARGO) test --all-targets --features e2e,internals
 	$(CARGO) test --doc
 
-check: fmt clippy modules ## Format check, clippy with warnings as errors, module layering, and the examples built
+check: fmt clippy modules deny ## Format check, clippy with warnings as errors, module layering, the supply chain, and the examples built
 	$(CARGO) build --examples
+
+# cargo-deny from crates.io (about 3 minutes to build on 2 cores), once.
+DENY_VERSION ?= 0.20.2
+deny-tool:
+	command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked --quiet --version $(DENY_VERSION)
+
+deny: deny-tool ## Licenses, bans and sources of every dependency (deny.toml); advisories need the RustSec database from GitHub, which these machines cannot fetch
+	$(CARGO) deny check --hide-inclusion-graph licenses bans sources
 
 modules: ## The module layering of src/: no circle, no stage importing config, no file over its budget
 	$(PY) scripts/check_modules.py --self-test
