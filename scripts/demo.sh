@@ -100,13 +100,29 @@ print(url)
 PY
 )
 
-echo "==> cargo lambda watch on 127.0.0.1:$WATCH_PORT (the first invocation compiles the function)"
-setsid cargo lambda watch -A 127.0.0.1 -P "$WATCH_PORT" > .demo/watch.log 2>&1 &
-pids+=($!)
-wait_port "$WATCH_PORT"
+# The function's name at the emulator: `_` is the one an --only-lambda-apis emulator serves.
+function_name=kafka-eventbridge-lambda
+if [ -n "${BIN:-}" ]; then
+  function_name=_
+  # An already built binary (CI passes the one `make test` built): cargo lambda serves only the
+  # runtime API, and the binary polls it, as in the end-to-end tests.
+  echo "==> cargo lambda watch --only-lambda-apis on 127.0.0.1:$WATCH_PORT, and $BIN"
+  setsid cargo lambda watch --only-lambda-apis -A 127.0.0.1 -P "$WATCH_PORT" > .demo/emulator.log 2>&1 &
+  pids+=($!)
+  wait_port "$WATCH_PORT"
+  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$WATCH_PORT/.rt" AWS_LAMBDA_FUNCTION_NAME=_ \
+    AWS_LAMBDA_FUNCTION_VERSION='$LATEST' AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512 \
+    setsid "$BIN" > .demo/watch.log 2>&1 &
+  pids+=($!)
+else
+  echo "==> cargo lambda watch on 127.0.0.1:$WATCH_PORT (the first invocation compiles the function)"
+  setsid cargo lambda watch -A 127.0.0.1 -P "$WATCH_PORT" > .demo/watch.log 2>&1 &
+  pids+=($!)
+  wait_port "$WATCH_PORT"
+fi
 
 echo "==> cargo lambda invoke --data-file $EVENT"
-response=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --data-file "$EVENT" kafka-eventbridge-lambda) || {
+response=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --data-file "$EVENT" "$function_name") || {
   echo "the invocation failed; function log:"; tail -20 .demo/watch.log; exit 1; }
 echo "Response: $response"
 
