@@ -17,11 +17,14 @@ pub(crate) const GLOBAL_ENDPOINT_ID: &str = "AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_END
 pub(crate) const RESOURCES: &str = "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES";
 /// `aws.eventbridge.detail.types`: the detail-type rule.
 pub(crate) const DETAIL_TYPES: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES";
-/// `aws.eventbridge.detail.types.mapper.class`, as a name: `default` or `jsonpath`.
+/// `aws.eventbridge.detail.types.mapper.class`, as a name: `default`, `jsonpath` or `header`.
 pub(crate) const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
 /// `aws.eventbridge.detail.types.jsonpathmapper.fieldref`: the JSONPath of the jsonpath mapper.
 pub(crate) const DETAIL_TYPES_FIELDREF: &str =
     "AWS_EVENTBRIDGE_DETAIL_TYPES_JSONPATHMAPPER_FIELDREF";
+/// With `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER=header`: the record header whose text is the
+/// detail-type.
+pub(crate) const DETAIL_TYPES_HEADER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER";
 /// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
 pub(crate) const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
 /// The converter of record keys: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or

@@ -16,9 +16,10 @@ pub(super) const TIME_RULES: [(&str, TimeRule); 2] = [
 ];
 
 /// The names `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER` accepts; the first is the default.
-pub(super) const DETAIL_TYPE_MAPPERS: [(&str, MapperKind); 2] = [
+pub(super) const DETAIL_TYPE_MAPPERS: [(&str, MapperKind); 3] = [
     ("default", MapperKind::Default),
     ("jsonpath", MapperKind::JsonPath),
+    ("header", MapperKind::Header),
 ];
 
 /// The built-in detail-type mappers, by name.
@@ -28,6 +29,8 @@ pub(super) enum MapperKind {
     Default,
     /// A string at a JSONPath of the value, else the bare topic.
     JsonPath,
+    /// A header's text, else the topic's detail-type.
+    Header,
 }
 
 pub(super) fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigError> {
@@ -35,19 +38,24 @@ pub(super) fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigE
 }
 
 pub(super) fn parse_detail_type(
-    types: Option<String>,
-    mapper: Option<String>,
-    fieldref: Option<String>,
+    get: &impl Fn(&str) -> Option<String>,
 ) -> Result<DetailTypeRule, ConfigError> {
-    match parse_choice(
+    let mapper = parse_choice(
         DETAIL_TYPES_MAPPER,
-        mapper,
+        get(DETAIL_TYPES_MAPPER),
         MapperKind::Default,
         &DETAIL_TYPE_MAPPERS,
-    )? {
-        MapperKind::Default => {}
+    )?;
+    if let Some(header) = get(DETAIL_TYPES_HEADER)
+        && mapper != MapperKind::Header
+    {
+        let rule = format!("is only used with {DETAIL_TYPES_MAPPER}=header");
+        return Err(ConfigError::invalid(DETAIL_TYPES_HEADER, &header, rule));
+    }
+    match mapper {
+        MapperKind::Default => topic_rule(get(DETAIL_TYPES)),
         MapperKind::JsonPath => {
-            let Some(fieldref) = fieldref else {
+            let Some(fieldref) = get(DETAIL_TYPES_FIELDREF) else {
                 return Err(ConfigError::Missing {
                     var: DETAIL_TYPES_FIELDREF,
                     rule: format!(
@@ -56,14 +64,31 @@ pub(super) fn parse_detail_type(
                 });
             };
             let fieldref = fieldref.trim();
-            return DefinitePath::parse(fieldref)
+            DefinitePath::parse(fieldref)
                 .map(DetailTypeRule::JsonPath)
                 .map_err(|e: PathError| {
                     ConfigError::invalid(DETAIL_TYPES_FIELDREF, fieldref, e.to_string())
+                })
+        }
+        MapperKind::Header => {
+            let Some(name) = get(DETAIL_TYPES_HEADER) else {
+                return Err(ConfigError::Missing {
+                    var: DETAIL_TYPES_HEADER,
+                    rule: format!(
+                        "the name of the record header that holds the detail-type when {DETAIL_TYPES_MAPPER}=header"
+                    ),
                 });
+            };
+            Ok(DetailTypeRule::Header {
+                name: name.trim().to_owned(),
+                fallback: Box::new(topic_rule(get(DETAIL_TYPES))?),
+            })
         }
     }
+}
 
+/// The detail-type `AWS_EVENTBRIDGE_DETAIL_TYPES` gives a record's topic.
+fn topic_rule(types: Option<String>) -> Result<DetailTypeRule, ConfigError> {
     let raw = types.unwrap_or_else(|| DEFAULT_DETAIL_TYPES.to_owned());
     let items: Vec<&str> = raw.split(',').map(str::trim).collect();
     if items.len() == 1 && !items[0].contains(':') {

@@ -126,11 +126,7 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let bus = parse_bus(&get)?;
         let resources = parse_resources(get(RESOURCES));
-        let detail_type = parse_detail_type(
-            get(DETAIL_TYPES),
-            get(DETAIL_TYPES_MAPPER),
-            get(DETAIL_TYPES_FIELDREF),
-        )?;
+        let detail_type = parse_detail_type(&get)?;
         let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
         let decode = parse_decode(&get, &bus.region)?;
         let sending = parse_sending(&get)?;

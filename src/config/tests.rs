@@ -728,6 +728,20 @@ fn message_names_variable_value_and_rule() {
 }
 
 #[test]
+fn the_header_mapper_needs_its_header_and_nothing_else_takes_one() {
+    let header = (DETAIL_TYPES_HEADER, "event-type");
+    assert_eq!(
+        invalid_var(parse(&[(DETAIL_TYPES_MAPPER, "header")])),
+        DETAIL_TYPES_HEADER
+    );
+    assert_eq!(invalid_var(parse(&[header])), DETAIL_TYPES_HEADER);
+    let c = parse(&[(DETAIL_TYPES_MAPPER, "header"), header]).unwrap();
+    assert!(
+        matches!(c.detail_type, DetailTypeRule::Header { ref name, .. } if name == "event-type")
+    );
+}
+
+#[test]
 fn every_variable_constant_is_in_the_reference() {
     // Each constant, whether rustfmt keeps it on one line or breaks it after the `=`.
     let source = include_str!("../vars.rs").replace("=\n    \"", "= \"");

@@ -72,6 +72,14 @@ pub enum DetailTypeRule {
     PerTopic(HashMap<String, String>),
     /// The string found at a definite JSONPath into the record value; the bare topic otherwise.
     JsonPath(DefinitePath),
+    /// The UTF-8 text of the record's last header of this name, when it is not blank;
+    /// otherwise the detail-type the `fallback` rule gives the record.
+    Header {
+        /// The header's name.
+        name: String,
+        /// The rule of a record without a usable header (the topic's detail-type).
+        fallback: Box<DetailTypeRule>,
+    },
 }
 
 /// How the `Time` of an event is chosen.
@@ -138,6 +146,14 @@ impl DetailTypeMapper for DetailTypeRule {
                 .and_then(|node| serde_json::from_str::<String>(node).ok())
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| record.topic.to_string()),
+            Self::Header { name, fallback } => record
+                .headers
+                .iter()
+                .rev()
+                .find(|(header, _)| header == name)
+                .and_then(|(_, value)| std::str::from_utf8(value).ok())
+                .filter(|value| !value.trim().is_empty())
+                .map_or_else(|| fallback.detail_type(record), str::to_owned),
         }
     }
 }

@@ -194,6 +194,49 @@ fn jsonpath_detail_type() {
 }
 
 #[test]
+fn header_detail_type() {
+    let cfg = config(&[
+        ("AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER", "header"),
+        ("AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER", " event-type "),
+        (
+            "AWS_EVENTBRIDGE_DETAIL_TYPES",
+            "orders:Order,payments:Payment",
+        ),
+    ]);
+    let mapper = cfg.mapper();
+    let dt = |headers: &[(&str, &[u8])]| {
+        let mut r = record();
+        r.headers = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.to_vec()))
+            .collect();
+        mapper.map(&r).map(|e| e.detail_type)
+    };
+    // The header's text; of several, the last (Kafka's lastHeader).
+    assert_eq!(
+        dt(&[("event-type", b"order.created")]).unwrap(),
+        "order.created"
+    );
+    let two: &[(&str, &[u8])] = &[
+        ("event-type", b"first"),
+        ("x", b"y"),
+        ("event-type", b"last"),
+    ];
+    assert_eq!(dt(two).unwrap(), "last");
+    // Without it, blank or not UTF-8: the topic's detail-type.
+    assert_eq!(dt(&[]).unwrap(), "Order");
+    assert_eq!(dt(&[("Event-Type", b"other")]).unwrap(), "Order");
+    assert_eq!(dt(&[("event-type", b"  ")]).unwrap(), "Order");
+    assert_eq!(dt(&[("event-type", &[0xff, 0xfe])]).unwrap(), "Order");
+    // Over EventBridge's 128 characters: that record fails.
+    let long = "x".repeat(129);
+    assert_eq!(
+        dt(&[("event-type", long.as_bytes())]).unwrap_err(),
+        MapError::DetailType { chars: 129 }
+    );
+}
+
+#[test]
 fn resources_and_time() {
     let cfg = config(&[
         ("AWS_EVENTBRIDGE_EVENTBUS_RESOURCES", "r1, r2"),

@@ -247,3 +247,45 @@ async fn an_emf_document_per_invocation_and_topic_on_stdout() {
     assert_eq!(topic["Topic"], "payments");
     assert_eq!(topic["RecordsFailed"], 1.0);
 }
+
+/// `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER=header`: the real binary puts each record with the text
+/// of its `event-type` header as the detail-type (the last of two), and the topic's detail-type
+/// without one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_header_mapper_takes_the_detail_type_from_the_record() {
+    let mapper = [
+        CONNECTOR,
+        ("AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER", "header"),
+        ("AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER", "event-type"),
+    ];
+    let (_moto, bus, function) = deploy("header", &mapper).await;
+    let record = |offset: i64, headers: Value| {
+        json!({"topic": "orders", "partition": 0, "offset": offset, "timestamp": 1,
+               "timestampType": "CREATE_TIME", "key": null,
+               "value": support::events::b64("{\"n\":1}"), "headers": headers})
+    };
+    let bytes = |text: &str| json!(text.bytes().collect::<Vec<u8>>());
+    let event = json!({"eventSource": "aws:kafka", "records": {"orders-0": [
+        record(1, json!([{"event-type": bytes("order.created")}])),
+        record(2, json!([{"event-type": bytes("first")}, {"event-type": bytes("order.paid")}])),
+        record(3, json!([{"trace": bytes("t")}])),
+    ]}});
+    let response = function.invoke(Data::Ascii(&event.to_string())).unwrap();
+    assert_eq!(failures(&response), []);
+    let mut got: Vec<(i64, String)> = bus
+        .events(3)
+        .await
+        .iter()
+        .map(|e| {
+            let offset = e["detail"]["offset"].as_i64().unwrap();
+            (offset, e["detail-type"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    got.sort();
+    let want = [
+        (1, "order.created"),
+        (2, "order.paid"),
+        (3, "kafka-connect-orders"),
+    ];
+    assert_eq!(got, want.map(|(o, t)| (o, t.to_owned())));
+}

@@ -41,7 +41,7 @@ const LOCAL_RUNS_ONLY: &str = "for local runs: a deployed function reads the sha
                                files of no one, and uses its execution role or `RoleArn`";
 
 /// Every variable the function reads, in the order of the reference.
-pub(crate) const SETTINGS: [Setting; 38] = [
+pub(crate) const SETTINGS: [Setting; 39] = [
     Setting {
         var: CONNECTOR_ID,
         property: Some("aws.eventbridge.connector.id"),
@@ -117,7 +117,7 @@ pub(crate) const SETTINGS: [Setting; 38] = [
         section: Section::Mapping,
         default: Value(DETAIL_TYPE_MAPPERS[0].0),
         accepts: Choice(&names(DETAIL_TYPE_MAPPERS)),
-        meaning: "`default` takes the detail-type from `AWS_EVENTBRIDGE_DETAIL_TYPES`; `jsonpath` from a field of each record value (the connector's `JsonPathDetailTypeMapper`).",
+        meaning: "`default` takes the detail-type from `AWS_EVENTBRIDGE_DETAIL_TYPES`; `jsonpath` from a field of each record value (the connector's `JsonPathDetailTypeMapper`); `header` from a record header (`AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER`).",
         parameter: Named("DetailTypesMapper"),
     },
     Setting {
@@ -128,6 +128,15 @@ pub(crate) const SETTINGS: [Setting; 38] = [
         accepts: Rule("a definite JSONPath into the record value, e.g. `$.meta.event-type`"),
         meaning: "With the `jsonpath` mapper: a non-blank string found there is the detail-type; anything else falls back to the bare topic.",
         parameter: Named("DetailTypesFieldRef"),
+    },
+    Setting {
+        var: DETAIL_TYPES_HEADER,
+        property: None,
+        section: Section::Mapping,
+        default: Otherwise("none; required with `header`, refused without it"),
+        accepts: Rule("a record header's name, e.g. `event-type`"),
+        meaning: "With the `header` mapper: the UTF-8 text of the record's last header of this name is the detail-type; a record without it, or with a blank or non-UTF-8 one, gets the detail-type `AWS_EVENTBRIDGE_DETAIL_TYPES` gives its topic. A text over 128 characters fails its record alone.",
+        parameter: Named("DetailTypesHeader"),
     },
     Setting {
         var: TIME_MAPPER,
