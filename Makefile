@@ -69,7 +69,7 @@ migrate: ## Translate a connector configuration: CONFIG=connector.json [MSK=<clu
 	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) migrate --config $(CONFIG) --output $(or $(OUTPUT),text) \
 		$(if $(MSK),--msk-cluster-arn $(MSK)) $(if $(BROKERS),--bootstrap-servers $(BROKERS))
 
-docs: ## Regenerate docs/configuration.md from the configuration reference in the code (src/config/reference.rs)
+docs: ## Regenerate docs/configuration.md from the configuration reference in the code (src/config/reference/)
 	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) config --markdown > docs/configuration.md
 
 # The CDK example of docs/deploy.md, synthesized offline by tests/e2e/template.rs.
@@ -121,7 +121,7 @@ build: venv-build ## Build the Lambda zip with cargo-lambda and zig: ARCH=arm64 
 	cp target/lambda/kafka-eventbridge-lambda/bootstrap.zip dist/kafka-eventbridge-lambda-$(ARCH).zip
 	ls -l dist/kafka-eventbridge-lambda-$(ARCH).zip
 
-bench: venv ## Run the benchmarks: decode + map (criterion), send phase, hostile records, quota, cold start, peak RSS, CPU per invocation (and Python + boto3's)
+bench: venv ## Run the benchmarks: decode + map (criterion), send phase, hostile records, quota, cold start, peak RSS, CPU per invocation (and Python + boto3's), sizing at 128 to 1,024 MB
 	$(CARGO) bench --features internals --bench decode_map -- --noplot 2>&1 | grep -E '^decode_map/|thrpt:'
 	$(CARGO) bench --bench send
 	$(CARGO) bench --features internals --bench hostile
