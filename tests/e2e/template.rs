@@ -421,11 +421,10 @@ fn reference() -> Vec<Value> {
         .output()
         .unwrap();
     assert!(output.status.success());
-    serde_json::from_slice::<Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    match serde_json::from_slice::<Value>(&output.stdout).unwrap() {
+        Value::Array(settings) => settings,
+        other => panic!("config --json is not an array: {other}"),
+    }
 }
 
 /// Each variable the template sets reads the parameter the reference names for it, and each
@@ -437,8 +436,9 @@ fn reference() -> Vec<Value> {
 fn the_template_parameters_are_the_references() {
     let facts = contract(&["parameters"]);
     let (declared, environment) = (&facts["parameters"], &facts["environment"]);
+    let reference = reference();
     let mut problems = Vec::new();
-    for setting in reference() {
+    for setting in &reference {
         let var = setting["var"].as_str().unwrap();
         let set_from = environment.get(var).map(|refs| {
             refs.as_array()
@@ -510,7 +510,7 @@ fn the_template_parameters_are_the_references() {
     }
     for var in environment.as_object().unwrap().keys() {
         if var.starts_with("AWS_EVENTBRIDGE_")
-            && !reference().iter().any(|s| s["var"] == var.as_str())
+            && !reference.iter().any(|s| s["var"] == var.as_str())
         {
             problems.push(format!("{var}: set by the template, not in the reference"));
         }
@@ -520,15 +520,13 @@ fn the_template_parameters_are_the_references() {
 
 /// The parameters and version of a snippet that deploys the published application: they are
 /// parameters of the template, the required ones among them, and the crate's version.
-fn check_snippet(what: &str, parameters: &BTreeSet<String>, version: &str) {
-    let template = contract(&["parameters"]);
-    let declared: BTreeSet<String> = template["parameters"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    let unknown: Vec<_> = parameters.difference(&declared).collect();
+fn check_snippet(
+    what: &str,
+    declared: &BTreeSet<String>,
+    parameters: &BTreeSet<String>,
+    version: &str,
+) {
+    let unknown: Vec<_> = parameters.difference(declared).collect();
     assert!(
         unknown.is_empty(),
         "{what}: not parameters of the template: {unknown:?}"
@@ -571,7 +569,13 @@ fn the_cdk_and_terraform_snippets_deploy_the_published_application() {
         .cloned()
         .collect();
     let version = properties["Location"]["SemanticVersion"].as_str().unwrap();
-    check_snippet("the CDK app", &parameters, version);
+    let declared: BTreeSet<String> = contract(&["parameters"])["parameters"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    check_snippet("the CDK app", &declared, &parameters, version);
 
     let terraform = std::fs::read_to_string(root.join("docs/examples/terraform/main.tf")).unwrap();
     let block = terraform.split("parameters = {").nth(1).unwrap();
@@ -586,5 +590,10 @@ fn the_cdk_and_terraform_snippets_deploy_the_published_application() {
         .find_map(|l| l.trim().strip_prefix("semantic_version"))
         .and_then(|l| l.split('"').nth(1))
         .unwrap();
-    check_snippet("the Terraform configuration", &parameters, version);
+    check_snippet(
+        "the Terraform configuration",
+        &declared,
+        &parameters,
+        version,
+    );
 }
