@@ -15,7 +15,7 @@ OFFLOAD ?=
 
 ARCH ?= arm64
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= avro protobuf framing decode_map migrate
+FUZZ_TARGETS ?= avro protobuf framing decode_map migrate filter
 FUZZ_RSS_MB ?= 512
 SOAK_SCHEDULES ?= 20000
 

@@ -27,6 +27,9 @@ mod concurrency;
 mod config;
 mod decode;
 mod error;
+mod filter;
+#[cfg(test)]
+mod fuzz_replay;
 mod json;
 mod map;
 mod metrics;
@@ -49,6 +52,7 @@ pub use aws::{
 pub use config::{Config, ConfigError, config_json, config_markdown};
 pub use decode::KafkaEvent;
 pub use error::ErrorChain;
+pub use filter::{Filter, PatternError};
 pub use metrics::emf_documents;
 pub use migrate::{MigrateOptions, Migration, OutputFormat, migrate, migrate_from};
 pub use pipeline::render::Rendering;
@@ -78,6 +82,8 @@ pub use decode::fuzz::{fuzz_avro, fuzz_framing, fuzz_protobuf};
 pub use decode::registry::{ConfluentRegistry, RegistryDecoder, RegistryFormat, Schemas};
 #[cfg(feature = "internals")]
 pub use decode::{Decoders, PayloadDecoder, PayloadFormat, decode_event};
+#[cfg(feature = "fuzzing")]
+pub use filter::fuzz::fuzz_filter;
 #[cfg(feature = "internals")]
 pub use map::Mapper;
 #[cfg(feature = "fuzzing")]

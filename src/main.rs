@@ -232,7 +232,8 @@ fn read_event(path: &std::path::Path) -> Result<KafkaEvent, String> {
 }
 
 /// Writes the uploads, the calls and the batch response, one JSON document a line, on
-/// stdout, and why each record not delivered was not, on stderr.
+/// stdout, and why each record not delivered was not, and which records the filter leaves
+/// out, on stderr.
 fn write_rendering(rendering: &Rendering) -> ExitCode {
     let response = serde_json::to_string(&rendering.response).expect("a batch response serializes");
     let mut stdout = std::io::stdout().lock();
@@ -248,6 +249,9 @@ fn write_rendering(rendering: &Rendering) -> ExitCode {
     }
     for reason in &rendering.reasons {
         eprintln!("not delivered: {reason}");
+    }
+    for record in &rendering.filtered {
+        eprintln!("filtered out (acknowledged, not sent): {record}");
     }
     ExitCode::SUCCESS
 }

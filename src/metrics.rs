@@ -6,7 +6,7 @@
 //! The invocation document has the dimension `ConnectorId` and every metric. With the topic
 //! dimension on, each topic of the invocation also gets a document with the dimensions
 //! `ConnectorId` and `Topic` and the metrics that belong to records (received, delivered,
-//! failed, failed by class); calls, retries, bytes and durations belong to the invocation as a
+//! filtered, failed, failed by class); calls, retries, bytes and durations belong to the invocation as a
 //! whole, so they stay in its document only.
 
 use std::collections::BTreeMap;
@@ -69,8 +69,13 @@ impl Unit {
     }
 }
 
-/// The per-record metrics of some records: received, delivered, failed, failed by class.
-fn record_metrics(received: usize, failed: &FailureCounts) -> Vec<(String, Unit, f64)> {
+/// The per-record metrics of some records: received, delivered, filtered out, failed, failed
+/// by class.
+fn record_metrics(
+    received: usize,
+    filtered: usize,
+    failed: &FailureCounts,
+) -> Vec<(String, Unit, f64)> {
     let failed_total: usize = FailureClass::ALL.iter().map(|c| failed.get(*c)).sum();
     let count = |n: usize| n as f64;
     let mut out = vec![
@@ -78,8 +83,9 @@ fn record_metrics(received: usize, failed: &FailureCounts) -> Vec<(String, Unit,
         (
             "RecordsDelivered".to_owned(),
             Unit::Count,
-            count(received - failed_total),
+            count(received - failed_total - filtered),
         ),
+        ("RecordsFiltered".to_owned(), Unit::Count, count(filtered)),
         ("RecordsFailed".to_owned(), Unit::Count, count(failed_total)),
     ];
     for class in FailureClass::ALL {
@@ -105,6 +111,7 @@ fn invocation_metrics(done: &Invocation) -> Vec<(String, Unit, f64)> {
         ("ThrottledEntries", Unit::Count, count(done.throttled)),
         ("ThrottledCalls", Unit::Count, count(done.throttled_calls)),
         ("DeduplicatedEntries", Unit::Count, count(done.deduplicated)),
+        ("RecordsTimeUnset", Unit::Count, count(done.time_unset)),
         (
             "ConcurrencyLimit",
             Unit::Count,
@@ -163,7 +170,11 @@ pub fn emf_documents(
     timestamp_ms: u64,
 ) -> Vec<String> {
     let dims = [("ConnectorId", connector_id)];
-    let mut metrics = record_metrics(done.tally.records, &done.failed_by_class);
+    let mut metrics = record_metrics(
+        done.tally.records,
+        done.tally.filtered,
+        &done.failed_by_class,
+    );
     metrics.extend(invocation_metrics(done));
     let mut out = vec![document(config, timestamp_ms, &dims, &metrics)];
     if config.per_topic {
@@ -175,12 +186,17 @@ pub fn emf_documents(
         }
         for (topic, received) in topics {
             let failed = failed_in_topic(done, topic);
+            let filtered = done
+                .filtered
+                .iter()
+                .filter(|&&i| done.records[i].topic.as_deref().unwrap_or("unknown") == topic)
+                .count();
             let dims = [("ConnectorId", connector_id), ("Topic", topic)];
             out.push(document(
                 config,
                 timestamp_ms,
                 &dims,
-                &record_metrics(received, &failed),
+                &record_metrics(received, filtered, &failed),
             ));
         }
     }
@@ -268,6 +284,7 @@ mod tests {
             throttled: 2,
             throttled_calls: 1,
             deduplicated: 2,
+            time_unset: 1,
             concurrency_limit: 4,
             bytes_sent: 1500,
             offloaded: 1,
@@ -279,6 +296,7 @@ mod tests {
         let outcomes = vec![
             (record("orders", 1), Outcome::Delivered),
             (record("orders", 2), failed),
+            (record("orders", 3), Outcome::Filtered),
             (record("clicks", 7), Outcome::Delivered),
         ];
         crate::report::build(outcomes, counted, Duration::from_millis(55))
@@ -301,8 +319,9 @@ mod tests {
         );
         assert_eq!(doc["ConnectorId"], "c1");
         for (name, value) in [
-            ("RecordsReceived", 3.0),
+            ("RecordsReceived", 4.0),
             ("RecordsDelivered", 2.0),
+            ("RecordsFiltered", 1.0),
             ("RecordsFailed", 1.0),
             ("RecordsFailedDecode", 1.0),
             ("RecordsFailedDeadline", 0.0),
@@ -311,6 +330,7 @@ mod tests {
             ("ThrottledEntries", 2.0),
             ("ThrottledCalls", 1.0),
             ("DeduplicatedEntries", 2.0),
+            ("RecordsTimeUnset", 1.0),
             ("RecordsFailedOrderHeld", 0.0),
             ("ConcurrencyLimit", 4.0),
             ("BytesSent", 1500.0),
@@ -325,7 +345,7 @@ mod tests {
             .as_array()
             .unwrap()
             .len();
-        assert_eq!(declared, 3 + FailureClass::ALL.len() + 11);
+        assert_eq!(declared, 4 + FailureClass::ALL.len() + 12);
     }
 
     #[test]
@@ -356,7 +376,10 @@ mod tests {
             (Some("clicks"), Some(1.0))
         );
         assert_eq!(orders["Topic"], "orders");
+        assert_eq!(orders["RecordsReceived"].as_f64(), Some(3.0));
         assert_eq!(orders["RecordsDelivered"].as_f64(), Some(1.0));
+        assert_eq!(orders["RecordsFiltered"].as_f64(), Some(1.0));
+        assert_eq!(clicks["RecordsFiltered"].as_f64(), Some(0.0));
         assert_eq!(orders["RecordsFailedDecode"].as_f64(), Some(1.0));
         assert!(
             orders.get("PutEventsCalls").is_none(),

@@ -215,6 +215,8 @@ pub(crate) enum Outcome {
     Delivered,
     /// It was not delivered.
     Failed(Failure),
+    /// The filter left it out: acknowledged, not sent.
+    Filtered,
 }
 
 /// What one invocation did: the response, and everything operators count.
@@ -255,8 +257,13 @@ pub struct Invocation {
     pub duration: Duration,
     /// Every record of the event, in event order.
     pub records: Vec<RecordInfo>,
+    /// The records the filter left out (indices into `records`): acknowledged, not sent.
+    pub filtered: Vec<usize>,
     /// The records not delivered (indices into `records`) and why.
     pub failures: Vec<(usize, Failure)>,
+    /// Records whose time mapper reads the record (a header, a field, CloudEvents) and found no
+    /// time there: their events carry no `Time` (EventBridge stamps the call's).
+    pub time_unset: usize,
     /// Schema ids the records needed that were not available (the first few are named in WARN
     /// lines of their own; this counts them all).
     pub schemas_unavailable: usize,
@@ -305,6 +312,8 @@ pub struct Tally {
     pub delivered: usize,
     /// Records not delivered.
     pub failed: usize,
+    /// Records the filter left out (acknowledged, not sent).
+    pub filtered: usize,
 }
 
 /// Builds the invocation's report from the outcome of every record, in event order, and logs
@@ -323,18 +332,25 @@ pub(crate) fn build(
     let mut response = BatchResponse::default();
     let mut records = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
+    let mut filtered = Vec::new();
     for (index, (record, outcome)) in outcomes.into_iter().enumerate() {
-        if let Outcome::Failed(failure) = outcome {
-            failed_by_class.add(failure.class());
-            response
-                .batch_item_failures
-                .push(BatchItemFailure::from(&record));
-            failures.push((index, failure));
+        match outcome {
+            Outcome::Failed(failure) => {
+                failed_by_class.add(failure.class());
+                response
+                    .batch_item_failures
+                    .push(BatchItemFailure::from(&record));
+                failures.push((index, failure));
+            }
+            Outcome::Filtered => filtered.push(index),
+            Outcome::Delivered => {}
         }
         records.push(record);
     }
     tally.failed = failures.len();
-    tally.delivered = tally.records - tally.failed;
+    tally.filtered = filtered.len();
+    tally.delivered = tally.records - tally.failed - tally.filtered;
+    done.filtered = filtered;
     (done.response, done.tally, done.failed_by_class) = (response, tally, failed_by_class);
     (done.duration, done.records, done.failures) = (duration, records, failures);
     log_failures(&done);
@@ -374,6 +390,7 @@ fn log_summary(done: &Invocation) {
         records = done.tally.records,
         delivered = done.tally.delivered,
         failed = done.tally.failed,
+        filtered = done.tally.filtered,
         offloaded = done.offloaded,
         batches = done.batches,
         calls = done.calls,
@@ -383,6 +400,7 @@ fn log_summary(done: &Invocation) {
         deduplicated = done.deduplicated,
         concurrency_limit = done.concurrency_limit,
         schemas_unavailable = done.schemas_unavailable,
+        time_unset = done.time_unset,
         duration_ms = u64::try_from(done.duration.as_millis()).unwrap_or(u64::MAX),
         "Invocation done."
     );
@@ -459,6 +477,7 @@ mod tests {
             info("orders.v1-0", 4711),
             info("orders.v1-0", 4712),
             info("orders.v1-3", 88),
+            info("orders.v1-3", 89),
         ];
         let outcomes = vec![
             Outcome::Delivered,
@@ -467,6 +486,7 @@ mod tests {
                 cap: 262_144,
             }),
             Outcome::Failed(Failure::Send(CallFailure::NoResult)),
+            Outcome::Filtered,
         ];
         let done = report(records.into_iter().zip(outcomes).collect());
         let (response, tally, failures) = (&done.response, done.tally, &done.failures);
@@ -477,18 +497,20 @@ mod tests {
         assert_eq!(
             tally,
             Tally {
-                records: 3,
+                records: 4,
                 delivered: 1,
-                failed: 2
+                failed: 2,
+                filtered: 1,
             }
         );
+        assert_eq!(done.filtered, [3], "acknowledged: not in batchItemFailures");
         assert_eq!(
             failures[0].1.to_string(),
             "entry exceeds PutEvents size limit (300000 > 262144 bytes)"
         );
         let err = undelivered_error(&done.records, failures).to_string();
         assert!(
-            err.starts_with("2 of 3 records were not delivered"),
+            err.starts_with("2 of 4 records were not delivered"),
             "{err}"
         );
         assert!(

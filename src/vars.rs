@@ -17,7 +17,8 @@ pub(crate) const GLOBAL_ENDPOINT_ID: &str = "AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_END
 pub(crate) const RESOURCES: &str = "AWS_EVENTBRIDGE_EVENTBUS_RESOURCES";
 /// `aws.eventbridge.detail.types`: the detail-type rule.
 pub(crate) const DETAIL_TYPES: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES";
-/// `aws.eventbridge.detail.types.mapper.class`, as a name: `default`, `jsonpath` or `header`.
+/// `aws.eventbridge.detail.types.mapper.class`, as a name: `default`, `jsonpath`, `header` or
+/// `cloudevents`.
 pub(crate) const DETAIL_TYPES_MAPPER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER";
 /// `aws.eventbridge.detail.types.jsonpathmapper.fieldref`: the JSONPath of the jsonpath mapper.
 pub(crate) const DETAIL_TYPES_FIELDREF: &str =
@@ -25,8 +26,16 @@ pub(crate) const DETAIL_TYPES_FIELDREF: &str =
 /// With `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER=header`: the record header whose text is the
 /// detail-type.
 pub(crate) const DETAIL_TYPES_HEADER: &str = "AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER";
-/// `aws.eventbridge.time.mapper.class`, as a name: `none` or `record-timestamp`.
+/// The EventBridge event patterns a record's event must match to be put (one pattern, or an
+/// array of them); unset puts every record.
+pub(crate) const FILTER_PATTERNS: &str = "AWS_EVENTBRIDGE_FILTER_PATTERNS";
+/// `aws.eventbridge.time.mapper.class`, as a name: `none`, `record-timestamp`, `header`,
+/// `jsonpath` or `cloudevents`.
 pub(crate) const TIME_MAPPER: &str = "AWS_EVENTBRIDGE_TIME_MAPPER";
+/// With `AWS_EVENTBRIDGE_TIME_MAPPER=header`: the record header whose text is the time.
+pub(crate) const TIME_HEADER: &str = "AWS_EVENTBRIDGE_TIME_HEADER";
+/// With `AWS_EVENTBRIDGE_TIME_MAPPER=jsonpath`: the JSONPath of the time in the record value.
+pub(crate) const TIME_FIELDREF: &str = "AWS_EVENTBRIDGE_TIME_JSONPATHMAPPER_FIELDREF";
 /// The converter of record keys: `string`, `json`, `bytes`, `auto`, `avro`, `json-schema` or
 /// `registry`.
 pub(crate) const KEY_FORMAT: &str = "AWS_EVENTBRIDGE_KEY_FORMAT";

@@ -1,40 +1,120 @@
-//! The mapping settings: the detail-type and time rules.
+//! The mapping settings: the detail-type and time rules, and the filter.
 
 use std::collections::HashMap;
 
 use super::defaults::*;
 use super::error::ConfigError;
 use super::parse::*;
+use crate::filter::Filter;
 use crate::map::{DetailTypeRule, TimeRule};
 use crate::path::{DefinitePath, PathError};
 use crate::vars::*;
 
 /// The names `AWS_EVENTBRIDGE_TIME_MAPPER` accepts; the first is the default.
-pub(super) const TIME_RULES: [(&str, TimeRule); 2] = [
-    ("none", TimeRule::None),
-    ("record-timestamp", TimeRule::RecordTimestamp),
+pub(super) const TIME_MAPPERS: [(&str, MapperKind); 5] = [
+    ("none", MapperKind::Default),
+    ("record-timestamp", MapperKind::RecordTimestamp),
+    ("header", MapperKind::Header),
+    ("jsonpath", MapperKind::JsonPath),
+    ("cloudevents", MapperKind::CloudEvents),
 ];
 
 /// The names `AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER` accepts; the first is the default.
-pub(super) const DETAIL_TYPE_MAPPERS: [(&str, MapperKind); 3] = [
+pub(super) const DETAIL_TYPE_MAPPERS: [(&str, MapperKind); 4] = [
     ("default", MapperKind::Default),
     ("jsonpath", MapperKind::JsonPath),
     ("header", MapperKind::Header),
+    ("cloudevents", MapperKind::CloudEvents),
 ];
 
-/// The built-in detail-type mappers, by name.
+/// The built-in detail-type and time mappers, by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum MapperKind {
-    /// The topic's detail-type (`AWS_EVENTBRIDGE_DETAIL_TYPES`).
+    /// The topic's detail-type (`AWS_EVENTBRIDGE_DETAIL_TYPES`); no time (`none`).
     Default,
-    /// A string at a JSONPath of the value, else the bare topic.
+    /// The record's timestamp (time only).
+    RecordTimestamp,
+    /// A JSONPath into the value.
     JsonPath,
-    /// A header's text, else the topic's detail-type.
+    /// A header's text.
     Header,
+    /// CloudEvents' Kafka protocol binding.
+    CloudEvents,
 }
 
-pub(super) fn parse_time_rule(value: Option<String>) -> Result<TimeRule, ConfigError> {
-    parse_choice(TIME_MAPPER, value, TimeRule::None, &TIME_RULES)
+/// `AWS_EVENTBRIDGE_FILTER_PATTERNS`: the patterns, checked in full here (not JSON, an unknown
+/// operator, a wrong type, over a limit: the function does not start).
+pub(super) fn parse_filter(value: Option<String>) -> Result<Option<Filter>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    Filter::parse(&value)
+        .map(Some)
+        .map_err(|e| ConfigError::invalid(FILTER_PATTERNS, &value, e.to_string()))
+}
+
+pub(super) fn parse_time_rule(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<TimeRule, ConfigError> {
+    let kind = parse_choice(
+        TIME_MAPPER,
+        get(TIME_MAPPER),
+        MapperKind::Default,
+        &TIME_MAPPERS,
+    )?;
+    let header = only_with(
+        get,
+        TIME_HEADER,
+        kind,
+        MapperKind::Header,
+        TIME_MAPPER,
+        "header",
+    )?;
+    let fieldref = only_with(
+        get,
+        TIME_FIELDREF,
+        kind,
+        MapperKind::JsonPath,
+        TIME_MAPPER,
+        "jsonpath",
+    )?;
+    Ok(match kind {
+        MapperKind::Default => TimeRule::None,
+        MapperKind::RecordTimestamp => TimeRule::RecordTimestamp,
+        MapperKind::CloudEvents => TimeRule::CloudEvents,
+        MapperKind::Header => TimeRule::Header(header.expect("required with header, checked")),
+        MapperKind::JsonPath => {
+            let fieldref = fieldref.expect("required with jsonpath, checked");
+            TimeRule::JsonPath(DefinitePath::parse(&fieldref).map_err(|e: PathError| {
+                ConfigError::invalid(TIME_FIELDREF, &fieldref, e.to_string())
+            })?)
+        }
+    })
+}
+
+/// The trimmed value of `var`, a setting of the `wanted` mapper only: required with it,
+/// refused with any other.
+fn only_with(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    kind: MapperKind,
+    wanted: MapperKind,
+    mapper_var: &'static str,
+    name: &str,
+) -> Result<Option<String>, ConfigError> {
+    match (get(var), kind == wanted) {
+        (Some(value), true) => Ok(Some(value.trim().to_owned())),
+        (None, false) => Ok(None),
+        (Some(value), false) => Err(ConfigError::invalid(
+            var,
+            &value,
+            format!("is only used with {mapper_var}={name}"),
+        )),
+        (None, true) => Err(ConfigError::Missing {
+            var,
+            rule: format!("it is required when {mapper_var}={name}"),
+        }),
+    }
 }
 
 pub(super) fn parse_detail_type(
@@ -46,12 +126,14 @@ pub(super) fn parse_detail_type(
         MapperKind::Default,
         &DETAIL_TYPE_MAPPERS,
     )?;
-    if let Some(header) = get(DETAIL_TYPES_HEADER)
-        && mapper != MapperKind::Header
-    {
-        let rule = format!("is only used with {DETAIL_TYPES_MAPPER}=header");
-        return Err(ConfigError::invalid(DETAIL_TYPES_HEADER, &header, rule));
-    }
+    let header = only_with(
+        get,
+        DETAIL_TYPES_HEADER,
+        mapper,
+        MapperKind::Header,
+        DETAIL_TYPES_MAPPER,
+        "header",
+    )?;
     match mapper {
         MapperKind::Default => topic_rule(get(DETAIL_TYPES)),
         MapperKind::JsonPath => {
@@ -70,17 +152,14 @@ pub(super) fn parse_detail_type(
                     ConfigError::invalid(DETAIL_TYPES_FIELDREF, fieldref, e.to_string())
                 })
         }
+        MapperKind::CloudEvents => Ok(DetailTypeRule::CloudEvents {
+            fallback: Box::new(topic_rule(get(DETAIL_TYPES))?),
+        }),
+        MapperKind::RecordTimestamp => unreachable!("not a detail-type mapper's name"),
         MapperKind::Header => {
-            let Some(name) = get(DETAIL_TYPES_HEADER) else {
-                return Err(ConfigError::Missing {
-                    var: DETAIL_TYPES_HEADER,
-                    rule: format!(
-                        "the name of the record header that holds the detail-type when {DETAIL_TYPES_MAPPER}=header"
-                    ),
-                });
-            };
+            let name = header.expect("required with header, checked");
             Ok(DetailTypeRule::Header {
-                name: name.trim().to_owned(),
+                name,
                 fallback: Box::new(topic_rule(get(DETAIL_TYPES))?),
             })
         }

@@ -15,6 +15,7 @@ use crate::decode::registry::{
     ConfluentRegistry, Registries, RegistryDecoder, RegistryFormat, Schemas,
 };
 use crate::decode::{Decoders, PayloadDecoder, PayloadFormat};
+use crate::filter::Filter;
 use crate::map::{DetailTypeRule, Mapper, SystemMetadataRule, TimeRule};
 use crate::metrics::MetricsConfig;
 use crate::offload::{OffloadConfig, Offloader};
@@ -71,6 +72,8 @@ pub struct Config {
     pub(crate) detail_type: DetailTypeRule,
     /// `AWS_EVENTBRIDGE_TIME_MAPPER`.
     pub(crate) time_mapper: TimeRule,
+    /// `AWS_EVENTBRIDGE_FILTER_PATTERNS`, when set.
+    pub(crate) filter: Option<Filter>,
     /// The decode settings: formats, registries, regions, the ESM record format.
     pub(crate) decode: DecodeSettings,
     /// `AWS_EVENTBRIDGE_BATCH_MAX_BYTES`.
@@ -127,7 +130,8 @@ impl Config {
         let bus = parse_bus(&get)?;
         let resources = parse_resources(get(RESOURCES));
         let detail_type = parse_detail_type(&get)?;
-        let time_mapper = parse_time_rule(get(TIME_MAPPER))?;
+        let time_mapper = parse_time_rule(&get)?;
+        let filter = parse_filter(get(FILTER_PATTERNS))?;
         let decode = parse_decode(&get, &bus.region)?;
         let sending = parse_sending(&get)?;
         let (batch_max_entries, ordering) = parse_bus_kind_settings(&get, &bus)?;
@@ -141,6 +145,7 @@ impl Config {
             resources,
             detail_type,
             time_mapper,
+            filter,
             decode,
             batch_max_bytes: sending.batch_max_bytes,
             batch_max_entries,
@@ -273,8 +278,13 @@ impl Config {
     }
 
     /// `AWS_EVENTBRIDGE_TIME_MAPPER`: the configured time rule.
-    pub fn time_rule(&self) -> TimeRule {
-        self.time_mapper
+    pub fn time_rule(&self) -> &TimeRule {
+        &self.time_mapper
+    }
+
+    /// `AWS_EVENTBRIDGE_FILTER_PATTERNS`: the filter, when patterns are set.
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
     }
 
     /// The mapper of the configured source, resources, detail-type and time rules.
@@ -283,7 +293,7 @@ impl Config {
             &self.source(),
             &self.resources,
             self.detail_type.clone(),
-            self.time_mapper,
+            self.time_mapper.clone(),
         );
         match self.ordering {
             Some(ordering) => {
@@ -364,5 +374,7 @@ impl Config {
 // The configuration never allows a byte cap above what one PutEvents call carries.
 const _: () = assert!(MAX_BATCH_MAX_BYTES <= crate::bus::classic::PUT_EVENTS_MAX_BYTES);
 
+#[cfg(test)]
+mod mapping_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use crate::map::EventGroup;
 
 const ARN: &str = "arn:aws:events:us-east-1:123456789012:event-bus/b";
 
-fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+pub(super) fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let mut all: HashMap<String, String> = [(CONNECTOR_ID, "c1"), (EVENTBUS_ARN, ARN)]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -18,7 +18,7 @@ fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(|name| all.get(name).cloned())
 }
 
-fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
+pub(super) fn invalid_var(result: Result<Config, ConfigError>) -> &'static str {
     match result {
         Err(ConfigError::Invalid { var, .. }) | Err(ConfigError::Missing { var, .. }) => var,
         Ok(_) => panic!("expected an error"),

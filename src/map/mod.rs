@@ -18,9 +18,26 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::decode::DecodedRecord;
 use crate::path::DefinitePath;
 
+mod from_record;
+#[cfg(test)]
+mod from_record_tests;
+
 /// EventBridge rejects a `DetailType` longer than this many characters (PutEventsRequestEntry,
 /// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html>).
 pub(crate) const MAX_DETAIL_TYPE_CHARS: usize = 128;
+
+/// The members of the connector's detail, in its order: what a filter pattern may name under
+/// `detail`.
+pub(crate) const DETAIL_MEMBERS: [&str; 8] = [
+    "topic",
+    "partition",
+    "offset",
+    "timestamp",
+    "timestampType",
+    "headers",
+    "key",
+    "value",
+];
 
 /// The placeholder a detail-type template replaces with the record's topic.
 const TOPIC_PLACEHOLDER: &str = "${topic}";
@@ -80,16 +97,33 @@ pub enum DetailTypeRule {
         /// The rule of a record without a usable header (the topic's detail-type).
         fallback: Box<DetailTypeRule>,
     },
+    /// The CloudEvent's `type`: the value's `type` in structured mode (`content-type:
+    /// application/cloudevents+json`), else the `ce_type` header (binary mode); otherwise the
+    /// detail-type the `fallback` rule gives the record.
+    CloudEvents {
+        /// The rule of a record without a usable `type` (the topic's detail-type).
+        fallback: Box<DetailTypeRule>,
+    },
 }
 
-/// How the `Time` of an event is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the `Time` of an event is chosen. The rules that read the record (a header, a field,
+/// CloudEvents) take an RFC 3339 date-time or a whole number of epoch milliseconds, within years
+/// 1 to 9999; from anything else the event gets no `Time` (EventBridge stamps the call's), and
+/// the record is counted (`RecordsTimeUnset`), not failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeRule {
     /// `Time` is left unset: EventBridge stamps the time of the PutEvents call.
     None,
     /// `Time` is the record's timestamp when it has one.
     RecordTimestamp,
+    /// The text of the record's last header of this name.
+    Header(String),
+    /// The string or number at a definite JSONPath into the record value.
+    JsonPath(DefinitePath),
+    /// The CloudEvent's `time`: the value's `time` in structured mode, else the `ce_time`
+    /// header.
+    CloudEvents,
 }
 
 /// Chooses the detail-type of a record's event: the connector's `DetailTypeMapper` extension
@@ -128,6 +162,12 @@ pub trait TimeMapper: fmt::Debug + Send + Sync {
     /// The event's `Time` in epoch milliseconds, or `None` to leave it unset (EventBridge then
     /// stamps the time of the `PutEvents` call).
     fn time_ms(&self, record: &DecodedRecord) -> Option<i64>;
+
+    /// Whether the time is meant to come from each record, so that a record without one is
+    /// counted (`RecordsTimeUnset`). `false` by default.
+    fn reads_record(&self) -> bool {
+        false
+    }
 }
 
 impl DetailTypeMapper for DetailTypeRule {
@@ -138,22 +178,13 @@ impl DetailTypeMapper for DetailTypeRule {
                 Some(t) => t.clone(),
                 None => format!("kafka-connect-{}", record.topic),
             },
-            Self::JsonPath(path) => record
-                .value
-                .as_ref()
-                .and_then(|v| path.find(v.as_str()))
-                .filter(|node| node.starts_with('"'))
-                .and_then(|node| serde_json::from_str::<String>(node).ok())
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| record.topic.to_string()),
-            Self::Header { name, fallback } => record
-                .headers
-                .iter()
-                .rev()
-                .find(|(header, _)| header == name)
-                .and_then(|(_, value)| std::str::from_utf8(value).ok())
-                .filter(|value| !value.trim().is_empty())
+            Self::JsonPath(path) => {
+                from_record::value_string(record, path).unwrap_or_else(|| record.topic.to_string())
+            }
+            Self::Header { name, fallback } => from_record::header_text(record, name)
                 .map_or_else(|| fallback.detail_type(record), str::to_owned),
+            Self::CloudEvents { fallback } => from_record::cloudevent_attribute(record, "type")
+                .unwrap_or_else(|| fallback.detail_type(record)),
         }
     }
 }
@@ -163,7 +194,20 @@ impl TimeMapper for TimeRule {
         match self {
             Self::None => None,
             Self::RecordTimestamp => record.timestamp,
+            Self::Header(name) => {
+                from_record::header_text(record, name).and_then(from_record::parse_time)
+            }
+            Self::JsonPath(path) => from_record::value_time(record, path),
+            Self::CloudEvents => from_record::cloudevent_attribute(record, "time")
+                .and_then(|text| from_record::parse_time(&text)),
         }
+    }
+
+    fn reads_record(&self) -> bool {
+        matches!(
+            self,
+            Self::Header(_) | Self::JsonPath(_) | Self::CloudEvents
+        )
     }
 }
 
@@ -287,6 +331,11 @@ impl Mapper {
         self
     }
 
+    /// Whether the time mapper reads each record (a record without a time is then counted).
+    pub fn time_from_record(&self) -> bool {
+        self.time.reads_record()
+    }
+
     /// This mapper with another time mapper.
     #[must_use]
     pub fn with_time(mut self, time: Arc<dyn TimeMapper>) -> Self {
@@ -387,10 +436,7 @@ pub(crate) fn detail_with(
         out.push(b'{');
         write_str(&mut out, name);
         out.push(b':');
-        match std::str::from_utf8(value) {
-            Ok(text) => write_str(&mut out, text),
-            Err(_) => write_str(&mut out, &BASE64.encode(value)),
-        }
+        write_str(&mut out, &header_value(value));
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"key\":");
@@ -413,6 +459,14 @@ pub(crate) fn detail_with(
     }
     out.push(b'}');
     String::from_utf8(out).expect("the detail is assembled from UTF-8 parts")
+}
+
+/// A header's value as the detail carries it: its UTF-8 text, or base64 when it is not UTF-8.
+pub(crate) fn header_value(value: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(value) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => std::borrow::Cow::Owned(BASE64.encode(value)),
+    }
 }
 
 /// What the `EventGroupId` of an event on a Custom Event Bus is.

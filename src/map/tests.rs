@@ -56,6 +56,23 @@ fn conformance_detail() {
     assert_eq!(e.time_ms, None);
 }
 
+/// The members a filter pattern may name under `detail` are the detail's, in its order.
+#[test]
+fn detail_members_are_the_details() {
+    let e = config(&[]).mapper().map(&record()).unwrap();
+    let v: serde_json::Map<String, Value> = serde_json::from_str(&e.detail).unwrap();
+    let mut keys: Vec<&str> = v.keys().map(String::as_str).collect();
+    let mut members = super::DETAIL_MEMBERS.to_vec();
+    keys.sort();
+    members.sort();
+    assert_eq!(keys, members);
+    let at: Vec<usize> = super::DETAIL_MEMBERS
+        .iter()
+        .map(|m| e.detail.find(&format!("\"{m}\":")).unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+}
+
 #[test]
 fn null_key_tombstone_and_no_timestamp() {
     let mut r = record();

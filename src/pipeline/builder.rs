@@ -158,6 +158,7 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
                 )
             }),
             mapper,
+            filter: config.filter().cloned(),
             limits: self
                 .bus
                 .limits()

@@ -6,7 +6,8 @@
 //!   (the `PutObject` parameters), in event order;
 //! - each `PutEvents` request, as the API's JSON body, in call order;
 //! - the `{"batchItemFailures": [...]}` of the records that fail before any call (decoding,
-//!   mapping, size), with one reason per failed record.
+//!   mapping, size), with one reason per failed record;
+//! - the records `AWS_EVENTBRIDGE_FILTER_PATTERNS` leaves out (acknowledged, never sent).
 //!
 //! Uploads and sends that fail at run time cannot be foreseen: the dry run shows the calls as
 //! they would first be made. On a Custom Event Bus (ordered), the calls are those made when each
@@ -18,7 +19,7 @@ use tokio::time::Instant;
 
 use super::run::Pipeline;
 use crate::bus::{EventBus, RequestBody};
-use crate::decode::{EventError, KafkaEvent};
+use crate::decode::{EventError, KafkaEvent, RecordInfo};
 use crate::error::ErrorChain;
 use crate::report::{BatchItemFailure, BatchResponse};
 
@@ -34,6 +35,8 @@ pub struct Rendering {
     pub response: BatchResponse,
     /// Why each of those records fails: one line each, in the response's order.
     pub reasons: Vec<String>,
+    /// The records the filter leaves out, one line each naming the record, in event order.
+    pub filtered: Vec<String>,
 }
 
 /// `PutObject`'s parameters for one object.
@@ -82,22 +85,28 @@ impl<B: EventBus + RequestBody> Pipeline<B> {
             response
                 .batch_item_failures
                 .push(BatchItemFailure::from(record));
-            reasons.push(format!(
-                "topic {}, partition {}, offset {} ({}): {}",
-                record.topic.as_deref().unwrap_or("?"),
-                record
-                    .partition
-                    .map_or_else(|| "?".to_owned(), |p| p.to_string()),
-                record.id.offset,
-                record.id.partition_key,
-                ErrorChain(failure),
-            ));
+            reasons.push(format!("{}: {}", named(record), ErrorChain(failure)));
         }
+        let filtered = prepared.filtered().map(named).collect();
         Ok(Rendering {
             uploads,
             calls,
             response,
             reasons,
+            filtered,
         })
     }
+}
+
+/// `topic T, partition P, offset O (T-P)`.
+fn named(record: &RecordInfo) -> String {
+    format!(
+        "topic {}, partition {}, offset {} ({})",
+        record.topic.as_deref().unwrap_or("?"),
+        record
+            .partition
+            .map_or_else(|| "?".to_owned(), |p| p.to_string()),
+        record.id.offset,
+        record.id.partition_key,
+    )
 }

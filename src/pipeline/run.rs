@@ -20,6 +20,7 @@ use crate::bus::{BatchLimits, EventBus};
 use crate::concurrency::AdaptiveLimit;
 use crate::decode::{self, Decoded, DecodedRecord, Decoders, EventError, KafkaEvent, RecordInfo};
 use crate::error::CallFailure;
+use crate::filter::Filter;
 use crate::map::{EventEntry, Mapper};
 use crate::metrics::MetricsConfig;
 use crate::offload::{ObjectKeys, Offloader};
@@ -45,6 +46,8 @@ pub(crate) const SCHEMA_FETCH_SHARE_PERCENT: u32 = 40;
 pub struct Pipeline<B> {
     pub(super) decoders: Decoders,
     pub(super) mapper: Mapper,
+    /// The configured event patterns: a record whose event none matches is not sent.
+    pub(super) filter: Option<Filter>,
     pub(super) bus: B,
     pub(super) limits: BatchLimits,
     pub(super) offload: Option<Offloader>,
@@ -89,6 +92,8 @@ pub struct Prepared {
     started: Instant,
     /// Schema ids the records need that were not available (for the invocation's summary).
     schemas_unavailable: usize,
+    /// Records whose time mapper reads the record but found no time in it.
+    time_unset: usize,
 }
 
 impl Prepared {
@@ -108,6 +113,14 @@ impl Prepared {
         self.batches
             .iter()
             .map(|batch| batch.iter().filter_map(|&i| self.entry(i)).collect())
+    }
+
+    /// The records the filter left out.
+    pub fn filtered(&self) -> impl Iterator<Item = &RecordInfo> {
+        self.slots.iter().filter_map(|slot| match &slot.state {
+            State::Done(Outcome::Filtered) => Some(&slot.record),
+            _ => None,
+        })
     }
 
     /// The records that failed before any I/O, with why.
@@ -230,6 +243,14 @@ impl<B: EventBus> Pipeline<B> {
             .into_iter()
             .map(|d| self.slot(d, trace.as_ref()))
             .collect();
+        let time_unset = if self.mapper.time_from_record() {
+            slots
+                .iter()
+                .filter(|s| matches!(&s.state, State::Pending(p) if p.entry.time_ms.is_none()))
+                .count()
+        } else {
+            0
+        };
         if self.bus.ordered() {
             hold_after_transient(&mut slots);
         }
@@ -239,13 +260,15 @@ impl<B: EventBus> Pipeline<B> {
             batches,
             started,
             schemas_unavailable: 0,
+            time_unset,
         })
     }
 
     fn slot(&self, decoded: Decoded, trace: Option<&Arc<str>>) -> Slot {
         let state = match decoded.result {
             Ok(record) => match self.pending(&record, trace) {
-                Ok(pending) => State::Pending(pending),
+                Ok(Some(pending)) => State::Pending(pending),
+                Ok(None) => State::Done(Outcome::Filtered),
                 Err(failure) => State::Done(Outcome::Failed(failure)),
             },
             Err(e) => State::Done(Outcome::Failed(Failure::Decode(e))),
@@ -256,12 +279,25 @@ impl<B: EventBus> Pipeline<B> {
         }
     }
 
+    /// The record's event, sized and with its object to upload; `None` when the filter leaves
+    /// it out.
     fn pending(
         &self,
         record: &DecodedRecord,
         trace: Option<&Arc<str>>,
-    ) -> Result<Pending, Failure> {
+    ) -> Result<Option<Pending>, Failure> {
         let mut entry = self.mapper.map(record).map_err(Failure::Map)?;
+        if let Some(filter) = &self.filter
+            && !filter.keeps(record, &entry)
+        {
+            tracing::debug!(
+                topic = &*record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                "Record filtered out: no pattern of AWS_EVENTBRIDGE_FILTER_PATTERNS matches its event."
+            );
+            return Ok(None);
+        }
         entry.trace_header = trace.cloned();
         let mut size = self.bus.entry_size(&entry);
         let mut upload = None;
@@ -273,11 +309,11 @@ impl<B: EventBus> Pipeline<B> {
             size = self.bus.entry_size(&entry);
             upload = Some(object);
         }
-        Ok(Pending {
+        Ok(Some(Pending {
             entry,
             size,
             upload,
-        })
+        }))
     }
 
     /// Packs the pending slots into calls; a slot too large for any call is done (failed).
@@ -304,10 +340,12 @@ impl<B: EventBus> Pipeline<B> {
             mut batches,
             started,
             schemas_unavailable,
+            time_unset,
         } = prepared;
         let caller = Caller::new(self.policy, deadline);
         let mut done = Invocation {
             schemas_unavailable,
+            time_unset,
             ..Invocation::default()
         };
         // Objects first: an event is only sent once its object exists.

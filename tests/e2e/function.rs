@@ -194,22 +194,15 @@ async fn fail_invocation_mode_fails_the_invocation_and_names_the_record() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_configuration_stops_the_cold_start() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
-        .env_clear()
-        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "c")
-        .env(
+    let (started, text) = support::cold_start(&[
+        ("AWS_EVENTBRIDGE_CONNECTOR_ID", "c"),
+        (
             "AWS_EVENTBRIDGE_EVENTBUS_ARN",
             "arn:aws:events:us-east-1:123456789012:event-bus/b",
-        )
-        .env("AWS_EVENTBRIDGE_RETRIES_MAX", "11")
-        .output()
-        .expect("the binary runs");
-    assert!(!output.status.success());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        ),
+        ("AWS_EVENTBRIDGE_RETRIES_MAX", "11"),
+    ]);
+    assert!(!started);
     assert!(
         text.contains(
             "`AWS_EVENTBRIDGE_RETRIES_MAX`=\"11\" is invalid: must be a whole number from 0 to 10"

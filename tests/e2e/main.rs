@@ -13,6 +13,8 @@ mod bad_inputs;
 mod credentials;
 mod eventsv2_function;
 mod example;
+mod filter;
+mod from_record;
 mod function;
 mod hostile_registry;
 mod logs;

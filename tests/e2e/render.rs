@@ -105,6 +105,7 @@ async fn check(extra: &[(&str, &str)]) {
     }
     let function = Function::start_with_env(&env);
     let mut objects = 0;
+    let mut filtered = 0;
     for event in sample_event_files() {
         let response = function.invoke(Data::File(&event)).unwrap();
         let sent = recorder.take();
@@ -144,7 +145,28 @@ async fn check(extra: &[(&str, &str)]) {
             failed,
             "{event}: one reason per failed record: {reasons}"
         );
+        // Every record is sent, reported or shown as filtered out.
+        let left_out = reasons
+            .matches("filtered out (acknowledged, not sent): ")
+            .count();
+        let put: usize = sent
+            .iter()
+            .map(|c| match c {
+                Call::PutEvents(body) => body["Entries"].as_array().map_or(0, Vec::len),
+                Call::PutObject(_) => 0,
+            })
+            .sum();
+        assert_eq!(
+            put + failed + left_out,
+            support::events::record_count(&event),
+            "{event}: {reasons}"
+        );
+        filtered += left_out;
     }
+    let filtering = extra
+        .iter()
+        .any(|(k, _)| *k == "AWS_EVENTBRIDGE_FILTER_PATTERNS");
+    assert_eq!(filtered > 0, filtering, "{filtered} records filtered out");
     let offloading = env.contains(&s3_endpoint);
     assert_eq!(objects > 0, offloading, "{objects} objects stored");
 }
@@ -169,6 +191,18 @@ async fn render_equals_what_the_function_sends_with_time_resources_and_offload()
         ),
         ("AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_THRESHOLD_BYTES", "200"),
     ])
+    .await;
+}
+
+/// With a filter, the dry run names the records it leaves out, and the function sends what the
+/// dry run shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_equals_what_the_function_sends_with_a_filter() {
+    let offsets = "[11, 101, 201, 4711, 1006, 1009, 203, 5001]";
+    check(&[(
+        "AWS_EVENTBRIDGE_FILTER_PATTERNS",
+        &format!(r#"{{"detail":{{"offset":[{{"anything-but":{offsets}}}]}}}}"#),
+    )])
     .await;
 }
 

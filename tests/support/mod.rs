@@ -603,6 +603,22 @@ pub async fn deploy(queue: &str, env: &[(&str, &str)]) -> (Moto, BusQueue, Funct
     (moto, bus, function)
 }
 
+/// Starts the real binary with only `env` (the cold start of a function so configured) and
+/// returns whether it exited successfully, with its stdout and stderr.
+pub fn cold_start(env: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"))
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
 /// The connector README's configuration example `name` (`tests/connector-configs/<name>.json`)
 /// with a 12-digit account: its ARNs name a 10-digit one, which AWS (and the connector's own
 /// validator) refuse.

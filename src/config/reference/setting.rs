@@ -5,6 +5,7 @@
 pub(crate) enum Section {
     Bus,
     Mapping,
+    Filtering,
     Formats,
     Sending,
     Metrics,
@@ -13,9 +14,10 @@ pub(crate) enum Section {
 }
 
 impl Section {
-    pub(super) const ALL: [Self; 7] = [
+    pub(super) const ALL: [Self; 8] = [
         Self::Bus,
         Self::Mapping,
+        Self::Filtering,
         Self::Formats,
         Self::Sending,
         Self::Metrics,
@@ -27,6 +29,7 @@ impl Section {
         match self {
             Self::Bus => "The bus and the events",
             Self::Mapping => "Detail-type and time",
+            Self::Filtering => "Filtering",
             Self::Formats => "Key and value formats, schema registries",
             Self::Sending => "Sending",
             Self::Metrics => "Metrics",

@@ -3,7 +3,7 @@
 use super::super::bus::{DEDUPLICATIONS, EVENT_GROUPS};
 use super::super::decode::ESM_RECORD_FORMATS;
 use super::super::defaults::*;
-use super::super::map::{DETAIL_TYPE_MAPPERS, TIME_RULES};
+use super::super::map::{DETAIL_TYPE_MAPPERS, TIME_MAPPERS};
 use super::super::parse::FLAG;
 use super::super::send::{FAILURE_MODES, METRICS_MODES};
 use super::setting::{Accepts, Parameter, Section, Setting, Unset};
@@ -41,7 +41,7 @@ const LOCAL_RUNS_ONLY: &str = "for local runs: a deployed function reads the sha
                                files of no one, and uses its execution role or `RoleArn`";
 
 /// Every variable the function reads, in the order of the reference.
-pub(crate) const SETTINGS: [Setting; 39] = [
+pub(crate) const SETTINGS: [Setting; 42] = [
     Setting {
         var: CONNECTOR_ID,
         property: Some("aws.eventbridge.connector.id"),
@@ -117,7 +117,7 @@ pub(crate) const SETTINGS: [Setting; 39] = [
         section: Section::Mapping,
         default: Value(DETAIL_TYPE_MAPPERS[0].0),
         accepts: Choice(&names(DETAIL_TYPE_MAPPERS)),
-        meaning: "`default` takes the detail-type from `AWS_EVENTBRIDGE_DETAIL_TYPES`; `jsonpath` from a field of each record value (the connector's `JsonPathDetailTypeMapper`); `header` from a record header (`AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER`).",
+        meaning: "`default` takes the detail-type from `AWS_EVENTBRIDGE_DETAIL_TYPES`; `jsonpath` from a field of each record value (the connector's `JsonPathDetailTypeMapper`); `header` from a record header (`AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER`); `cloudevents` from the CloudEvent's `type` (the `ce_type` header, or the value's `type` with `content-type: application/cloudevents+json`), else the topic's detail-type.",
         parameter: Named("DetailTypesMapper"),
     },
     Setting {
@@ -142,10 +142,39 @@ pub(crate) const SETTINGS: [Setting; 39] = [
         var: TIME_MAPPER,
         property: Some("aws.eventbridge.time.mapper.class"),
         section: Section::Mapping,
-        default: Value(TIME_RULES[0].0),
-        accepts: Choice(&names(TIME_RULES)),
-        meaning: "`none`: EventBridge stamps the time of the call; `record-timestamp`: each event's `Time` is its record's timestamp.",
+        default: Value(TIME_MAPPERS[0].0),
+        accepts: Choice(&names(TIME_MAPPERS)),
+        meaning: "`none`: EventBridge stamps the time of the call; `record-timestamp`: each event's `Time` is its record's timestamp; `header`: a record header (`AWS_EVENTBRIDGE_TIME_HEADER`); `jsonpath`: a field of the value (`AWS_EVENTBRIDGE_TIME_JSONPATHMAPPER_FIELDREF`); `cloudevents`: the CloudEvent's `time` (the `ce_time` header, or the value's `time` in structured mode). From a record, an RFC 3339 date-time or a whole number of epoch milliseconds (years 1 to 9999) is the `Time`; anything else leaves it unset and is counted as `RecordsTimeUnset`, not failed.",
         parameter: Named("TimeMapper"),
+    },
+    Setting {
+        var: TIME_HEADER,
+        property: None,
+        section: Section::Mapping,
+        default: Otherwise("none; required with `header`, refused without it"),
+        accepts: Rule("a record header's name, e.g. `event-time`"),
+        meaning: "With the `header` time mapper: the text of the record's last header of this name is the event's `Time`.",
+        parameter: Named("TimeHeader"),
+    },
+    Setting {
+        var: TIME_FIELDREF,
+        property: None,
+        section: Section::Mapping,
+        default: Otherwise("none; required with `jsonpath`, refused without it"),
+        accepts: Rule("a definite JSONPath into the record value, e.g. `$.meta.occurred-at`"),
+        meaning: "With the `jsonpath` time mapper: the string (RFC 3339, or epoch milliseconds) or number (epoch milliseconds) found there is the event's `Time`.",
+        parameter: Named("TimeFieldRef"),
+    },
+    Setting {
+        var: FILTER_PATTERNS,
+        property: None,
+        section: Section::Filtering,
+        default: Otherwise("none: every record is put"),
+        accepts: Rule(
+            "one EventBridge event pattern (JSON), or an array of 1 to 5; each at most 4,096 characters, its `$or` groups at most 1,000 combinations",
+        ),
+        meaning: "A record is put when any pattern matches its event as the bus would see it (`source`, `detail-type`, `resources`, `detail` with `topic`, `partition`, `offset`, `timestamp`, `timestampType`, `headers`, `key`, `value`); the others are acknowledged, not sent, and counted as `RecordsFiltered` (see [filtering](filtering.md)).",
+        parameter: Named("FunctionFilterPatterns"),
     },
     Setting {
         var: KEY_FORMAT,
