@@ -44,28 +44,7 @@ pub(crate) fn plan(plan: &mut Plan, name: Option<&str>) {
             ),
         );
     }
-    for (group, text) in [
-        (
-            "transforms",
-            "Single Message Transforms do not run in Lambda: filter with the template's \
-             FilterPattern parameters, reshape with an input transformer on the rule's target, or \
-             port the transform to a plug-in mapper",
-        ),
-        (
-            "predicates",
-            "predicates of Single Message Transforms; see `transforms`",
-        ),
-    ] {
-        let taken = plan.take_prefixed(group);
-        if !taken.is_empty() {
-            let names = taken
-                .keys()
-                .map(|n| shown(n))
-                .collect::<Vec<_>>()
-                .join(", ");
-            plan.note(group, NoteKind::Action, format!("{text} ({names})"));
-        }
-    }
+    super::transforms::plan(plan);
     if plan.take("header.converter").is_some() {
         plan.note(
             "header.converter",

@@ -21,6 +21,7 @@ mod plan;
 #[cfg(test)]
 mod tests;
 mod text;
+mod transforms;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

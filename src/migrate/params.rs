@@ -19,6 +19,8 @@ pub(crate) const DETAIL_TYPES: &str = "DetailTypes";
 pub(crate) const DETAIL_TYPES_MAPPER: &str = "DetailTypesMapper";
 /// The JSONPath of the `jsonpath` mapper.
 pub(crate) const DETAIL_TYPES_FIELDREF: &str = "DetailTypesFieldRef";
+/// The event patterns a record's event must match to be put.
+pub(crate) const FILTER_PATTERNS: &str = "FunctionFilterPatterns";
 /// Retries per entry.
 pub(crate) const RETRIES_MAX: &str = "RetriesMax";
 /// The first backoff.

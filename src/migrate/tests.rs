@@ -510,3 +510,117 @@ proptest! {
         }
     }
 }
+
+/// The pattern `migrate` wrote for `extra`, and whether it keeps a record of `topic` with
+/// `headers` and `value`.
+fn filtered(extra: &str) -> (Migration, Option<crate::Filter>) {
+    let migration = run(&minimal(extra));
+    let filter = migration
+        .parameters()
+        .iter()
+        .find(|(p, _)| *p == "FunctionFilterPatterns")
+        .map(|(_, v)| crate::Filter::parse(v).unwrap());
+    (migration, filter)
+}
+
+fn keeps(filter: &crate::Filter, topic: &str, headers: &[(&str, &str)], value: &str) -> bool {
+    use crate::decode::{PayloadDecoder, PayloadFormat, TimestampType};
+    let record = crate::DecodedRecord {
+        topic: topic.into(),
+        partition: 0,
+        offset: 1,
+        timestamp: Some(1),
+        timestamp_type: TimestampType::CreateTime,
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+            .collect(),
+        key: None,
+        value: (value != "null").then(|| {
+            PayloadFormat::Json
+                .decode(value.as_bytes().to_vec())
+                .unwrap()
+        }),
+    };
+    let mapper = crate::map::Mapper::new(
+        "kafka-connect.c1",
+        &[],
+        crate::DetailTypeRule::Template("t".into()),
+        crate::map::TimeRule::None,
+    );
+    filter.keeps(&record, &mapper.map(&record).unwrap())
+}
+
+/// Connect's Filter transform keeps the records its predicate does not hold for (negated: does
+/// hold for); the pattern keeps the same ones.
+#[test]
+fn filter_transforms_become_one_pattern() {
+    const P: &str = "org.apache.kafka.connect.transforms.predicates.";
+    let (m, filter) = filtered(&format!(
+        r#", "transforms": "dropTests,dropTombstones,onlyTenant",
+        "transforms.dropTests.type": "org.apache.kafka.connect.transforms.Filter",
+        "transforms.dropTests.predicate": "isTest",
+        "transforms.dropTombstones.type": "org.apache.kafka.connect.transforms.Filter",
+        "transforms.dropTombstones.predicate": "isTombstone",
+        "transforms.onlyTenant.type": "org.apache.kafka.connect.transforms.Filter",
+        "transforms.onlyTenant.predicate": "hasTenant",
+        "transforms.onlyTenant.negate": "true",
+        "predicates": "isTest,isTombstone,hasTenant",
+        "predicates.isTest.type": "{P}TopicNameMatches",
+        "predicates.isTest.pattern": "test-.*",
+        "predicates.isTombstone.type": "{P}RecordIsTombstone",
+        "predicates.hasTenant.type": "{P}HasHeaderKey",
+        "predicates.hasTenant.name": "tenant""#
+    ));
+    assert_eq!(m.exit_code(), 0, "{:?}", m.notes);
+    let filter = filter.expect("a pattern");
+    let tenant: &[(&str, &str)] = &[("tenant", "t1")];
+    assert!(keeps(&filter, "orders", tenant, r#"{"a":1}"#));
+    assert!(!keeps(&filter, "test-orders", tenant, r#"{"a":1}"#));
+    assert!(!keeps(&filter, "orders", tenant, "null"));
+    assert!(!keeps(&filter, "orders", &[], r#""x""#));
+    assert!(keeps(&filter, "orders", tenant, "0"));
+    assert!(notes_of(&m, "transforms")[0].kind == NoteKind::Differs);
+}
+
+#[test]
+fn topic_regexes_that_patterns_can_say() {
+    const P: &str = "org.apache.kafka.connect.transforms.predicates.";
+    let only = |regex: &str| {
+        filtered(&format!(
+            r#", "transforms": "f", "transforms.f.type": "org.apache.kafka.connect.transforms.Filter",
+            "transforms.f.predicate": "p", "transforms.f.negate": "true",
+            "predicates": "p", "predicates.p.type": "{P}TopicNameMatches",
+            "predicates.p.pattern": "{regex}""#
+        ))
+    };
+    for (regex, kept, dropped) in [
+        ("orders", "orders", "orders2"),
+        (r"orders\\.v1", "orders.v1", "ordersXv1"),
+        ("^orders$", "orders", "my-orders"),
+        ("orders.*", "orders-eu", "eu-orders"),
+        (".*-eu", "orders-eu", "orders-us"),
+        ("a.*b.*c", "axxbyyc", "acb"),
+        ("a\\\\*.*", "a*z", "az"),
+    ] {
+        let (m, filter) = only(regex);
+        let filter = filter.unwrap_or_else(|| panic!("{regex}: {:?}", m.notes));
+        assert!(keeps(&filter, kept, &[], "1"), "{regex} keeps {kept}");
+        assert!(
+            !keeps(&filter, dropped, &[], "1"),
+            "{regex} drops {dropped}"
+        );
+    }
+    for regex in [
+        "orders|payments",
+        "o[rs]ders",
+        "orders.+",
+        "order?s",
+        "\\\\d+",
+    ] {
+        let (m, filter) = only(regex);
+        assert!(filter.is_none(), "{regex}");
+        assert_eq!(notes_of(&m, "transforms")[0].kind, NoteKind::Action);
+        assert_eq!(notes_of(&m, "predicates")[0].kind, NoteKind::Action);
+    }
+}
