@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kafka_eventbridge_lambda::put_events_entry_size as entry_size;
-use kafka_eventbridge_lambda::{Config, KafkaEvent};
+use kafka_eventbridge_lambda::{Config, Filter, KafkaEvent};
 use kafka_eventbridge_lambda::{
     ConfluentRegistry, Decoders, FetchedSchema, Mapper, PayloadFormat, RegistryDecoder,
     RegistryFormat, SchemaId, SchemaKind, Schemas, decode_event,
@@ -114,7 +114,31 @@ fn value(i: usize, size: usize) -> String {
     v
 }
 
+/// The headers of every record: a content type and a trace id, and with `from_record` also what
+/// the record-reading mappers read (a type, a time, CloudEvents' binary attributes).
+fn headers(from_record: bool) -> serde_json::Value {
+    let mut headers = vec![
+        json!({"content-type": b"application/json".to_vec()}),
+        json!({"trace": b"t-1234".to_vec()}),
+    ];
+    if from_record {
+        for (name, value) in [
+            ("event-type", "order.created"),
+            ("event-time", "2026-11-27T12:00:00.000Z"),
+            ("ce_type", "com.example.order.created"),
+            ("ce_time", "2026-11-27T12:00:00.000Z"),
+        ] {
+            headers.push(json!({ name: value.as_bytes().to_vec() }));
+        }
+    }
+    json!(headers)
+}
+
 fn event(records: usize, size: usize, avro: bool) -> Vec<u8> {
+    event_with(records, size, avro, false)
+}
+
+fn event_with(records: usize, size: usize, avro: bool, from_record: bool) -> Vec<u8> {
     let partitions = 4;
     let mut map = serde_json::Map::new();
     for p in 0..partitions {
@@ -124,7 +148,7 @@ fn event(records: usize, size: usize, avro: bool) -> Vec<u8> {
                 json!({"topic": "orders.v1", "partition": p, "offset": i, "timestamp": 1_764_240_000_000_i64 + i as i64,
                        "timestampType": "CREATE_TIME", "key": BASE64.encode(format!("order-{i:08}")),
                        "value": if avro { BASE64.encode(avro_value(i, size)) } else { BASE64.encode(value(i, size)) },
-                       "headers": [{"content-type": b"application/json".to_vec()}, {"trace": b"t-1234".to_vec()}]})
+                       "headers": headers(from_record)})
             })
             .collect();
         map.insert(format!("orders.v1-{p}"), json!(recs));
@@ -133,29 +157,145 @@ fn event(records: usize, size: usize, avro: bool) -> Vec<u8> {
 }
 
 fn config() -> Config {
+    config_with(&[])
+}
+
+/// The bench's configuration with `vars` set.
+fn config_with(vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| match name {
         "AWS_EVENTBRIDGE_CONNECTOR_ID" => Some("bench".into()),
         "AWS_EVENTBRIDGE_EVENTBUS_ARN" => {
             Some("arn:aws:events:us-east-1:123456789012:event-bus/b".into())
         }
-        _ => None,
+        _ => vars
+            .iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, v)| (*v).to_owned()),
     })
     .expect("valid config")
 }
 
+/// Five patterns on what the event source mapping cannot filter on (a header, the key, the
+/// topic, the detail-type); none matches the bench's records, so each is judged by all five.
+const PATTERNS: &str = r#"[
+  {"detail": {"headers": {"tenant": ["acme"]}}},
+  {"detail": {"key": [{"prefix": "vip-"}]}},
+  {"detail": {"topic": [{"wildcard": "audit.*"}]}},
+  {"detail-type": [{"anything-but": {"prefix": "kafka-connect-"}}]},
+  {"detail": {"headers": {"trace": [{"exists": false}]}, "partition": [{"numeric": [">", 8]}]}}
+]"#;
+
+/// Five patterns of which two read the value (a field near its start and one after an array).
+const VALUE_PATTERNS: &str = r#"[
+  {"detail": {"headers": {"tenant": ["acme"]}}},
+  {"detail": {"key": [{"prefix": "vip-"}]}},
+  {"detail": {"topic": [{"wildcard": "audit.*"}]}},
+  {"detail": {"value": {"customer": {"tier": ["platinum"]}}}},
+  {"detail": {"value": {"total": [{"numeric": [">", 100]}]}}}
+]"#;
+
 fn decode_and_map(bytes: &[u8], decoders: &Decoders, mapper: &Mapper) -> usize {
+    decode_map_filter(bytes, decoders, mapper, None)
+}
+
+/// Decodes and maps every record, and with `filter` keeps the entries it matches; the bytes of
+/// the entries kept.
+fn decode_map_filter(
+    bytes: &[u8],
+    decoders: &Decoders,
+    mapper: &Mapper,
+    filter: Option<&Filter>,
+) -> usize {
     let event: KafkaEvent = serde_json::from_slice(bytes).expect("an event");
     decode_event(event, decoders)
         .expect("decodes")
         .into_iter()
-        .map(|d| {
-            entry_size(
-                &mapper
-                    .map(&d.result.expect("record decodes"))
-                    .expect("maps"),
-            )
+        .filter_map(|d| {
+            let record = d.result.expect("record decodes");
+            let entry = mapper.map(&record).expect("maps");
+            filter
+                .is_none_or(|f| f.keeps(&record, &entry))
+                .then(|| entry_size(&entry))
         })
         .sum()
+}
+
+/// A case: its name, the variables it sets, the event.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a Vec<u8>);
+
+/// 1,000 records of 1 KB JSON: without a filter, with five patterns, and with each mapper that
+/// reads the record (their records carry the headers they read).
+fn bench_filter_and_mappers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode_map");
+    let decoders = Decoders::new(PayloadFormat::String, PayloadFormat::Json);
+    let plain = event(1000, 1024, false);
+    let rich = event_with(1000, 1024, false, true);
+    let cases: [Case<'_>; 8] = [
+        ("none", &[], &plain),
+        (
+            "filter5",
+            &[("AWS_EVENTBRIDGE_FILTER_PATTERNS", PATTERNS)],
+            &plain,
+        ),
+        (
+            "filter5-value",
+            &[("AWS_EVENTBRIDGE_FILTER_PATTERNS", VALUE_PATTERNS)],
+            &plain,
+        ),
+        ("headers", &[], &rich),
+        (
+            "type-header",
+            &[
+                ("AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER", "header"),
+                ("AWS_EVENTBRIDGE_DETAIL_TYPES_HEADER", "event-type"),
+            ],
+            &rich,
+        ),
+        (
+            "time-header",
+            &[
+                ("AWS_EVENTBRIDGE_TIME_MAPPER", "header"),
+                ("AWS_EVENTBRIDGE_TIME_HEADER", "event-time"),
+            ],
+            &rich,
+        ),
+        (
+            "time-jsonpath",
+            &[
+                ("AWS_EVENTBRIDGE_TIME_MAPPER", "jsonpath"),
+                (
+                    "AWS_EVENTBRIDGE_TIME_JSONPATHMAPPER_FIELDREF",
+                    "$.createdAt",
+                ),
+            ],
+            &rich,
+        ),
+        (
+            "cloudevents",
+            &[
+                ("AWS_EVENTBRIDGE_DETAIL_TYPES_MAPPER", "cloudevents"),
+                ("AWS_EVENTBRIDGE_TIME_MAPPER", "cloudevents"),
+            ],
+            &rich,
+        ),
+    ];
+    for (name, vars, bytes) in cases {
+        let config = config_with(vars);
+        let (mapper, filter) = (config.mapper(), config.filter().cloned());
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let id = BenchmarkId::new(format!("json-{name}"), "1000x1KB");
+        group.bench_with_input(id, bytes, |b, bytes| {
+            b.iter(|| {
+                black_box(decode_map_filter(
+                    bytes,
+                    &decoders,
+                    &mapper,
+                    filter.as_ref(),
+                ))
+            })
+        });
+    }
+    group.finish();
 }
 
 fn bench(c: &mut Criterion) {
@@ -203,5 +343,5 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_filter_and_mappers);
 criterion_main!(benches);
