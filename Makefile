@@ -21,7 +21,7 @@ SOAK_SCHEDULES ?= 20000
 
 SEED ?= 0
 
-.PHONY: help venv venv-build venv-scan demo render migrate docs test check fmt clippy modules deny deny-tool lint build bench soak fuzz fuzz-keep fixtures partitions clean
+.PHONY: help venv venv-build venv-scan demo render preflight migrate docs test check fmt clippy modules deny deny-tool lint build bench soak fuzz fuzz-keep fixtures partitions clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ render: ## Dry run: what the function would do with EVENT (no credentials, no AW
 CONFIG ?=
 MSK ?=
 BROKERS ?=
+preflight: ## Check, read-only, with the function's AWS_EVENTBRIDGE_* environment and credentials, that the bus, endpoint, bucket and registries are right [WRITE=1] [OUTPUT=text|json]
+	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) preflight --output $(or $(OUTPUT),text) $(if $(WRITE),--write)
+
 migrate: ## Translate a connector configuration: CONFIG=connector.json [MSK=<cluster ARN> | BROKERS=<host:port,…>] [OUTPUT=text|env|sam|json]
 	@test -n "$(CONFIG)" || { echo "usage: make migrate CONFIG=connector.json [MSK=arn] [BROKERS=host:port,...] [OUTPUT=text|env|sam|json]"; exit 2; }
 	$(if $(BIN),$(BIN),$(CARGO) run --quiet --) migrate --config $(CONFIG) --output $(or $(OUTPUT),text) \

@@ -46,8 +46,9 @@ mod vars;
 
 // The function: its cold start, configuration, pipeline, and what an invocation returns.
 pub use aws::{
-    ColdStart, ColdStartError, CredentialsError, SecretError, assume_role, check_credentials,
-    cold_start, offline_config,
+    CheckStatus, ColdStart, ColdStartError, CredentialsError, PreflightCheck, PreflightOptions,
+    PreflightReport, SecretError, assume_role, check_credentials, cold_start, offline_config,
+    preflight, preflight_from_env,
 };
 pub use config::{Config, ConfigError, config_json, config_markdown};
 pub use decode::KafkaEvent;

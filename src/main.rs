@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kafka_eventbridge_lambda::{
-    AwsBus, Config, ErrorChain, KafkaEvent, MigrateOptions, OutputFormat, Pipeline, Rendering,
-    SeededKeys, cold_start, config_json, config_markdown, migrate_from, offline_config,
+    AwsBus, Config, ErrorChain, KafkaEvent, MigrateOptions, OutputFormat, Pipeline,
+    PreflightOptions, Rendering, SeededKeys, cold_start, config_json, config_markdown,
+    migrate_from, offline_config, preflight_from_env,
 };
 use lambda_runtime::Error;
 
@@ -59,6 +60,18 @@ enum Command {
         #[arg(long)]
         bootstrap_servers: Option<String>,
     },
+    /// Checks, read-only, with the function's environment (its credentials, role and
+    /// endpoints), that what it writes to is there and answers: the credentials, the bus, the
+    /// global endpoint, the offload bucket, the schema registries and their secret. One line
+    /// per check; exit code 0: no check failed, 1: a check failed, 2: invalid configuration.
+    Preflight {
+        /// Also put and delete a zero-byte object under the offload key prefix.
+        #[arg(long)]
+        write: bool,
+        /// `text` (one line per check) or `json` (the report, for scripts).
+        #[arg(long, value_enum, default_value_t)]
+        output: PreflightOutput,
+    },
     /// Prints the configuration reference: every variable the function reads, with what it
     /// accepts, its default, its connector property and its template parameter. Markdown
     /// (`docs/configuration.md` is this output) unless `--json`.
@@ -70,6 +83,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How `preflight` prints its report.
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+enum PreflightOutput {
+    /// One line per check.
+    #[default]
+    Text,
+    /// The report as one JSON document.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +122,7 @@ fn main() -> ExitCode {
             };
             migrate_config(&config, output, &options)
         }
+        Some(Command::Preflight { write, output }) => preflight(write, output),
         Some(Command::Config { json, .. }) => {
             let text = if json {
                 format!("{:#}\n", config_json())
@@ -169,6 +193,33 @@ async fn serve_invocations() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let start = cold_start().await?;
     start.pipeline().build().serve().await
+}
+
+/// Pre-flight: the report on stdout, in text or JSON.
+fn preflight(write: bool, output: PreflightOutput) -> ExitCode {
+    let options = PreflightOptions { write };
+    let report = match runtime().map(|rt| rt.block_on(preflight_from_env(options))) {
+        Ok(Ok(report)) => report,
+        Ok(Err(error)) => {
+            eprintln!("invalid configuration: {error}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("preflight: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let text = match output {
+        PreflightOutput::Text => report.text(),
+        PreflightOutput::Json => {
+            serde_json::to_string(&report).expect("a report serializes") + "\n"
+        }
+    };
+    if let Err(error) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        eprintln!("preflight: could not write: {error}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::from(report.exit_code())
 }
 
 /// How long the dry run waits for the schema registry, retries included.

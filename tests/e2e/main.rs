@@ -22,6 +22,7 @@ mod managed_instances;
 mod migrate;
 mod offload;
 mod pipeline_aws;
+mod preflight;
 mod render;
 mod schema_registry;
 mod template;

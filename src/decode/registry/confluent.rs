@@ -76,6 +76,18 @@ impl ConfluentRegistry {
 
     /// `GET` of `segments` under the registry's URL, as a schema document.
     async fn document(&self, segments: &[&str]) -> Result<SchemaDocument, RegistryError> {
+        let body = self.body(segments).await?;
+        serde_json::from_slice(&body).map_err(RegistryError::Body)
+    }
+
+    /// One cheap authenticated request (`GET /subjects`): whether the registry answers these
+    /// credentials (pre-flight).
+    pub(crate) async fn probe(&self) -> Result<(), RegistryError> {
+        self.body(&["subjects"]).await.map(|_| ())
+    }
+
+    /// The body of a successful `GET` of `segments` under the registry's URL (bounded).
+    async fn body(&self, segments: &[&str]) -> Result<Vec<u8>, RegistryError> {
         let client = self
             .client
             .as_ref()
@@ -107,7 +119,7 @@ impl ConfluentRegistry {
             );
             return Err(RegistryError::Status { status, message });
         }
-        serde_json::from_slice(&body).map_err(RegistryError::Body)
+        Ok(body)
     }
 
     /// The schema at `segments` (`schemas/ids/{id}` or `schemas/guids/{guid}`), with its

@@ -1,0 +1,176 @@
+//! `preflight` through the real binary against moto (EventBridge, S3, Secrets Manager, Glue)
+//! and a closed port: a passing run, and one run per failing check, each naming what is
+//! missing; the exit codes; the JSON report. moto has no `ListEndpoints`: the global endpoint
+//! check is not run against it.
+
+use std::process::Command;
+
+use crate::support;
+
+use serde_json::Value;
+use support::Moto;
+
+/// Runs `preflight` with `args` and exactly `env` (plus moto's endpoint and test keys when
+/// `moto` is given): its exit code and stdout.
+fn preflight(moto: Option<&Moto>, env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-eventbridge-lambda"));
+    command
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_EVENTBRIDGE_CONNECTOR_ID", "preflight")
+        .arg("preflight")
+        .args(args);
+    if let Some(moto) = moto {
+        command
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint);
+    }
+    let output = command
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    (output.status.code().expect("an exit code"), stdout)
+}
+
+/// The line of `check` in a text report.
+fn line<'a>(report: &'a str, check: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l[5..].starts_with(&format!("{check}:")))
+        .unwrap_or_else(|| panic!("no {check} line in:\n{report}"))
+}
+
+const MISSING_BUS: &str = "arn:aws:events:us-east-1:123456789012:event-bus/not-there";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_that_is_right_passes() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("preflight").await;
+    moto.create_bucket("preflight-offload").await;
+    let env = [
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "preflight-offload",
+        ),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            moto.endpoint.as_str(),
+        ),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &["--write"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(line(&report, "credentials").starts_with("PASS"), "{report}");
+    assert!(line(&report, "event bus").starts_with("PASS"), "{report}");
+    assert!(
+        line(&report, "offload bucket").contains("put and deleted"),
+        "{report}"
+    );
+    assert!(
+        line(&report, "global endpoint").starts_with("SKIP"),
+        "{report}"
+    );
+    assert!(
+        line(&report, "schema registry").starts_with("SKIP"),
+        "{report}"
+    );
+    // The probe left nothing behind.
+    let objects = moto
+        .s3()
+        .list_objects_v2()
+        .bucket("preflight-offload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(objects.key_count(), Some(0));
+    // The same report as JSON, for scripts.
+    let (code, json) = preflight(Some(&moto), &env, &["--output", "json"]);
+    assert_eq!(code, 0);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let checks = json["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["check"] == "event bus" && c["status"] == "passed")
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["check"] == "global endpoint" && c["status"] == "not-checked")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_failing_check_names_what_is_missing() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("preflight-fail").await;
+    let bus_arn = bus.bus_arn.as_str();
+    // No bus.
+    let (code, report) = preflight(
+        Some(&moto),
+        &[("AWS_EVENTBRIDGE_EVENTBUS_ARN", MISSING_BUS)],
+        &[],
+    );
+    assert_eq!(code, 1, "{report}");
+    let failed = line(&report, "event bus");
+    assert!(
+        failed.starts_with("FAIL") && failed.contains(MISSING_BUS) && failed.contains("create it"),
+        "{report}"
+    );
+    // No bucket.
+    let env = [
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "no-such-bucket",
+        ),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            moto.endpoint.as_str(),
+        ),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        line(&report, "offload bucket").contains("no bucket no-such-bucket"),
+        "{report}"
+    );
+    assert!(line(&report, "event bus").starts_with("PASS"), "{report}");
+    // A registry nobody answers, and a secret that is not there.
+    let closed = format!("http://127.0.0.1:{}", support::free_port());
+    let secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf";
+    let env = [
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus_arn),
+        ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+        ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", closed.as_str()),
+        ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN", secret),
+        ("AWS_EVENTBRIDGE_RETRIES_MAX", "0"),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 1, "{report}");
+    let registry = line(&report, "schema registry");
+    assert!(
+        registry.starts_with("FAIL") && registry.contains("127.0.0.1"),
+        "{report}"
+    );
+    let secret_line = line(&report, "registry secret");
+    assert!(
+        secret_line.starts_with("FAIL") && secret_line.contains(secret),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_credentials_and_a_bad_configuration() {
+    let (code, report) = preflight(None, &[("AWS_EVENTBRIDGE_EVENTBUS_ARN", MISSING_BUS)], &[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(line(&report, "credentials").starts_with("FAIL"), "{report}");
+    assert!(
+        line(&report, "event bus").contains("no credentials"),
+        "{report}"
+    );
+    let (code, report) = preflight(None, &[("AWS_EVENTBRIDGE_EVENTBUS_ARN", "not-an-arn")], &[]);
+    assert_eq!((code, report.as_str()), (2, ""));
+}
