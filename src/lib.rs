@@ -57,7 +57,7 @@ pub use filter::{Filter, PatternError};
 pub use metrics::emf_documents;
 pub use migrate::{MigrateOptions, Migration, OutputFormat, migrate, migrate_from};
 pub use pipeline::render::Rendering;
-pub use pipeline::{Pipeline, PipelineBuilder, deadline_from};
+pub use pipeline::{Answer, Pipeline, PipelineBuilder, Preflight, deadline_from};
 pub use report::{BatchResponse, Failure, FailureClass, Invocation, InvocationError};
 
 // The seams a caller plugs parts into: a bus, an object store and its keys, mappers, a schema

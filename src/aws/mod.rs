@@ -51,6 +51,7 @@ impl ColdStart {
         Pipeline::builder(&self.config)
             .aws(&self.shared)
             .registry_user_info(self.registry_user_info.clone())
+            .preflight(preflight::InFunction::new(&self.config, &self.shared))
     }
 
     /// The configuration, once the pipeline is built.

@@ -40,6 +40,21 @@ pub struct KafkaEvent {
     /// The records, by `"<topic>-<partition>"`, in the order the event lists them.
     #[serde(default)]
     pub records: Records,
+    /// `"preflight": true`: the request of a pre-flight run, not a Kafka event.
+    #[serde(default)]
+    preflight: Option<bool>,
+}
+
+impl KafkaEvent {
+    /// Whether this is the request of a pre-flight run, `{"preflight": true}`: that member, and
+    /// none of a Kafka event's (`eventSource`, `eventSourceArn`, `records`), which every event of
+    /// an event source mapping has.
+    pub fn is_preflight_request(&self) -> bool {
+        self.preflight == Some(true)
+            && self.event_source.is_none()
+            && self.event_source_arn.is_none()
+            && matches!(self.records, Records::Missing)
+    }
 }
 
 /// The `records` member of the event.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 
+use super::answer::Preflight;
 use super::run::Pipeline;
 use crate::bus::{AwsBus, EventBus};
 use crate::concurrency::AdaptiveLimit;
@@ -31,6 +32,7 @@ pub struct PipelineBuilder<'c, B> {
     detail_type: Option<Arc<dyn DetailTypeMapper>>,
     time: Option<Arc<dyn TimeMapper>>,
     keys: Option<Box<dyn ObjectKeys>>,
+    preflight: Option<Arc<dyn Preflight>>,
 }
 
 /// A builder that has no bus yet.
@@ -51,6 +53,7 @@ impl Pipeline<NoBus> {
             detail_type: None,
             time: None,
             keys: None,
+            preflight: None,
         }
     }
 }
@@ -69,6 +72,7 @@ impl<'c, B> PipelineBuilder<'c, B> {
             detail_type: self.detail_type,
             time: self.time,
             keys: self.keys,
+            preflight: self.preflight,
         }
     }
 
@@ -132,6 +136,12 @@ impl<'c, B> PipelineBuilder<'c, B> {
         self
     }
 
+    /// The checks the function runs when invoked with `{"preflight": true}`.
+    pub fn preflight(mut self, preflight: impl Preflight + 'static) -> Self {
+        self.preflight = Some(Arc::new(preflight));
+        self
+    }
+
     /// How offloaded objects are named (default: `RandomKeys`).
     pub fn keys(mut self, keys: impl ObjectKeys + 'static) -> Self {
         self.keys = Some(Box::new(keys));
@@ -174,6 +184,7 @@ impl<B: EventBus> PipelineBuilder<'_, B> {
             failure_mode: config.failure_mode(),
             metrics: config.metrics().clone(),
             connector_id: config.connector_id().to_owned(),
+            preflight: self.preflight,
         }
     }
 }

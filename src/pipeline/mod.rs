@@ -4,10 +4,12 @@
 //! function under the Lambda runtime ([`Pipeline::serve`], [`Pipeline::handle`]); `builder`
 //! builds it from the configuration; `render` is the dry run.
 
+mod answer;
 mod builder;
 pub(crate) mod render;
 mod run;
 mod serve;
 
+pub use answer::{Answer, Preflight};
 pub use builder::PipelineBuilder;
 pub use run::{Pipeline, deadline_from};

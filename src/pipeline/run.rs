@@ -60,6 +60,8 @@ pub struct Pipeline<B> {
     /// The operator metrics each invocation writes, and the connector id they carry.
     pub(super) metrics: MetricsConfig,
     pub(super) connector_id: String,
+    /// The checks of a `{"preflight": true}` request, when the function has them.
+    pub(super) preflight: Option<Arc<dyn super::answer::Preflight>>,
 }
 
 /// One record's place in an invocation.

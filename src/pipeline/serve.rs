@@ -9,11 +9,12 @@ use std::time::SystemTime;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 
+use super::answer::Answer;
 use super::run::{Pipeline, deadline_from};
 use crate::bus::EventBus;
 use crate::decode::KafkaEvent;
 use crate::metrics::emf_documents;
-use crate::report::{BatchResponse, Invocation, InvocationError};
+use crate::report::{Invocation, InvocationError};
 
 impl<B: EventBus + 'static> Pipeline<B> {
     /// Serves invocations through the Lambda runtime API until it stops: one at a time on
@@ -35,15 +36,25 @@ impl<B: EventBus + 'static> Pipeline<B> {
     ///
     /// The error is an [`InvocationError`], whose diagnostic gives Lambda its `errorType`
     /// (`RecordsNotDelivered`, …).
-    pub async fn handle(
-        &self,
-        event: LambdaEvent<KafkaEvent>,
-    ) -> Result<BatchResponse, InvocationError> {
+    ///
+    /// `{"preflight": true}` in place of a Kafka event runs the pipeline's pre-flight checks
+    /// ([`Preflight`]) and answers their report; no record is read or sent.
+    pub async fn handle(&self, event: LambdaEvent<KafkaEvent>) -> Result<Answer, InvocationError> {
+        if event.payload.is_preflight_request()
+            && let Some(preflight) = &self.preflight
+        {
+            let report = preflight.run().await;
+            tracing::info!(
+                passed = report["passed"].as_bool().unwrap_or(false),
+                "Pre-flight run on request."
+            );
+            return Ok(Answer::Preflight { preflight: report });
+        }
         let deadline = deadline_from(event.context.deadline);
         let trace = event.context.xray_trace_id.as_deref();
         let done = self.run(event.payload, deadline, trace).await?;
         self.emit_metrics(&done);
-        self.respond(done)
+        self.respond(done).map(Answer::Batch)
     }
 
     /// Prints the invocation's EMF documents, one JSON line each, on stdout (not through the

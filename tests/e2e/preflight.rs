@@ -174,3 +174,140 @@ async fn no_credentials_and_a_bad_configuration() {
     let (code, report) = preflight(None, &[("AWS_EVENTBRIDGE_EVENTBUS_ARN", "not-an-arn")], &[]);
     assert_eq!((code, report.as_str()), (2, ""));
 }
+
+/// The deployed function answers `{"preflight": true}` with the report of its own checks (its
+/// role, its network), reads and sends nothing; a Kafka event that carries `preflight` is a
+/// Kafka event.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_function_answers_a_preflight_request() {
+    let (moto, bus, function) =
+        support::deploy("preflightfn", &[("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e")]).await;
+    let answer = function
+        .invoke(support::Data::Ascii(r#"{"preflight": true}"#))
+        .unwrap();
+    assert_eq!(answer["preflight"]["passed"], true, "{answer}");
+    let checks = answer["preflight"]["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["check"] == "event bus" && c["status"] == "passed"),
+        "{answer}"
+    );
+    let event = serde_json::json!({"eventSource": "aws:kafka", "preflight": true,
+        "records": {"t-0": [support::events::record("t", 0, 1, None, Some("{}"))]}});
+    let response = function
+        .invoke(support::Data::Ascii(&event.to_string()))
+        .unwrap();
+    assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+    assert_eq!(
+        bus.events(1).await.len(),
+        1,
+        "only the Kafka event's record"
+    );
+    // A function whose bus is not there says so, and still starts.
+    let missing = support::Function::start(
+        &moto,
+        &[
+            ("AWS_EVENTBRIDGE_CONNECTOR_ID", "e2e"),
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", MISSING_BUS),
+        ],
+    );
+    let answer = missing
+        .invoke(support::Data::Ascii(r#"{"preflight": true}"#))
+        .unwrap();
+    assert_eq!(answer["preflight"]["passed"], false, "{answer}");
+    let bus_check = checks_named(&answer, "event bus");
+    assert_eq!(bus_check["status"], "failed");
+    assert!(
+        bus_check["detail"].as_str().unwrap().contains(MISSING_BUS),
+        "{answer}"
+    );
+}
+
+fn checks_named<'a>(answer: &'a Value, check: &str) -> &'a Value {
+    answer["preflight"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} in {answer}"))
+}
+
+/// IAM's answer to `SimulatePrincipalPolicy` for the action named in the request: `allowed`
+/// for `events:PutEvents`, `implicitDeny` for anything else.
+async fn simulate(request: hyper::Request<hyper::body::Incoming>) -> support::http::Reply {
+    use http_body_util::BodyExt as _;
+    let body = request.into_body().collect().await.unwrap().to_bytes();
+    let form: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(&body).into_owned().collect();
+    assert_eq!(form["Action"], "SimulatePrincipalPolicy");
+    assert_eq!(
+        form["PolicySourceArn"], "arn:aws:iam::123456789012:user/moto",
+        "the caller's own principal"
+    );
+    let action = &form["ActionNames.member.1"];
+    let decision = if action == "events:PutEvents" {
+        "allowed"
+    } else {
+        "implicitDeny"
+    };
+    let xml = format!(
+        r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults><member>
+<EvalActionName>{action}</EvalActionName><EvalResourceName>{}</EvalResourceName>
+<EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/>
+</member></EvaluationResults></SimulatePrincipalPolicyResult>
+<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>"#,
+        form["ResourceArns.member.1"]
+    );
+    Ok(support::http::respond(200, "text/xml", xml))
+}
+
+/// With IAM's simulation allowed, each write is simulated for the caller: a denied one fails
+/// and names the action, the resource and the principal. (moto has no
+/// `SimulatePrincipalPolicy`: against it the check is "not checked".)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_write_permissions_are_simulated_for_the_caller() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("preflight-iam").await;
+    moto.create_bucket("preflight-iam").await;
+    let iam = support::http::Stub::start(simulate).await;
+    let mut env = vec![
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET",
+            "preflight-iam",
+        ),
+        (
+            "AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_ENDPOINT_URI",
+            moto.endpoint.as_str(),
+        ),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report
+            .lines()
+            .filter(|l| l.contains("write permissions:"))
+            .all(|l| l.starts_with("SKIP") && l.contains("iam:SimulatePrincipalPolicy")),
+        "{report}"
+    );
+    env.push(("AWS_ENDPOINT_URL_IAM", iam.endpoint.as_str()));
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 1, "{report}");
+    let lines: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("write permissions:"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{report}");
+    assert!(
+        lines[0].starts_with("PASS") && lines[0].contains("events:PutEvents"),
+        "{report}"
+    );
+    assert!(
+        lines[1].starts_with("FAIL")
+            && lines[1].contains("may not s3:PutObject on arn:aws:s3:::preflight-iam/")
+            && lines[1].contains("arn:aws:iam::123456789012:user/moto"),
+        "{report}"
+    );
+}

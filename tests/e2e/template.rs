@@ -217,6 +217,47 @@ fn every_topic_gets_a_mapping_with_the_filters_and_the_iam_to_read_it() {
     assert_eq!(bad["constraintFailures"].as_array().unwrap().len(), 1);
 }
 
+/// The role may run the pre-flight checks of `{"preflight": true}`, read-only and no more: the
+/// bus always, the endpoints and the bucket only when configured.
+#[test]
+fn the_role_may_run_the_preflight_checks_and_no_more() {
+    let statements = |stack: &Value| -> Vec<Value> {
+        stack["policies"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|policies| policies.as_array().unwrap().clone())
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+            .filter(|s| {
+                s["Sid"]
+                    .as_str()
+                    .is_some_and(|sid| sid.starts_with("Preflight"))
+            })
+            .collect()
+    };
+    let plain = statements(&deploy(&params(&[])));
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert_eq!(plain[0]["Action"], "events:DescribeEventBus");
+    assert_eq!(
+        plain[0]["Resource"],
+        "arn:aws:events:us-east-1:123456789012:event-bus/orders"
+    );
+    let all = statements(&deploy(&params(&[
+        ("GlobalEndpointId", "abcde.veo"),
+        ("OffloadBucket", "orders-offload"),
+    ])));
+    let actions: Vec<&str> = all.iter().map(|s| s["Action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "events:DescribeEventBus",
+            "events:ListEndpoints",
+            "s3:ListBucket"
+        ]
+    );
+    assert_eq!(all[2]["Resource"], "arn:aws:s3:::orders-offload");
+}
+
 #[test]
 fn the_template_sets_only_variables_the_function_reads() {
     let stack = deploy(&params(&[("TimeMapper", "record-timestamp")]));

@@ -5,6 +5,7 @@
 //! each failure with what to do; every call through the shared retry engine with a timeout.
 
 mod checks;
+mod permissions;
 mod report;
 
 use aws_config::SdkConfig;
@@ -57,6 +58,7 @@ pub async fn preflight(
             "global endpoint",
             "offload bucket",
             "schema registry",
+            "write permissions",
         ] {
             report.push(check, CheckStatus::NotChecked, "no credentials");
         }
@@ -71,5 +73,34 @@ pub async fn preflight(
     global_endpoint(config, shared, &mut report).await;
     bucket(config, shared, options, &mut report).await;
     registries(config, shared, &mut report).await;
+    permissions::permissions(config, shared, &mut report).await;
     report
+}
+
+/// The checks of the deployed function, run on a `{"preflight": true}` request with its own
+/// role, network and endpoints (read-only: no write probe).
+#[derive(Debug)]
+pub(crate) struct InFunction {
+    config: Config,
+    shared: SdkConfig,
+}
+
+impl InFunction {
+    pub(crate) fn new(config: &Config, shared: &SdkConfig) -> Self {
+        Self {
+            config: config.clone(),
+            shared: shared.clone(),
+        }
+    }
+}
+
+impl crate::pipeline::Preflight for InFunction {
+    fn run(&self) -> futures_util::future::BoxFuture<'_, serde_json::Value> {
+        Box::pin(async move {
+            let report = preflight(&self.config, &self.shared, PreflightOptions::default()).await;
+            let mut answer = serde_json::to_value(&report).expect("a report serializes");
+            answer["passed"] = serde_json::Value::Bool(report.exit_code() == 0);
+            answer
+        })
+    }
 }
