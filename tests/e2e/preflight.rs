@@ -85,6 +85,19 @@ async fn a_deployment_that_is_right_passes() {
         .await
         .unwrap();
     assert_eq!(objects.key_count(), Some(0));
+    // With a role to assume (and an external id), the credentials are the role's.
+    let role = "arn:aws:iam::123456789012:role/preflight-writer";
+    let mut with_role = env.to_vec();
+    with_role.extend([
+        ("AWS_EVENTBRIDGE_IAM_ROLE_ARN", role),
+        ("AWS_EVENTBRIDGE_IAM_EXTERNAL_ID", "ext-1"),
+    ]);
+    let (code, report) = preflight(Some(&moto), &with_role, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        line(&report, "credentials"),
+        format!("PASS credentials: resolved; role {role} assumed")
+    );
     // The same report as JSON, for scripts.
     let (code, json) = preflight(Some(&moto), &env, &["--output", "json"]);
     assert_eq!(code, 0);
@@ -308,6 +321,124 @@ async fn the_write_permissions_are_simulated_for_the_caller() {
         lines[1].starts_with("FAIL")
             && lines[1].contains("may not s3:PutObject on arn:aws:s3:::preflight-iam/")
             && lines[1].contains("arn:aws:iam::123456789012:user/moto"),
+        "{report}"
+    );
+}
+
+const BUS: &str = "arn:aws:events:us-east-1:123456789012:event-bus/orders";
+
+/// EventBridge (JSON 1.1) as pre-flight calls it, for the global endpoint (moto has no
+/// `ListEndpoints`): the bus exists; `abcde.veo` routes to it, `fghij.veo` to another bus.
+async fn eventbridge(request: hyper::Request<hyper::body::Incoming>) -> support::http::Reply {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = match target.as_str() {
+        "AWSEvents.DescribeEventBus" => serde_json::json!({"Name": "orders", "Arn": BUS}),
+        "AWSEvents.ListEndpoints" => serde_json::json!({"Endpoints": [
+            {"Name": "orders-global", "EndpointId": "abcde.veo",
+             "EventBuses": [{"EventBusArn": BUS},
+                            {"EventBusArn": "arn:aws:events:us-west-2:123456789012:event-bus/orders"}]},
+            {"Name": "other-global", "EndpointId": "fghij.veo",
+             "EventBuses": [{"EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/other"}]}
+        ]}),
+        other => panic!("unexpected {other}"),
+    };
+    Ok(support::http::respond(
+        200,
+        "application/x-amz-json-1.1",
+        body.to_string(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_global_endpoint_must_route_to_the_bus() {
+    let moto = Moto::start();
+    let stub = support::http::Stub::start(eventbridge).await;
+    let run = |id: &str| {
+        let env = [
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", BUS),
+            ("AWS_EVENTBRIDGE_ENDPOINT_URI", stub.endpoint.as_str()),
+            ("AWS_EVENTBRIDGE_EVENTBUS_GLOBAL_ENDPOINT_ID", id),
+        ];
+        preflight(Some(&moto), &env, &[])
+    };
+    let (code, report) = run("abcde.veo");
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        line(&report, "global endpoint")
+            .starts_with(&format!("PASS global endpoint: abcde.veo routes to {BUS}")),
+        "{report}"
+    );
+    let (code, report) = run("fghij.veo");
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        line(&report, "global endpoint").contains("fghij.veo (other-global) does not route to"),
+        "{report}"
+    );
+    let (code, report) = run("zzzzz.veo");
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        line(&report, "global endpoint").contains("no endpoint zzzzz.veo in us-east-1"),
+        "{report}"
+    );
+}
+
+/// On a Custom Event Bus, the bus is described with its own API (against the stand-in of
+/// `tests/support/eventsv2.rs`: moto has none).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_event_bus_is_described_with_its_api() {
+    let moto = Moto::start();
+    let v2 = support::eventsv2::EventsV2::start(std::time::Duration::ZERO).await;
+    let other = "arn:aws:events:us-east-1:123456789012:event-busv2/other/abcdefghij0123456789zzzzz";
+    for (bus, passes) in [(support::eventsv2::BUS_ARN, true), (other, false)] {
+        let env = [
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus),
+            ("AWS_EVENTBRIDGE_ENDPOINT_URI", v2.endpoint.as_str()),
+        ];
+        let (code, report) = preflight(Some(&moto), &env, &[]);
+        let found = line(&report, "event bus");
+        if passes {
+            assert!(code == 0 && found.starts_with("PASS"), "{report}");
+        } else {
+            assert!(
+                code == 1 && found.contains(other) && found.contains("create it"),
+                "{report}"
+            );
+        }
+    }
+}
+
+/// The Confluent-compatible registry answers with the configured credentials, or says why not.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_answers_its_credentials() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("preflight-registry").await;
+    let registry = support::registry::Registry::start().await;
+    registry.require_auth("svc:right");
+    let run = |user_info: &str| {
+        let env = [
+            ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+            ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", registry.url.as_str()),
+            ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_USER_INFO", user_info),
+        ];
+        preflight(Some(&moto), &env, &[])
+    };
+    let (code, report) = run("svc:right");
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        line(&report, "schema registry").starts_with("PASS"),
+        "{report}"
+    );
+    let (code, report) = run("svc:wrong");
+    assert_eq!(code, 1, "{report}");
+    let failed = line(&report, "schema registry");
+    assert!(
+        failed.contains("401") && !failed.contains("wrong") && !failed.contains("right"),
         "{report}"
     );
 }

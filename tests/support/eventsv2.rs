@@ -28,6 +28,9 @@ use super::http::{self, Reply, Stub};
 /// The operation path of `PutEvents`.
 pub const PUT_EVENTS_PATH: &str = "/service/AWSEventsV2/operation/PutEvents";
 
+/// The operation path of `DescribeEventBus` (pre-flight).
+pub const DESCRIBE_EVENT_BUS_PATH: &str = "/service/AWSEventsV2/operation/DescribeEventBus";
+
 /// A Custom Event Bus ARN (the 25-character id is made up).
 pub const BUS_ARN: &str =
     "arn:aws:events:us-east-1:123456789012:event-busv2/kafka-demo/abcdefghij0123456789klmno";
@@ -179,6 +182,9 @@ async fn handle(req: Request<Incoming>, state: &Mutex<State>, latency: Duration)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = req.into_body().collect().await.expect("a body").to_bytes();
+    if path == DESCRIBE_EVENT_BUS_PATH && protocol.as_deref() == Some("rpc-v2-cbor") {
+        return Ok(describe_event_bus(&body));
+    }
     if path != PUT_EVENTS_PATH || protocol.as_deref() != Some("rpc-v2-cbor") {
         return Ok(error(
             400,
@@ -328,6 +334,25 @@ fn cbor(status: u16, value: &Cbor) -> hyper::Response<http_body_util::Full<Bytes
         hyper::header::HeaderValue::from_static("rpc-v2-cbor"),
     );
     response
+}
+
+/// `DescribeEventBus`: the stub's bus ([`BUS_ARN`]) exists, no other does.
+fn describe_event_bus(body: &[u8]) -> hyper::Response<http_body_util::Full<Bytes>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Request {
+        event_bus_arn: String,
+    }
+    let request: Request = ciborium::from_reader(body).expect("a DescribeEventBus request");
+    if request.event_bus_arn != BUS_ARN {
+        let message = format!("Event bus {} does not exist.", request.event_bus_arn);
+        return error(404, "ResourceNotFoundException", &message);
+    }
+    let body = Cbor::Map(vec![
+        text("EventBusArn", BUS_ARN),
+        text("Name", "kafka-demo"),
+    ]);
+    cbor(200, &body)
 }
 
 fn error(status: u16, code: &str, message: &str) -> hyper::Response<http_body_util::Full<Bytes>> {
