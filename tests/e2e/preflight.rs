@@ -441,4 +441,62 @@ async fn the_registry_answers_its_credentials() {
         failed.contains("401") && !failed.contains("wrong") && !failed.contains("right"),
         "{report}"
     );
+    // The credentials from Secrets Manager: read (never shown), and the registry takes them.
+    let secret = moto
+        .secrets_manager()
+        .create_secret()
+        .name("preflight-registry")
+        .secret_string(r#"{"username": "svc", "password": "right"}"#)
+        .send()
+        .await
+        .unwrap();
+    let env = [
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+        ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
+        ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", registry.url.as_str()),
+        (
+            "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN",
+            secret.arn().unwrap(),
+        ),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        line(&report, "registry secret"),
+        "PASS registry secret: read (its value is not shown)"
+    );
+    assert!(
+        line(&report, "schema registry").starts_with("PASS"),
+        "{report}"
+    );
+    assert!(!report.contains("right"), "{report}");
+}
+
+/// Glue answering `AccessDeniedException` to `GetSchemaVersion` (moto allows every call).
+async fn glue_denies(_: hyper::Request<hyper::body::Incoming>) -> support::http::Reply {
+    let body = r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: glue:GetSchemaVersion"}"#;
+    Ok(support::http::respond(
+        400,
+        "application/x-amz-json-1.1",
+        body,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn glue_refusing_the_schema_reads_fails_the_check() {
+    let moto = Moto::start();
+    let bus = moto.bus_to_queue("preflight-glue").await;
+    let glue = support::http::Stub::start(glue_denies).await;
+    let env = [
+        ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
+        ("AWS_EVENTBRIDGE_VALUE_FORMAT", "registry"),
+        ("AWS_ENDPOINT_URL_GLUE", glue.endpoint.as_str()),
+    ];
+    let (code, report) = preflight(Some(&moto), &env, &[]);
+    assert_eq!(code, 1, "{report}");
+    let failed = line(&report, "glue schema registry");
+    assert!(
+        failed.starts_with("FAIL") && failed.contains("grant glue:GetSchemaVersion"),
+        "{report}"
+    );
 }
