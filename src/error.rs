@@ -60,6 +60,19 @@ pub enum CallFailure {
 }
 
 impl CallFailure {
+    /// The error of the last attempt, when an attempt failed with one (through retries and
+    /// a deadline).
+    pub(crate) fn last_error(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
+        match self {
+            Self::Call(error) => Some(error.as_ref()),
+            Self::Exhausted { last, .. }
+            | Self::Deadline {
+                last: Some(last), ..
+            } => last.last_error(),
+            _ => None,
+        }
+    }
+
     /// Whether a later invocation may succeed where this one did not: the retries ran out or
     /// the deadline came, rather than the service giving a final answer. A call's errors are
     /// classed by their own `is_retryable` as the retry engine runs; this reads its verdict.

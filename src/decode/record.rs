@@ -86,6 +86,32 @@ pub struct DecodedRecord {
     pub value: Option<JsonText>,
 }
 
+#[cfg(test)]
+impl DecodedRecord {
+    /// A record for tests: of `topic`, partition 0, offset 5, a `CreateTime` timestamp, the
+    /// text `headers`, no key, and the JSON `value` (`None`: a tombstone).
+    pub(crate) fn sample(topic: &str, headers: &[(&str, &str)], value: Option<&str>) -> Self {
+        use super::payload::{PayloadDecoder as _, PayloadFormat};
+        Self {
+            topic: topic.into(),
+            partition: 0,
+            offset: 5,
+            timestamp: Some(1_684_841_916_831),
+            timestamp_type: TimestampType::CreateTime,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+                .collect(),
+            key: None,
+            value: value.map(|v| {
+                PayloadFormat::Json
+                    .decode(v.as_bytes().to_vec())
+                    .expect("a test value is JSON")
+            }),
+        }
+    }
+}
+
 /// Why one record could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {

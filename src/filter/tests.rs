@@ -454,17 +454,8 @@ fn bad_patterns_name_the_field_and_the_rule() {
 /// tombstone), and its event's entry.
 fn event(headers: &[(&str, &str)], value: Option<&str>) -> (DecodedRecord, EventEntry) {
     let record = DecodedRecord {
-        topic: "orders".into(),
-        partition: 0,
-        offset: 5,
-        timestamp: Some(1_684_841_916_831),
-        timestamp_type: TimestampType::CreateTime,
-        headers: headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
         key: Some(PayloadFormat::String.decode(b"order-1".to_vec()).unwrap()),
-        value: value.map(|v| PayloadFormat::Json.decode(v.as_bytes().to_vec()).unwrap()),
+        ..DecodedRecord::sample("orders", headers, value)
     };
     let mapper = Mapper::new(
         "kafka-connect.c1",

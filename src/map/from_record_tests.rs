@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::config::Config;
-use crate::decode::{PayloadDecoder, PayloadFormat, TimestampType};
 
 fn mapper(vars: &[(&str, &str)]) -> Mapper {
     let mut all: HashMap<&str, &str> = [
@@ -26,19 +25,7 @@ fn mapper(vars: &[(&str, &str)]) -> Mapper {
 
 /// A record of `orders` with `headers` and a JSON `value` (or none).
 fn record(headers: &[(&str, &str)], value: Option<&str>) -> DecodedRecord {
-    DecodedRecord {
-        topic: "orders".into(),
-        partition: 0,
-        offset: 5,
-        timestamp: Some(1_684_841_916_831),
-        timestamp_type: TimestampType::CreateTime,
-        headers: headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        key: None,
-        value: value.map(|v| PayloadFormat::Json.decode(v.as_bytes().to_vec()).unwrap()),
-    }
+    DecodedRecord::sample("orders", headers, value)
 }
 
 const T_MS: i64 = 1_700_000_000_123;

@@ -524,24 +524,7 @@ fn filtered(extra: &str) -> (Migration, Option<crate::Filter>) {
 }
 
 fn keeps(filter: &crate::Filter, topic: &str, headers: &[(&str, &str)], value: &str) -> bool {
-    use crate::decode::{PayloadDecoder, PayloadFormat, TimestampType};
-    let record = crate::DecodedRecord {
-        topic: topic.into(),
-        partition: 0,
-        offset: 1,
-        timestamp: Some(1),
-        timestamp_type: TimestampType::CreateTime,
-        headers: headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-        key: None,
-        value: (value != "null").then(|| {
-            PayloadFormat::Json
-                .decode(value.as_bytes().to_vec())
-                .unwrap()
-        }),
-    };
+    let record = crate::DecodedRecord::sample(topic, headers, Some(value).filter(|v| *v != "null"));
     let mapper = crate::map::Mapper::new(
         "kafka-connect.c1",
         &[],

@@ -443,20 +443,18 @@ async fn the_registry_answers_its_credentials() {
     );
     // The credentials from Secrets Manager: read (never shown), and the registry takes them.
     let secret = moto
-        .secrets_manager()
-        .create_secret()
-        .name("preflight-registry")
-        .secret_string(r#"{"username": "svc", "password": "right"}"#)
-        .send()
-        .await
-        .unwrap();
+        .secret(
+            "preflight-registry",
+            r#"{"username": "svc", "password": "right"}"#,
+        )
+        .await;
     let env = [
         ("AWS_EVENTBRIDGE_EVENTBUS_ARN", bus.bus_arn.as_str()),
         ("AWS_EVENTBRIDGE_VALUE_FORMAT", "avro"),
         ("AWS_EVENTBRIDGE_SCHEMA_REGISTRY_URL", registry.url.as_str()),
         (
             "AWS_EVENTBRIDGE_SCHEMA_REGISTRY_SECRET_ARN",
-            secret.arn().unwrap(),
+            secret.as_str(),
         ),
     ];
     let (code, report) = preflight(Some(&moto), &env, &[]);

@@ -915,15 +915,12 @@ async fn the_binary_reads_glue_schemas_and_registry_credentials_from_secrets_man
     registry.register(ORDER_ID, ORDER);
     registry.require_auth("svc:s3cret");
     let (moto, bus, version) = glue_setup("glue-binary", "orders", DataFormat::Avro, ORDER).await;
-    let secret = moto
-        .secrets_manager()
-        .create_secret()
-        .name("registry-basic-auth")
-        .secret_string(r#"{"username": "svc", "password": "s3cret"}"#)
-        .send()
-        .await
-        .unwrap();
-    let secret_arn = secret.arn().unwrap().to_owned();
+    let secret_arn = moto
+        .secret(
+            "registry-basic-auth",
+            r#"{"username": "svc", "password": "s3cret"}"#,
+        )
+        .await;
     let env = |secret: &str| {
         vec![
             ("AWS_EVENTBRIDGE_CONNECTOR_ID", "glue".to_owned()),

@@ -158,6 +158,19 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&aws::sdk_config(Some(&self.endpoint)))
     }
 
+    /// Creates the secret `name` holding `text`; its ARN.
+    pub async fn secret(&self, name: &str, text: &str) -> String {
+        let created = self
+            .secrets_manager()
+            .create_secret()
+            .name(name)
+            .secret_string(text)
+            .send()
+            .await
+            .expect("a secret");
+        created.arn().expect("an ARN").to_owned()
+    }
+
     /// Creates `name` (BACKWARD compatibility) in the Glue registry `registry` (created unless
     /// there already); the schema version id.
     pub async fn glue_schema(

@@ -55,45 +55,25 @@ pub(super) fn credentials_found(config: &Config) -> String {
     }
 }
 
+/// The SDK error of a failure's last attempt, when it was one of operation `E`.
+fn sdk_error<E: std::error::Error + 'static>(
+    failure: &CallFailure,
+) -> Option<&SdkError<E, HttpResponse>> {
+    failure.last_error()?.downcast_ref()
+}
+
 /// The service's error code in a failure, when it came from the service.
 fn code_of<E: ProvideErrorMetadata + std::error::Error + 'static>(
     failure: &CallFailure,
-) -> Option<String> {
-    match failure {
-        CallFailure::Call(error) => error
-            .downcast_ref::<SdkError<E, HttpResponse>>()
-            .and_then(|e| e.code().map(str::to_owned)),
-        CallFailure::Exhausted { last, .. } => code_of::<E>(last),
-        CallFailure::Deadline {
-            last: Some(last), ..
-        } => code_of::<E>(last),
-        _ => None,
-    }
-}
-
-/// The HTTP status of a failure, when the service answered.
-fn status_of<E: std::error::Error + 'static>(failure: &CallFailure) -> Option<u16> {
-    match failure {
-        CallFailure::Call(error) => error
-            .downcast_ref::<SdkError<E, HttpResponse>>()
-            .and_then(crate::sdk::status),
-        CallFailure::Exhausted { last, .. } => status_of::<E>(last),
-        CallFailure::Deadline {
-            last: Some(last), ..
-        } => status_of::<E>(last),
-        _ => None,
-    }
+) -> Option<&str> {
+    sdk_error::<E>(failure)?.code()
 }
 
 /// What a failed call's code tells to do: `missing` for a resource that is not there,
 /// `denied` for a permission the caller lacks.
 fn advice(code: Option<&str>, missing: &str, denied: &str) -> String {
     match code {
-        Some(c)
-            if c.contains("NotFound") || c == "NoSuchBucket" || c == "EntityNotFoundException" =>
-        {
-            missing.to_owned()
-        }
+        Some(c) if c.contains("NotFound") || c == "NoSuchBucket" => missing.to_owned(),
         Some(c)
             if c.contains("AccessDenied")
                 || c.contains("Forbidden")
@@ -125,7 +105,8 @@ pub(super) async fn bus(config: &Config, shared: &SdkConfig, report: &mut Prefli
                 .map_err(|f| {
                     let code = code_of::<aws_sdk_eventbridge::operation::describe_event_bus::DescribeEventBusError>(&f);
                     let denied = "the credentials may not call events:DescribeEventBus on the bus: grant it (read-only), or check the bus's resource policy";
-                    (f, advice(code.as_deref(), &missing, denied))
+                    let what = advice(code, &missing, denied);
+                    (f, what)
                 })
         }
         BusKind::V2 => {
@@ -140,7 +121,8 @@ pub(super) async fn bus(config: &Config, shared: &SdkConfig, report: &mut Prefli
                 .map_err(|f| {
                     let code = code_of::<aws_sdk_eventbridgev2::operation::describe_event_bus::DescribeEventBusError>(&f);
                     let denied = "the credentials may not describe the Custom Event Bus: grant its read-only describe permission";
-                    (f, advice(code.as_deref(), &missing, denied))
+                    let what = advice(code, &missing, denied);
+                    (f, what)
                 })
         }
     };
@@ -259,7 +241,8 @@ pub(super) async fn bucket(
         )
         .await;
     if let Err(failure) = head {
-        let status = status_of::<aws_sdk_s3::operation::head_bucket::HeadBucketError>(&failure);
+        let status = sdk_error::<aws_sdk_s3::operation::head_bucket::HeadBucketError>(&failure)
+            .and_then(crate::sdk::status);
         let what = match status {
             Some(404) => format!(
                 "no bucket {bucket}: create it, or fix AWS_EVENTBRIDGE_OFFLOADING_DEFAULT_S3_BUCKET"
@@ -427,7 +410,6 @@ async fn glue(config: &Config, shared: &SdkConfig, report: &mut PreflightReport)
         Err(failure) => match code_of::<
             aws_sdk_glue::operation::get_schema_version::GetSchemaVersionError,
         >(&failure)
-        .as_deref()
         {
             Some("EntityNotFoundException") => (
                 CheckStatus::Passed,
